@@ -1,0 +1,3 @@
+from pipehouse.cli import main
+
+main()

@@ -1,0 +1,161 @@
+"""OpenAI function specs for the public methods of a `Tools` class, by Open WebUI's rules.
+
+Open WebUI builds a Pydantic model per public method (alphabetical, as `dir()` lists them) from
+its type hints, defaults and reST docstring (`:param name: text`), converts it to an OpenAI
+function spec and cleans it (`Optional[X]` -> `X`, no `default: null`, a missing type becomes
+"string"). Parameters whose names start with `__` are injected by the host and never reach the
+spec. When a chat runs, the description is replaced by the raw docstring text before the first
+`:param`/`:return` (reference section 6.2); `runtime_spec` applies that step.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import re
+import typing
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import Field, create_model
+
+_PARAM = re.compile(r":param (\w+):\s*(.*)")
+_SPLIT = re.compile(":(param|return)")
+
+
+def public_methods(instance: object) -> list[Callable[..., Any]]:
+    """The callables Open WebUI exposes as tools: public, not classes, in `dir()` order."""
+    methods = []
+    for name in dir(instance):
+        if name.startswith("_"):
+            continue
+        value = getattr(instance, name)
+        if callable(value) and not inspect.isclass(value):
+            methods.append(value)
+    return methods
+
+
+def parse_description(docstring: str | None) -> str:
+    if not docstring:
+        return ""
+    lines = [line.strip() for line in docstring.strip().split("\n")]
+    kept = []
+    for line in lines:
+        if line.startswith((":param", ":return")):
+            break
+        kept.append(line)
+    return "\n".join(kept)
+
+
+def parse_param_descriptions(docstring: str | None) -> dict[str, str]:
+    found: dict[str, str] = {}
+    current = None
+    for raw in (docstring or "").splitlines():
+        line = raw.strip()
+        match = _PARAM.match(line)
+        if match:
+            name, text = match.groups()
+            current = None if name.startswith("__") else name
+            if current:
+                found[current] = text
+            continue
+        if line.startswith(":"):
+            current = None
+            continue
+        if current and line:
+            found[current] = "\n".join(filter(None, [found[current], line]))
+    return found
+
+
+def _deref(schema: Any, defs: dict[str, Any]) -> Any:
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            target = defs.get(ref.rsplit("/", 1)[-1], {})
+            merged = {**_deref(target, defs), **{k: v for k, v in schema.items() if k != "$ref"}}
+            return merged
+        return {k: _deref(v, defs) for k, v in schema.items() if k != "$defs"}
+    if isinstance(schema, list):
+        return [_deref(item, defs) for item in schema]
+    return schema
+
+
+def _without_titles(schema: Any, *, in_properties: bool = False) -> Any:
+    """Drop `title` annotations, but keep a property that happens to be named "title"."""
+    if isinstance(schema, dict):
+        return {
+            k: _without_titles(v, in_properties=(k == "properties"))
+            for k, v in schema.items()
+            if in_properties or k != "title"
+        }
+    if isinstance(schema, list):
+        return [_without_titles(item) for item in schema]
+    return schema
+
+
+def _clean(schema: Any) -> None:
+    if not isinstance(schema, dict):
+        return
+    if "anyOf" in schema:
+        non_null = [t for t in schema["anyOf"] if t.get("type") != "null"]
+        if len(non_null) == 1:
+            schema.update(non_null[0])
+            del schema["anyOf"]
+        else:
+            schema["anyOf"] = non_null
+    if "default" in schema and schema["default"] is None:
+        del schema["default"]
+    if "type" not in schema and "anyOf" not in schema and "properties" not in schema:
+        schema["type"] = "string"
+    for value in schema.get("properties", {}).values():
+        _clean(value)
+    if "items" in schema:
+        _clean(schema["items"])
+
+
+def method_spec(method: Callable[..., Any]) -> dict[str, Any]:
+    """The stored spec of one tool method (what Open WebUI saves in `tool.specs`)."""
+    hints = typing.get_type_hints(method)
+    docstring = method.__doc__
+    described = parse_param_descriptions(docstring)
+    fields: dict[str, Any] = {}
+    for name, param in inspect.signature(method).parameters.items():
+        if name.startswith("_") or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            continue  # host-injected names never reach the model
+        hint = hints.get(name, Any)
+        default = param.default if param.default is not param.empty else ...
+        text = described.get(name)
+        fields[name] = (hint, Field(default, description=text)) if text else (hint, default)
+    model = create_model(method.__name__, **fields)
+    model.__doc__ = parse_description(docstring)
+    raw = model.model_json_schema()
+    raw = _deref(raw, raw.get("$defs", {}))
+    raw.pop("title", None)
+    description = raw.pop("description", "")
+    spec = {
+        "name": method.__name__,
+        "description": description,
+        "parameters": _without_titles(raw),
+    }
+    _clean(spec["parameters"])
+    return spec
+
+
+def tool_specs(instance: object) -> list[dict[str, Any]]:
+    """Stored specs for every public method of a `Tools` instance."""
+    return [method_spec(method) for method in public_methods(instance)]
+
+
+def runtime_spec(spec: dict[str, Any], method: Callable[..., Any]) -> dict[str, Any]:
+    """The spec as a chat sends it to the model (reference section 6.2, "at runtime")."""
+    spec = copy.deepcopy(spec)
+    properties = spec.setdefault("parameters", {}).setdefault("properties", {})
+    for value in properties.values():
+        if value.get("type") == "str":
+            value["type"] = "string"
+    spec["parameters"]["properties"] = {
+        k: v for k, v in properties.items() if not k.startswith("__")
+    }
+    doc = method.__doc__
+    spec["description"] = _SPLIT.split(doc, maxsplit=1)[0] if doc and doc.strip() else spec["name"]
+    return spec

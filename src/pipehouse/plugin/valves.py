@@ -1,0 +1,215 @@
+"""Valves (admin settings) and UserValves (per-user settings), applied as Open WebUI applies them.
+
+Open WebUI rebuilds a fresh `Valves` object from the stored dict on every call, with rules that
+differ by plugin kind (reference section 2.2): pipes drop `None` values, other kinds do not; a
+pipe falls back to default UserValves when the stored ones no longer validate, a filter runs
+without them, a toolkit fails. Saving stores only the fields that were set, so a new default in
+the code reaches every field an admin never touched.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import types
+import typing
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pydantic import BaseModel, SecretBytes, SecretStr, ValidationError
+
+from pipehouse.plugin.errors import PluginError
+from pipehouse.plugin.handlers import Handler
+from pipehouse.plugin.kinds import PluginKind
+
+log = logging.getLogger(__name__)
+
+MASK = "********"
+_SECRET_WORDS = {
+    "key",
+    "apikey",
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "pwd",
+    "credential",
+    "credentials",
+    "passphrase",
+}
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+class ValvesError(PluginError):
+    """Stored or submitted valves do not validate; `details["errors"]` lists each field."""
+
+
+def _field_errors(exc: ValidationError) -> list[dict[str, Any]]:
+    return [
+        {
+            "field": ".".join(str(p) for p in error["loc"]) or None,
+            "message": error["msg"],
+            "type": error["type"],
+        }
+        for error in exc.errors(include_url=False, include_input=False)
+    ]
+
+
+def validation_error(plugin_id: str, cls: type, exc: ValidationError) -> ValvesError:
+    errors = _field_errors(exc)
+    summary = "; ".join(
+        f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors
+    )
+    return ValvesError(
+        plugin_id=plugin_id,
+        message=f"invalid {cls.__name__}: {summary}",
+        error_type="ValidationError",
+        stage="valves",
+        details={"errors": errors},
+        hint=f"check the values given for {cls.__name__}; its schema lists the fields and types",
+    )
+
+
+def build_valves(
+    plugin_id: str, kind: PluginKind, cls: type, stored: Mapping[str, Any] | None
+) -> Any:
+    """A fresh `Valves` from stored values, by the construction rule of `kind`."""
+    values = dict(stored or {})
+    if kind is PluginKind.PIPE:
+        values = {k: v for k, v in values.items() if v is not None}
+    try:
+        return cls(**values)
+    except ValidationError as exc:
+        raise validation_error(plugin_id, cls, exc) from exc
+
+
+def build_user_valves(
+    plugin_id: str, kind: PluginKind, cls: type, stored: Mapping[str, Any] | None
+) -> Any | None:
+    """`__user__["valves"]` for one plugin; None means "leave the key out" (filters, actions)."""
+    try:
+        return cls(**dict(stored or {}))
+    except ValidationError as exc:
+        if kind is PluginKind.TOOLS:
+            raise validation_error(plugin_id, cls, exc) from exc
+        log.warning("stored user valves of %s do not validate: %s", plugin_id, exc)
+        return cls() if kind is PluginKind.PIPE else None
+
+
+def validate_update(plugin_id: str, cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
+    """What a valves save stores: the non-None fields that were set, validated."""
+    try:
+        model = cls(**{k: v for k, v in data.items() if v is not None})
+    except ValidationError as exc:
+        raise validation_error(plugin_id, cls, exc) from exc
+    return model.model_dump(mode="json", exclude_unset=True)
+
+
+def _words(name: str) -> set[str]:
+    return {w for w in _CAMEL.sub("_", name).lower().replace("-", "_").split("_") if w}
+
+
+def _is_secret_annotation(annotation: Any) -> bool:
+    if annotation in (SecretStr, SecretBytes):
+        return True
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return any(_is_secret_annotation(a) for a in typing.get_args(annotation))
+    return False
+
+
+def secret_fields(cls: type | None) -> set[str]:
+    """Fields whose values must never be shown: Secret types, password inputs, key-like names."""
+    if cls is None or not issubclass(cls, BaseModel):
+        return set()
+    secret = set()
+    for name, info in cls.model_fields.items():
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        widget = extra.get("input") if isinstance(extra.get("input"), dict) else {}
+        if (
+            _is_secret_annotation(info.annotation)
+            or widget.get("type") == "password"
+            or extra.get("format") == "password"
+            or _words(info.alias or name) & _SECRET_WORDS
+        ):
+            secret.add(name)
+    return secret
+
+
+def mask(values: Mapping[str, Any], secret: Iterable[str]) -> dict[str, Any]:
+    """A copy of `values` with every non-empty secret replaced by a fixed mask."""
+    hidden = set(secret)
+    return {k: (MASK if k in hidden and v not in (None, "") else v) for k, v in values.items()}
+
+
+def schema(cls: type | None, user: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+    """JSON Schema of a Valves class, with `input.options` resolved as Open WebUI resolves them."""
+    if cls is None or not issubclass(cls, BaseModel):
+        return None
+    result = cls.model_json_schema()
+    properties = dict(result.get("properties", {}))
+    for name, info in cls.model_fields.items():
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        widget = extra.get("input")
+        if not isinstance(widget, dict) or widget.get("options") is None or name not in properties:
+            continue
+        options = _resolve_options(cls, widget["options"], user)
+        if options is None:
+            continue
+        prop = dict(properties[name])
+        prop["input"] = {"type": "select", **dict(prop.get("input") or {}), "options": options}
+        properties[name] = prop
+    if properties:
+        result["properties"] = properties
+    return result
+
+
+def _resolve_options(cls: type, options: Any, user: Mapping[str, Any] | None) -> list | None:
+    if isinstance(options, list):
+        return options
+    method = getattr(cls, options, None) if isinstance(options, str) and options else None
+    if not callable(method):
+        log.warning("options %r of %s is not a method of the class", options, cls.__name__)
+        return None
+    handler = Handler.of(method)
+    offered = {"__user__": dict(user), "user": dict(user)} if user is not None else {}
+    try:
+        resolved = method(**handler.select(offered))
+    except Exception as exc:  # a broken options method must not break the settings form
+        log.warning("options method %s.%s failed: %s", cls.__name__, options, exc)
+        return None
+    return resolved if isinstance(resolved, list) else None
+
+
+def parse_assignments(cls: type | None, assignments: Iterable[str], plugin_id: str) -> dict:
+    """`KEY=VALUE` strings from a command line, typed by the Valves class (JSON for non-strings)."""
+    fields = cls.model_fields if cls is not None and issubclass(cls, BaseModel) else {}
+    values: dict[str, Any] = {}
+    for assignment in assignments:
+        key, sep, raw = assignment.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ValvesError(
+                plugin_id=plugin_id,
+                message=f"expected KEY=VALUE, got {assignment!r}",
+                error_type="UsageError",
+                stage="valves",
+            )
+        if key not in fields:
+            known = ", ".join(fields) or "none"
+            raise ValvesError(
+                plugin_id=plugin_id,
+                message=f"unknown valve {key!r} (known: {known})",
+                error_type="UsageError",
+                stage="valves",
+            )
+        values[key] = raw if fields[key].annotation is str else _json_or_text(raw)
+    return values
+
+
+def _json_or_text(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw

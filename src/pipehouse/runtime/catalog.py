@@ -1,0 +1,81 @@
+"""Which plugins a request can reach, and the valves stored for them.
+
+The command line fills a catalog from files; the server fills it from its plugin directories
+and database. Either way requests only see `PluginInfo` (plain data) and ids to call through
+the executor.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pipehouse.plugin.info import PluginInfo
+from pipehouse.plugin.kinds import PluginKind
+
+
+@dataclass
+class Entry:
+    info: PluginInfo
+    active: bool = True
+    is_global: bool = True  # filters and actions: applied to every model
+    created_at: int = field(default_factory=lambda: int(time.time()))
+
+
+class ValvesStore(Protocol):
+    async def valves(self, plugin_id: str) -> dict[str, Any] | None: ...
+
+    async def user_valves(self, plugin_id: str, user_id: str) -> dict[str, Any] | None: ...
+
+
+class MemoryValvesStore:
+    """Valves held in memory: what the command line passes with --valve / --user-valve."""
+
+    def __init__(self) -> None:
+        self.by_plugin: dict[str, dict[str, Any]] = {}
+        self.by_user: dict[tuple[str, str], dict[str, Any]] = {}
+
+    async def valves(self, plugin_id: str) -> dict[str, Any] | None:
+        return self.by_plugin.get(plugin_id)
+
+    async def user_valves(self, plugin_id: str, user_id: str) -> dict[str, Any] | None:
+        return self.by_user.get((plugin_id, user_id))
+
+
+class Catalog:
+    def __init__(self) -> None:
+        self._entries: dict[str, Entry] = {}
+
+    def add(self, info: PluginInfo, **flags: Any) -> Entry:
+        entry = Entry(info, **flags)
+        self._entries[info.id] = entry
+        return entry
+
+    def remove(self, plugin_id: str) -> None:
+        self._entries.pop(plugin_id, None)
+
+    def get(self, plugin_id: str) -> Entry | None:
+        return self._entries.get(plugin_id)
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(list(self._entries.values()))
+
+    def active(self, *kinds: PluginKind) -> list[Entry]:
+        return [e for e in self if e.active and (not kinds or e.info.kind in kinds)]
+
+    def pipes(self) -> list[Entry]:
+        """Entries that answer chats: Functions pipes and non-filter Pipelines files."""
+        return [
+            e
+            for e in self.active(PluginKind.PIPE, PluginKind.PIPELINE)
+            if e.info.kind is PluginKind.PIPE or e.info.pipeline_type != "filter"
+        ]
+
+    def filters(self) -> list[Entry]:
+        return [
+            e
+            for e in self.active(PluginKind.FILTER, PluginKind.PIPELINE)
+            if e.info.kind is PluginKind.FILTER or e.info.pipeline_type == "filter"
+        ]

@@ -1,0 +1,674 @@
+"""One chat request through the plugins: resolve the model, inlet filters, the pipe, stream
+filters, OpenAI encoding with events in-band, outlet filters (DESIGN "A request's path").
+
+Streaming uses one producer task (the pipe and the stream filters) and the response generator as
+consumer, sharing one buffer. Events a plugin emits land in the same buffer, so they reach the
+client in order and at once, even while the pipe is still awaiting something. The consumer
+drains whatever has accumulated into a single write: a fast pipe costs one send per batch, not
+one per chunk, and the producer pauses when the client reads slowly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections import deque
+from collections.abc import AsyncIterator
+from typing import Any
+
+from pipehouse.plugin.errors import PluginError
+from pipehouse.plugin.kinds import PluginKind
+from pipehouse.runtime.catalog import Catalog, Entry, MemoryValvesStore, ValvesStore
+from pipehouse.runtime.encoding import DONE, ChunkEncoder, error_body, frame, usage_estimate
+from pipehouse.runtime.errors import ModelNotFound, RequestError
+from pipehouse.runtime.events import Host, NullHost
+from pipehouse.runtime.executor import CallContext, Executor, PipeResult
+from pipehouse.runtime.items import Item
+
+log = logging.getLogger(__name__)
+
+# Keys Open WebUI takes out of the body before a pipe sees it (reference section 3.3).
+REQUEST_ONLY_KEYS = (
+    "metadata",
+    "variables",
+    "features",
+    "tool_ids",
+    "terminal_id",
+    "files",
+    "folder_id",
+    "skill_ids",
+    "regeneration_prompt",
+    "model_item",
+    "background_tasks",
+    "parent_id",
+    "message_ids",
+    "id",
+    "user_message",
+    "chat_id",
+    "chat_variables",
+    "tool_servers",
+    "automation_id",
+    "assistant_message_id",
+    "regeneration_message_id",
+    "session_id",
+    "filter_ids",
+)
+# `params` is flattened into the body without these, which only Open WebUI itself reads.
+WEBUI_ONLY_PARAMS = (
+    "stream_response",
+    "stream_delta_chunk_size",
+    "function_calling",
+    "reasoning_tags",
+    "compact_token_threshold",
+    "system",
+    "note_id",
+    "tool_approval_mode",
+    "model_controls",
+)
+HIGH_WATER = 256
+_END = object()
+
+
+class ChatRuntime:
+    """Serves chat completions from the plugins in a catalog, through an executor."""
+
+    def __init__(
+        self,
+        executor: Executor,
+        catalog: Catalog,
+        store: ValvesStore | None = None,
+        *,
+        manifold_ttl: float = 60.0,
+    ) -> None:
+        self.executor = executor
+        self.catalog = catalog
+        self.store = store or MemoryValvesStore()
+        self.manifold_ttl = manifold_ttl
+        self._manifolds: dict[str, tuple[float, str, list[dict[str, Any]]]] = {}
+
+    async def call_context(
+        self,
+        plugin_id: str,
+        user: dict[str, Any],
+        *,
+        metadata: dict[str, Any] | None = None,
+        host: Host | None = None,
+        model: dict[str, Any] | None = None,
+        request: dict[str, Any] | None = None,
+    ) -> CallContext:
+        return CallContext(
+            user=user,
+            metadata=metadata if metadata is not None else {},
+            host=host or NullHost(),
+            valves=await self.store.valves(plugin_id),
+            user_valves=await self.store.user_valves(plugin_id, user.get("id", "")),
+            model=model,
+            request=request,
+        )
+
+    # -- models -------------------------------------------------------------------------------
+    def forget_models(self, plugin_id: str | None = None) -> None:
+        """Drop cached manifold listings (after a reload or a valves change)."""
+        if plugin_id is None:
+            self._manifolds.clear()
+        else:
+            self._manifolds.pop(plugin_id, None)
+
+    async def _sub_models(self, entry: Entry, *, refresh: bool = False) -> list[dict[str, Any]]:
+        cached = self._manifolds.get(entry.info.id)
+        now = time.monotonic()
+        if cached and not refresh and cached[0] > now and cached[1] == entry.info.content_hash:
+            return cached[2]
+        call = await self.call_context(entry.info.id, {})
+        try:
+            models = await self.executor.models(entry.info.id, call)
+        except PluginError as exc:
+            log.error("manifold %s could not list its models: %s", entry.info.id, exc)
+            models = cached[2] if cached else []
+        self._manifolds[entry.info.id] = (now + self.manifold_ttl, entry.info.content_hash, models)
+        return models
+
+    def _toggle_filters(self) -> list[dict[str, Any]]:
+        return sorted(
+            (
+                {
+                    "id": e.info.id,
+                    "name": e.info.name,
+                    "description": e.info.description,
+                    "icon": e.info.icon,
+                    "has_user_valves": e.info.has_user_valves,
+                }
+                for e in self.catalog.filters()
+                if e.info.toggle
+            ),
+            key=lambda f: f["id"],
+        )
+
+    def _model_entry(self, entry: Entry, model_id: str, name: str) -> dict[str, Any]:
+        info = entry.info
+        model = {
+            "id": model_id,
+            "name": name,
+            "object": "model",
+            "created": entry.created_at,
+            "owned_by": "openai",
+            "pipe": {"type": "pipe"},
+            "has_user_valves": info.has_user_valves,
+        }
+        if info.kind is PluginKind.PIPELINE:
+            model["pipeline"] = {"type": info.pipeline_type, "valves": info.has_valves}
+        return model
+
+    async def models(self) -> list[dict[str, Any]]:
+        """Every model a client can pick, as Open WebUI lists pipe models."""
+        models = []
+        filters = self._toggle_filters()
+        for entry in self.catalog.pipes():
+            if entry.info.is_manifold:
+                for sub in await self._sub_models(entry):
+                    models.append(self._model_entry(entry, sub["id"], sub["name"]))
+            else:
+                models.append(self._model_entry(entry, entry.info.id, entry.info.name))
+        for model in models:
+            model["filters"] = filters
+            model["actions"] = []
+        return models
+
+    async def resolve(self, model_id: str) -> tuple[Entry, dict[str, Any]]:
+        """The pipe serving `model_id`: a pipe id, or `manifold_id.sub_id`."""
+        if not isinstance(model_id, str) or not model_id:
+            raise RequestError("'model' must be a non-empty string")
+        entry = self.catalog.get(model_id)
+        if entry is not None and entry in self.catalog.pipes() and not entry.info.is_manifold:
+            return entry, self._model_entry(entry, model_id, entry.info.name)
+        plugin_id, dot, _ = model_id.partition(".")
+        entry = self.catalog.get(plugin_id) if dot else None
+        if entry is None or not entry.info.is_manifold or entry not in self.catalog.pipes():
+            raise ModelNotFound(model_id)
+        for refresh in (False, True):
+            for sub in await self._sub_models(entry, refresh=refresh):
+                if sub["id"] == model_id:
+                    return entry, self._model_entry(entry, model_id, sub["name"])
+        raise ModelNotFound(model_id)
+
+    # -- filters ------------------------------------------------------------------------------
+    async def _priority(self, entry: Entry) -> int:
+        stored = await self.store.valves(entry.info.id) or {}
+        value = stored.get("priority", entry.info.default_priority)
+        return value if isinstance(value, int) else 0
+
+    async def filters_for(self, model_id: str, filter_ids: list[str]) -> list[Entry]:
+        """Active filters for this request, ordered by (priority, id) as Open WebUI orders them.
+
+        Toggle filters run only when the request names them in `filter_ids`; Pipelines-format
+        filters run for the models their `pipelines` valve targets ("*" for all).
+        """
+        chosen = []
+        for entry in self.catalog.filters():
+            info = entry.info
+            if not entry.is_global:
+                continue
+            if info.toggle and info.id not in filter_ids:
+                continue
+            if info.kind is PluginKind.PIPELINE:
+                stored = await self.store.valves(info.id) or {}
+                targets = stored.get("pipelines", (info.valves_defaults or {}).get("pipelines", []))
+                if "*" not in (targets or []) and model_id not in (targets or []):
+                    continue
+            chosen.append(entry)
+        priorities = {e.info.id: await self._priority(e) for e in chosen}
+        return sorted(chosen, key=lambda e: (priorities[e.info.id], e.info.id))
+
+    # -- a chat turn --------------------------------------------------------------------------
+    async def start(
+        self,
+        body: dict[str, Any],
+        user: dict[str, Any],
+        *,
+        host: Host | None = None,
+        request: dict[str, Any] | None = None,
+    ) -> ChatTurn:
+        """Resolve the model and run the inlet filters; errors here are the client's to see as
+        a 4xx. The pipe itself runs when the turn is completed or streamed."""
+        if not isinstance(body, dict):
+            raise RequestError("the request body must be a JSON object")
+        messages = body.get("messages")
+        if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
+            raise RequestError("'messages' must be a list of message objects")
+        entry, model = await self.resolve(body.get("model"))
+        body = dict(body)
+        stream = bool(body.get("stream", False))
+        metadata = build_metadata(body, user, model)
+        body["metadata"] = metadata
+        turn = ChatTurn(self, entry, model, user, host or NullHost(), request, stream)
+        body = await turn.run_inlets(body)
+        turn.prepare(body)
+        return turn
+
+
+def build_metadata(
+    body: dict[str, Any], user: dict[str, Any], model: dict[str, Any]
+) -> dict[str, Any]:
+    """The chat metadata Open WebUI builds, from what an API client can send: top-level ids and
+    a `metadata` object (chat_id, message_id, session_id, files, task, ...)."""
+    given = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
+    metadata = dict(given)
+    metadata.update(
+        user_id=user.get("id"),
+        chat_id=body.get("chat_id") or given.get("chat_id"),
+        message_id=body.get("id") or given.get("message_id") or str(uuid.uuid4()),
+        session_id=body.get("session_id") or given.get("session_id"),
+        filter_ids=list(body.get("filter_ids") or given.get("filter_ids") or []),
+        tool_ids=body.get("tool_ids", given.get("tool_ids")),
+        files=body.get("files", given.get("files")),
+        features=body.get("features", given.get("features", {})),
+        variables=body.get("variables", given.get("variables", {})),
+        model=model,
+        direct=False,
+        params={"function_calling": "native", **(given.get("params") or {})},
+        task=given.get("task"),
+        task_body=given.get("task_body"),
+    )
+    return metadata
+
+
+class _TurnHost:
+    """Events of one turn: in-band on a stream (through the turn's buffer) and to the outer host."""
+
+    def __init__(self, outer: Host, buffer: deque[Any] | None, wake: asyncio.Event) -> None:
+        self.outer = outer
+        self._buffer = buffer
+        self._wake = wake
+
+    async def emit(self, event: dict[str, Any]) -> None:
+        if self._buffer is not None:
+            self._buffer.append({"event": event})
+            self._wake.set()
+        await self.outer.emit(event)
+
+    async def call(self, event: dict[str, Any]) -> Any:
+        return await self.outer.call(event)
+
+
+class ChatTurn:
+    """A request after its inlet filters: completes to a dict, or streams SSE bytes."""
+
+    def __init__(
+        self,
+        runtime: ChatRuntime,
+        entry: Entry,
+        model: dict[str, Any],
+        user: dict[str, Any],
+        host: Host,
+        request: dict[str, Any] | None,
+        stream: bool,
+    ) -> None:
+        self.runtime = runtime
+        self.entry = entry
+        self.model = model
+        self.user = user
+        self.stream = stream
+        self.request = request
+        self._buffer: deque[Any] = deque()
+        self._ready = asyncio.Event()
+        self._room = asyncio.Event()
+        self.host = _TurnHost(host, self._buffer if stream else None, self._ready)
+        self.encoder = ChunkEncoder(model["id"])
+        self.filters: list[Entry] = []
+        self.metadata: dict[str, Any] = {}
+        self.body: dict[str, Any] = {}
+        self.include_usage = False
+
+    async def _call(self, plugin_id: str, **extra: Any) -> CallContext:
+        call = await self.runtime.call_context(
+            plugin_id,
+            self.user,
+            metadata=self.metadata,
+            host=self.host,
+            model=self.model,
+            request=self.request,
+        )
+        call.extra.update(extra)
+        return call
+
+    async def _run_filter(self, entry: Entry, hook: str, body: dict[str, Any]) -> dict[str, Any]:
+        call = await self._call(entry.info.id)
+        result = await self.runtime.executor.call_filter(entry.info.id, hook, body, call)
+        if not isinstance(result, dict):
+            raise PluginError(
+                plugin_id=entry.info.id,
+                path=entry.info.path,
+                stage=hook,
+                error_type="BadFilterResult",
+                message=f"{hook}() returned {type(result).__name__}, not the body",
+                hint=f"a filter's {hook}() must return the (modified) body dict",
+            )
+        return result
+
+    async def run_inlets(self, body: dict[str, Any]) -> dict[str, Any]:
+        self.metadata = body["metadata"]
+        self.filters = await self.runtime.filters_for(self.model["id"], self.metadata["filter_ids"])
+        inlets = [e for e in self.filters if "inlet" in e.info.hooks]
+        if self.entry.info.kind is PluginKind.PIPELINE and "inlet" in self.entry.info.hooks:
+            inlets.append(self.entry)  # a Pipelines model's own inlet runs last (A.8)
+        for entry in inlets:
+            body = await self._run_filter(entry, "inlet", body)
+            if entry.info.file_handler:
+                if isinstance(body.get("metadata"), dict):
+                    body["metadata"].pop("files", None)
+                body.pop("files", None)
+        return body
+
+    def prepare(self, body: dict[str, Any]) -> None:
+        """The body the pipe sees: request-only keys removed, `params` flattened."""
+        metadata = body.get("metadata")
+        if isinstance(metadata, dict):
+            self.metadata = metadata
+        params = body.pop("params", None)
+        if isinstance(params, dict):
+            body.update({k: v for k, v in params.items() if k not in WEBUI_ONLY_PARAMS})
+        for key in REQUEST_ONLY_KEYS:
+            body.pop(key, None)
+        if self.entry.info.kind is PluginKind.PIPELINE:
+            body["user"] = {k: self.user.get(k) for k in ("name", "id", "email", "role")}
+        options = body.get("stream_options")
+        self.include_usage = isinstance(options, dict) and bool(options.get("include_usage"))
+        self.body = body
+
+    async def _call_pipe(self) -> PipeResult:
+        call = await self._call(self.entry.info.id)
+        return await self.runtime.executor.call_pipe(self.entry.info.id, self.body, call)
+
+    async def _run_outlets(self, content: str) -> str:
+        """Outlet filters see the whole exchange; their edit of the answer is what's returned."""
+        outlets = [e for e in self.filters if "outlet" in e.info.hooks]
+        if self.entry.info.kind is PluginKind.PIPELINE and "outlet" in self.entry.info.hooks:
+            outlets.insert(0, self.entry)  # a Pipelines model's own outlet runs first (A.8)
+        if not outlets:
+            return content
+        body = {
+            "model": self.model["id"],
+            "messages": [*self.body.get("messages", []), {"role": "assistant", "content": content}],
+            "filter_ids": self.metadata.get("filter_ids", []),
+            "chat_id": self.metadata.get("chat_id"),
+            "session_id": self.metadata.get("session_id"),
+            "id": self.metadata.get("message_id"),
+        }
+        for entry in outlets:
+            try:
+                body = await self._run_filter(entry, "outlet", body)
+            except PluginError as exc:  # Open WebUI swallows outlet errors; say so, keep going
+                log.error("outlet filter failed, answer left as it was: %s", exc)
+        messages = body.get("messages") or []
+        last = messages[-1] if messages and isinstance(messages[-1], dict) else {}
+        new = last.get("content") if last.get("role") == "assistant" else None
+        return new if isinstance(new, str) else content
+
+    # -- non-streaming ------------------------------------------------------------------------
+    async def complete(self) -> dict[str, Any]:
+        """The whole answer as a `chat.completion` (or the dict a pipe returned, as-is)."""
+        result = await self._call_pipe()
+        acc = _Accumulator(self.encoder)
+        if result.stream is not None:
+            async for item in result.stream:
+                if type(item) is dict and "error" in item and "choices" not in item:
+                    _raise_reported_error(self, item)
+                await acc.add(item, self.host)
+        elif isinstance(result.value, dict) and "choices" not in result.value:
+            _raise_reported_error(self, result.value)
+            return result.value  # a non-OpenAI dict is the pipe's answer as-is (Open WebUI)
+        elif result.value is not None:
+            await acc.add_value(result.value, self.host, self.entry.info.id)
+        content = acc.text() if acc.has_content else None
+        if content is not None or self.filters:
+            content = await self._run_outlets(content or "")
+        usage = acc.usage or usage_estimate(self.body.get("messages", []), content or "")
+        return self.encoder.completion(
+            content,
+            reasoning=acc.reasoning(),
+            tool_calls=acc.tool_calls(),
+            finish_reason=acc.finish_reason,
+            usage=usage,
+        )
+
+    # -- streaming ----------------------------------------------------------------------------
+    async def _frame(self, items: AsyncIterator[Item], as_chunks: bool) -> AsyncIterator[Any]:
+        """Give every chunk this completion's id, and end with one finish chunk."""
+        encoder = self.encoder
+        finished = False
+        async for item in items:
+            if type(item) is str:
+                yield encoder.text_chunk(item) if as_chunks else item
+                continue
+            choices = item.get("choices")
+            if isinstance(choices, list):
+                first = choices[0] if choices and isinstance(choices[0], dict) else {}
+                if "message" in first and "delta" not in first:
+                    item = _completion_to_chunk(item)
+                    first = item["choices"][0]
+                finished = finished or bool(first.get("finish_reason"))
+                yield encoder.adopt(item)
+            elif isinstance(item.get("event"), dict):
+                await self.host.outer.emit(item["event"])
+                yield item
+            elif "error" in item:
+                _raise_reported_error(self, item)
+            else:
+                yield item
+        if not finished:
+            yield encoder.finish_chunk()
+
+    async def _value_items(self, value: Any) -> AsyncIterator[Item]:
+        if isinstance(value, str | dict):
+            if value:
+                yield value
+        elif value is not None:
+            log.warning(
+                "pipe %s returned a %s; Open WebUI shows nothing for it",
+                self.entry.info.id,
+                type(value).__name__,
+            )
+
+    async def _produce(self) -> None:
+        buffer, ready, room = self._buffer, self._ready, self._room
+        try:
+            result = await self._call_pipe()
+            items = result.stream if result.stream is not None else self._value_items(result.value)
+            stream_filters = [e for e in self.filters if "stream" in e.info.hooks]
+            framed = self._frame(items, as_chunks=bool(stream_filters))
+            if stream_filters:
+                calls = [await self._call(e.info.id, __body__=self.body) for e in stream_filters]
+                framed = self.runtime.executor.filter_stream(
+                    [e.info.id for e in stream_filters], framed, calls
+                )
+            async for item in framed:
+                buffer.append(item)
+                ready.set()
+                if len(buffer) >= HIGH_WATER:
+                    room.clear()
+                    await room.wait()
+        except PluginError as exc:
+            buffer.append(exc)
+        except Exception as exc:  # a bug of ours must still end the stream cleanly
+            log.exception("stream of %s failed", self.entry.info.id)
+            buffer.append(
+                PluginError.from_exception(
+                    exc, plugin_id=self.entry.info.id, path=None, stage="stream"
+                )
+            )
+        finally:
+            buffer.append(_END)
+            ready.set()
+
+    async def sse(self) -> AsyncIterator[bytes]:
+        """The answer as SSE frames; each yielded `bytes` holds every frame ready at that time."""
+        buffer, ready, room = self._buffer, self._ready, self._room
+        encoder = self.encoder
+        acc = _Accumulator(encoder)
+        text_parts = acc.parts
+        producer = asyncio.create_task(self._produce())
+        out = [frame(encoder.role_chunk())]
+        error: PluginError | None = None
+        try:
+            while True:
+                ended = False
+                while buffer:
+                    item = buffer.popleft()
+                    if type(item) is str:
+                        text_parts.append(item)
+                        out.append(encoder.text_frame(item))
+                    elif type(item) is dict:
+                        acc.add_chunk(item)
+                        out.append(frame(item))
+                    elif item is _END:
+                        ended = True
+                        break
+                    elif isinstance(item, PluginError):
+                        error = item
+                    elif item:  # a stream filter may hand back any truthy value
+                        out.append(frame(item))
+                room.set()
+                if out:
+                    yield b"".join(out)
+                    out = []
+                if ended:
+                    break
+                ready.clear()
+                if not buffer:
+                    await ready.wait()
+            if error is not None:
+                yield frame(_stream_error(error)) + DONE
+                return
+            if self.include_usage:
+                usage = acc.usage or usage_estimate(self.body.get("messages", []), acc.text())
+                out.append(frame(encoder.usage_chunk(usage)))
+            content = acc.text()
+            final = await self._run_outlets(content)
+            if final != content:
+                await self.host.emit({"type": "replace", "data": {"content": final}})
+            while buffer:
+                out.append(frame(buffer.popleft()))
+            out.append(DONE)
+            yield b"".join(out)
+        finally:
+            if not producer.done():
+                producer.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await producer
+
+
+def _raise_reported_error(turn: ChatTurn, value: dict[str, Any]) -> None:
+    error = value.get("error")
+    if error is None:
+        return
+    message = error.get("message") or error.get("detail") if isinstance(error, dict) else error
+    raise PluginError(
+        plugin_id=turn.entry.info.id,
+        path=turn.entry.info.path,
+        stage="pipe",
+        error_type="PipeReportedError",
+        message=str(message or error),
+    )
+
+
+def _completion_to_chunk(completion: dict[str, Any]) -> dict[str, Any]:
+    first = completion["choices"][0]
+    message = first.get("message") or {}
+    delta = {k: v for k, v in message.items() if v is not None}
+    chunk = {k: v for k, v in completion.items() if k not in ("choices", "object")}
+    chunk["object"] = "chat.completion.chunk"
+    chunk["choices"] = [
+        {"index": 0, "delta": delta, "logprobs": None, "finish_reason": first.get("finish_reason")}
+    ]
+    return chunk
+
+
+def _stream_error(error: PluginError) -> dict[str, Any]:
+    return error_body(
+        str(error.message),
+        type_="plugin_error",
+        code=error.error_type,
+        plugin=error.plugin_id,
+        stage=error.stage,
+    )
+
+
+class _Accumulator:
+    """Collects an answer from items: text, reasoning, tool calls, finish reason, usage."""
+
+    def __init__(self, encoder: ChunkEncoder) -> None:
+        self.encoder = encoder
+        self.parts: list[str] = []
+        self._reasoning: list[str] = []
+        self._tool_calls: dict[int, dict[str, Any]] = {}
+        self.finish_reason: str | None = None
+        self.usage: dict[str, Any] | None = None
+        self._saw_object = False
+
+    @property
+    def has_content(self) -> bool:
+        return bool(self.parts) or self._saw_object
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    def reasoning(self) -> str | None:
+        return "".join(self._reasoning) or None
+
+    def tool_calls(self) -> list[dict[str, Any]] | None:
+        return [self._tool_calls[i] for i in sorted(self._tool_calls)] or None
+
+    def add_chunk(self, chunk: dict[str, Any]) -> None:
+        usage = chunk.get("usage")
+        if isinstance(usage, dict):
+            self.usage = usage  # reported totals replace, never add up (reference 11.17)
+        choices = chunk.get("choices")
+        if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+            return
+        self._saw_object = True
+        first = choices[0]
+        if first.get("finish_reason"):
+            self.finish_reason = first["finish_reason"]
+        delta = first.get("delta") or first.get("message") or {}
+        content = delta.get("content")
+        if content:
+            self.parts.append(content if isinstance(content, str) else str(content))
+        reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+        if isinstance(reasoning, str):
+            self._reasoning.append(reasoning)
+        for call in delta.get("tool_calls") or []:
+            self._merge_tool_call(call)
+
+    def _merge_tool_call(self, call: dict[str, Any]) -> None:
+        index = call.get("index", len(self._tool_calls))
+        known = self._tool_calls.setdefault(
+            index, {"id": None, "type": "function", "function": {"name": "", "arguments": ""}}
+        )
+        if call.get("id"):
+            known["id"] = call["id"]
+        function = call.get("function") or {}
+        if function.get("name"):
+            known["function"]["name"] += function["name"]
+        if function.get("arguments"):
+            known["function"]["arguments"] += function["arguments"]
+
+    async def add(self, item: Item, host: Host) -> None:
+        if type(item) is str:
+            self.parts.append(item)
+        elif isinstance(item.get("event"), dict):
+            await host.emit(item["event"])
+        else:
+            self.add_chunk(item)
+
+    async def add_value(self, value: Any, host: Host, plugin_id: str) -> None:
+        if isinstance(value, str):
+            self.parts.append(value)
+        elif isinstance(value, dict):
+            self.add_chunk(value)
+        else:
+            log.warning(
+                "pipe %s returned a %s; answered with no content", plugin_id, type(value).__name__
+            )

@@ -1,0 +1,161 @@
+"""OpenAI chat-completion objects and the SSE frames that carry them.
+
+One id per completion (Open WebUI makes a new one per chunk), a role delta first, one finish
+chunk, `usage` when `stream_options.include_usage` asks, and `data: [DONE]` followed by the blank
+line that ends an SSE event (Open WebUI omits it). Text chunks, by far the most frequent, are
+spliced into a pre-rendered template instead of being serialised as a whole.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+
+import orjson
+from pydantic import BaseModel
+
+DONE = b"data: [DONE]\n\n"
+_OPTIONS = orjson.OPT_NON_STR_KEYS
+_WORDS = re.compile(r"\w+|[^\w\s]")
+
+
+def _fallback(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, bytes | bytearray):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    return str(value)
+
+
+def dumps(value: Any) -> bytes:
+    return orjson.dumps(value, default=_fallback, option=_OPTIONS)
+
+
+def frame(value: Any) -> bytes:
+    """One SSE event holding `value` as JSON."""
+    return b"data: " + dumps(value) + b"\n\n"
+
+
+def estimate_tokens(text: str) -> int:
+    """A tokenizer-free count (words and punctuation), used only when a pipe reports no usage."""
+    return len(_WORDS.findall(text))
+
+
+def message_text(content: Any) -> str:
+    """The text of a message's content, whether a string or a list of parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return ""
+
+
+class ChunkEncoder:
+    """Builds the chunks and the final object of one completion."""
+
+    def __init__(self, model: str, completion_id: str | None = None) -> None:
+        self.id = completion_id or f"chatcmpl-{uuid.uuid4().hex}"
+        self.model = model
+        self.created = int(time.time())
+        head = dumps(
+            {
+                "id": self.id,
+                "object": "chat.completion.chunk",
+                "created": self.created,
+                "model": model,
+            }
+        )[:-1]
+        self._text_head = b"data: " + head + b',"choices":[{"index":0,"delta":{"content":'
+        self._text_tail = b'},"logprobs":null,"finish_reason":null}]}\n\n'
+
+    def text_frame(self, text: str) -> bytes:
+        return self._text_head + orjson.dumps(text) + self._text_tail
+
+    def chunk(self, delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": self.model,
+            "choices": [
+                {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
+            ],
+        }
+
+    def text_chunk(self, text: str) -> dict[str, Any]:
+        return self.chunk({"content": text})
+
+    def role_chunk(self) -> dict[str, Any]:
+        return self.chunk({"role": "assistant", "content": ""})
+
+    def finish_chunk(self, reason: str = "stop") -> dict[str, Any]:
+        return self.chunk({}, reason)
+
+    def usage_chunk(self, usage: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": self.model,
+            "choices": [],
+            "usage": usage,
+        }
+
+    def adopt(self, chunk: dict[str, Any]) -> dict[str, Any]:
+        """A chunk the plugin built: give it this completion's id (and any missing framing)."""
+        chunk["id"] = self.id
+        chunk.setdefault("object", "chat.completion.chunk")
+        chunk.setdefault("created", self.created)
+        chunk.setdefault("model", self.model)
+        return chunk
+
+    def completion(
+        self,
+        content: str | None,
+        *,
+        reasoning: str | None = None,
+        tool_calls: list[dict[str, Any]] | None = None,
+        finish_reason: str | None = None,
+        usage: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        message: dict[str, Any] = {"role": "assistant", "content": content}
+        if reasoning:
+            message["reasoning_content"] = reasoning
+        if tool_calls:
+            message["tool_calls"] = tool_calls
+        result: dict[str, Any] = {
+            "id": self.id,
+            "object": "chat.completion",
+            "created": self.created,
+            "model": self.model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": message,
+                    "logprobs": None,
+                    "finish_reason": finish_reason or ("tool_calls" if tool_calls else "stop"),
+                }
+            ],
+        }
+        if usage is not None:
+            result["usage"] = usage
+        return result
+
+
+def usage_estimate(messages: list[dict[str, Any]], completion: str) -> dict[str, int]:
+    prompt = sum(estimate_tokens(message_text(m.get("content"))) for m in messages)
+    answer = estimate_tokens(completion)
+    return {"prompt_tokens": prompt, "completion_tokens": answer, "total_tokens": prompt + answer}
+
+
+def error_body(
+    message: str, *, type_: str, code: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    """An OpenAI-shaped error; `detail` repeats the message for Open WebUI's readers."""
+    error = {"message": message, "type": type_, "param": None, "code": code, "detail": message}
+    error.update(extra)
+    return {"error": error}

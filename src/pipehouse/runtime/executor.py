@@ -1,0 +1,461 @@
+"""The executor boundary: every call into plugin code goes through here (DESIGN principle 4).
+
+Above this line nothing touches a plugin instance: callers hand over plain data (the body, the
+user dict, metadata, stored valves) and get plain data back, or async iterators of it. That keeps
+the door open for executors that run plugins in worker processes with their own environments;
+`InProcessExecutor` is the first one, running plugins in this process with sync code on threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import AsyncIterator, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+from starlette.datastructures import State
+from starlette.requests import Request
+from starlette.responses import StreamingResponse
+
+from pipehouse.plugin import valves as valves_rules
+from pipehouse.plugin.errors import PluginError
+from pipehouse.plugin.info import PluginInfo, describe
+from pipehouse.plugin.kinds import PluginKind
+from pipehouse.plugin.loader import LoadedPlugin, load_plugin
+from pipehouse.runtime.events import Host, NullHost, make_caller, make_emitter
+from pipehouse.runtime.items import Item, normalized, streaming_response_items
+from pipehouse.runtime.threads import ThreadRunner
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PluginSource:
+    id: str
+    source: str
+    path: str | None = None
+    kind: PluginKind | None = None
+
+
+@dataclass
+class CallContext:
+    """Everything a plugin call may be given besides its main argument; plain data plus a host."""
+
+    user: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    host: Host = field(default_factory=NullHost)
+    valves: Mapping[str, Any] | None = None
+    user_valves: Mapping[str, Any] | None = None
+    model: dict[str, Any] | None = None
+    request: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class PipeResult:
+    """A pipe's answer: either one value (str, dict, None, ...) or a stream of items."""
+
+    value: Any = None
+    stream: AsyncIterator[Item] | None = None
+
+
+class Executor(Protocol):
+    async def load(self, source: PluginSource) -> PluginInfo: ...
+
+    async def unload(self, plugin_id: str) -> None: ...
+
+    async def models(self, plugin_id: str, call: CallContext) -> list[dict[str, Any]]: ...
+
+    async def call_pipe(
+        self, plugin_id: str, body: dict[str, Any], call: CallContext
+    ) -> PipeResult: ...
+
+    async def call_filter(
+        self, plugin_id: str, hook: str, body: dict[str, Any], call: CallContext
+    ) -> Any: ...
+
+    def filter_stream(
+        self, plugin_ids: list[str], items: AsyncIterator[dict[str, Any]], calls: list[CallContext]
+    ) -> AsyncIterator[dict[str, Any]]: ...
+
+    async def close(self) -> None: ...
+
+
+def last_user_message(messages: list[dict[str, Any]]) -> str | None:
+    """Text of the last user message; for list content, its first text part."""
+    for message in reversed(messages or []):
+        if message.get("role") != "user":
+            continue
+        content = message.get("content")
+        if isinstance(content, list):
+            for part in content:
+                if isinstance(part, dict) and part.get("type") == "text":
+                    return part.get("text", "")
+            return ""
+        return content if isinstance(content, str) else ""
+    return None
+
+
+class _App:
+    """Stands in for the FastAPI app behind `__request__` when there is no server (the CLI)."""
+
+    def __init__(self) -> None:
+        self.state = State()
+
+
+_CLI_APP = _App()
+
+
+def _make_request(facts: Mapping[str, Any] | None) -> Request:
+    facts = facts or {}
+    if isinstance(facts.get("request"), Request):  # the server hands its live request through
+        return facts["request"]
+    headers = [
+        (k.lower().encode(), str(v).encode()) for k, v in (facts.get("headers") or {}).items()
+    ]
+    scope = {
+        "type": "http",
+        "method": facts.get("method", "POST"),
+        "path": facts.get("path", "/api/chat/completions"),
+        "raw_path": facts.get("path", "/api/chat/completions").encode(),
+        "query_string": b"",
+        "headers": headers,
+        "client": facts.get("client", ("127.0.0.1", 0)),
+        "server": facts.get("server", ("127.0.0.1", 0)),
+        "scheme": "http",
+        "app": facts.get("app", _CLI_APP),
+        "state": {},
+    }
+    return Request(scope)
+
+
+class InProcessExecutor:
+    """Runs plugins in this process; sync plugin code runs on a bounded thread pool."""
+
+    def __init__(
+        self,
+        *,
+        max_threads: int = 64,
+        call_timeout: float | None = None,
+        idle_timeout: float | None = None,
+        cache_dir: Path | None = None,
+    ) -> None:
+        self.call_timeout = call_timeout
+        self.idle_timeout = idle_timeout
+        self._cache_dir = cache_dir
+        self._threads = ThreadRunner(max_threads)
+        self._plugins: dict[str, LoadedPlugin] = {}
+        self._pipeline_valves: dict[str, Any] = {}
+
+    # -- loading -------------------------------------------------------------------------------
+    async def load(self, source: PluginSource) -> PluginInfo:
+        """Execute the source (on a thread: module code may block) and keep the instance."""
+        plugin = await self._threads.run(
+            load_plugin,
+            source.source,
+            source.id,
+            path=source.path,
+            kind=source.kind,
+            cache_dir=self._cache_dir,
+        )
+        try:
+            info = describe(plugin)
+        except Exception as exc:
+            raise PluginError.from_exception(
+                exc,
+                plugin_id=source.id,
+                path=plugin.path,
+                stage="load",
+                hint="the plugin loaded, but its valves or tool methods could not be described",
+            ) from exc
+        previous = self._plugins.get(source.id)
+        self._plugins[source.id] = plugin
+        self._pipeline_valves.pop(source.id, None)
+        if previous is not None:
+            await self._shutdown(previous)
+        if plugin.kind is PluginKind.PIPELINE:
+            await self._apply_pipeline_valves(plugin, None)
+            await self._lifecycle(plugin, "on_startup")
+        return info
+
+    async def unload(self, plugin_id: str) -> None:
+        plugin = self._plugins.pop(plugin_id, None)
+        self._pipeline_valves.pop(plugin_id, None)
+        if plugin is not None:
+            await self._shutdown(plugin)
+
+    async def _shutdown(self, plugin: LoadedPlugin) -> None:
+        if plugin.kind is PluginKind.PIPELINE:
+            await self._lifecycle(plugin, "on_shutdown")
+
+    async def close(self) -> None:
+        for plugin_id in list(self._plugins):
+            await self.unload(plugin_id)
+        self._threads.shutdown()
+
+    def loaded(self, plugin_id: str) -> LoadedPlugin:
+        """The live plugin, for in-process tools (CLI inspect); never used above the boundary."""
+        try:
+            return self._plugins[plugin_id]
+        except KeyError:
+            raise KeyError(f"plugin '{plugin_id}' is not loaded") from None
+
+    # -- calling -------------------------------------------------------------------------------
+    async def _invoke(
+        self, plugin: LoadedPlugin, stage: str, fn: Any, /, *args: Any, **kw: Any
+    ) -> Any:
+        """Call plugin code (awaiting coroutines, threading sync code) with timeout and errors."""
+        try:
+            async with asyncio.timeout(self.call_timeout):
+                if inspect.iscoroutinefunction(fn):
+                    return await fn(*args, **kw)
+                if inspect.isasyncgenfunction(fn):
+                    return fn(*args, **kw)
+                result = await self._threads.run(fn, *args, **kw)
+                if inspect.isawaitable(result):  # a sync wrapper that returned a coroutine
+                    result = await result
+                return result
+        except TimeoutError as exc:
+            raise PluginError(
+                plugin_id=plugin.id,
+                message=f"{stage} did not finish within {self.call_timeout} s",
+                path=plugin.path,
+                error_type="Timeout",
+                stage=stage,
+                hint="the plugin is slow or stuck; raise the call timeout if this is expected",
+            ) from exc
+        except PluginError:
+            raise
+        except Exception as exc:
+            raise PluginError.from_exception(
+                exc, plugin_id=plugin.id, path=plugin.path, stage=stage
+            ) from exc
+
+    async def _lifecycle(self, plugin: LoadedPlugin, hook: str) -> None:
+        handler = plugin.handler(hook)
+        if handler is not None:
+            await self._invoke(plugin, hook, handler.fn)
+
+    def _apply_valves(self, plugin: LoadedPlugin, stored: Mapping[str, Any] | None) -> None:
+        cls = plugin.valves_class
+        if cls is not None and plugin.kind is not PluginKind.PIPELINE:
+            plugin.instance.valves = valves_rules.build_valves(plugin.id, plugin.kind, cls, stored)
+
+    async def _apply_pipeline_valves(
+        self, plugin: LoadedPlugin, stored: Mapping[str, Any] | None
+    ) -> None:
+        """Pipelines keep one valves object: defaults merged with stored values, then notified."""
+        key = dict(stored or {})
+        if plugin.id in self._pipeline_valves and self._pipeline_valves[plugin.id] == key:
+            return
+        cls = plugin.valves_class
+        if cls is not None:
+            current = plugin.instance.valves
+            base = current.model_dump() if isinstance(current, BaseModel) else {}
+            plugin.instance.valves = valves_rules.build_valves(
+                plugin.id, plugin.kind, cls, base | key
+            )
+        first = plugin.id not in self._pipeline_valves
+        self._pipeline_valves[plugin.id] = key
+        if not first or key:
+            # The Pipelines server skips this after the initial load (pipelines#271); not here.
+            await self._lifecycle(plugin, "on_valves_updated")
+
+    def _user_dict(self, plugin: LoadedPlugin, accepts: frozenset[str], call: CallContext) -> dict:
+        """A fresh copy per plugin: Open WebUI shares one dict down the filter chain and leaks
+        one filter's user valves into the next (reference 2.3)."""
+        user = dict(call.user)
+        cls = plugin.user_valves_class
+        if cls is not None and "__user__" in accepts:
+            built = valves_rules.build_user_valves(plugin.id, plugin.kind, cls, call.user_valves)
+            if built is not None:
+                user["valves"] = built
+        return user
+
+    def _offered(self, plugin: LoadedPlugin, accepts: frozenset[str], call: CallContext) -> dict:
+        """The injected arguments on offer; the method receives the ones it declares."""
+        metadata = call.metadata
+        offered: dict[str, Any] = {
+            "__id__": plugin.id,
+            "__chat_id__": metadata.get("chat_id"),
+            "__session_id__": metadata.get("session_id"),
+            "__message_id__": metadata.get("message_id"),
+            "__task__": metadata.get("task"),
+            "__task_body__": metadata.get("task_body"),
+            "__files__": metadata.get("files") or [],
+            "__metadata__": metadata,
+            "__model__": call.model,
+            "__oauth_token__": None,
+            "__tools__": metadata.get("tools") or {},
+            **call.extra,
+        }
+        if "__user__" in accepts:
+            offered["__user__"] = self._user_dict(plugin, accepts, call)
+        if "__event_emitter__" in accepts:
+            offered["__event_emitter__"] = make_emitter(call.host)
+        if "__event_call__" in accepts:
+            offered["__event_call__"] = make_caller(call.host)
+        if "__request__" in accepts:
+            offered["__request__"] = _make_request(call.request)
+        return offered
+
+    async def models(self, plugin_id: str, call: CallContext) -> list[dict[str, Any]]:
+        """A manifold's sub-models as `{id, name}` with the id and name Open WebUI gives them."""
+        plugin = self.loaded(plugin_id)
+        attribute = "pipelines" if plugin.kind is PluginKind.PIPELINE else "pipes"
+        if plugin.kind is PluginKind.PIPELINE:
+            await self._apply_pipeline_valves(plugin, call.valves)
+        else:
+            self._apply_valves(plugin, call.valves)
+        source = getattr(plugin.instance, attribute, None)
+        if source is None:
+            return []
+        entries = await self._invoke(plugin, attribute, source) if callable(source) else source
+        prefix = getattr(plugin.instance, "name", None)
+        models = []
+        for entry in entries or []:
+            try:
+                sub_id, name = entry["id"], entry["name"]
+            except (KeyError, TypeError):
+                log.warning(
+                    "plugin %s: manifold entry %r lacks an id or a name; skipped", plugin_id, entry
+                )
+                continue
+            models.append(
+                {"id": f"{plugin_id}.{sub_id}", "name": f"{prefix}{name}" if prefix else name}
+            )
+        return models
+
+    async def call_pipe(
+        self, plugin_id: str, body: dict[str, Any], call: CallContext
+    ) -> PipeResult:
+        plugin = self.loaded(plugin_id)
+        handler = plugin.handler("pipe")
+        if handler is None:
+            raise PluginError(
+                plugin_id=plugin_id,
+                message="the plugin has no pipe() method",
+                path=plugin.path,
+                error_type="NoPipeMethod",
+                stage="pipe",
+            )
+        if plugin.kind is PluginKind.PIPELINE:
+            await self._apply_pipeline_valves(plugin, call.valves)
+            model = body.get("model") or plugin_id
+            kwargs = {
+                "user_message": last_user_message(body.get("messages", [])) or "",
+                "model_id": model.split(".", 1)[1] if "." in model else model,
+                "messages": body.get("messages", []),
+                "body": body,
+            }
+        else:
+            self._apply_valves(plugin, call.valves)
+            kwargs = {"body": body} | handler.select(self._offered(plugin, handler.accepts, call))
+        result = await self._invoke(plugin, "pipe", handler.fn, **kwargs)
+        return self._as_result(plugin, result)
+
+    def _as_result(self, plugin: LoadedPlugin, result: Any) -> PipeResult:
+        if isinstance(result, StreamingResponse):
+            return PipeResult(
+                stream=self._guard_stream(plugin, streaming_response_items(result.body_iterator))
+            )
+        if inspect.isasyncgen(result) or isinstance(result, AsyncIterator):
+            return PipeResult(stream=self._guard_stream(plugin, normalized(result)))
+        if isinstance(result, Iterator) and not isinstance(result, str | bytes | dict):
+            return PipeResult(
+                stream=self._guard_stream(plugin, normalized(self._threads.iterate(result)))
+            )
+        if isinstance(result, BaseModel):
+            return PipeResult(value=result.model_dump(mode="json"))
+        if isinstance(result, bytes | bytearray):
+            return PipeResult(value=result.decode("utf-8", errors="replace"))
+        return PipeResult(value=result)
+
+    async def _guard_stream(
+        self, plugin: LoadedPlugin, items: AsyncIterator[Item]
+    ) -> AsyncIterator[Item]:
+        """Errors raised while the plugin streams become `PluginError`s naming it."""
+        iterator = aiter(items)
+        try:
+            while True:
+                try:
+                    if self.idle_timeout is None:
+                        item = await anext(iterator)
+                    else:
+                        async with asyncio.timeout(self.idle_timeout):
+                            item = await anext(iterator)
+                except StopAsyncIteration:
+                    return
+                yield item
+        except TimeoutError as exc:
+            raise PluginError(
+                plugin_id=plugin.id,
+                path=plugin.path,
+                error_type="Timeout",
+                stage="pipe",
+                message=f"no output for {self.idle_timeout} s",
+                hint="the pipe stopped producing output",
+            ) from exc
+        except PluginError:
+            raise
+        except Exception as exc:
+            raise PluginError.from_exception(
+                exc, plugin_id=plugin.id, path=plugin.path, stage="pipe"
+            ) from exc
+        finally:
+            close = getattr(iterator, "aclose", None)
+            if close is not None:
+                await close()
+
+    async def call_filter(
+        self, plugin_id: str, hook: str, body: dict[str, Any], call: CallContext
+    ) -> Any:
+        """Run one filter hook; returns what it returned (the caller decides what None means)."""
+        plugin = self.loaded(plugin_id)
+        handler = plugin.handler(hook)
+        if handler is None:
+            return body
+        if plugin.kind is PluginKind.PIPELINE:
+            await self._apply_pipeline_valves(plugin, call.valves)
+            user = {k: call.user.get(k) for k in ("id", "email", "name", "role")}
+            return await self._invoke(plugin, hook, handler.fn, body, user)
+        self._apply_valves(plugin, call.valves)
+        main = {"event": body} if hook == "stream" else {"body": body}
+        kwargs = main | handler.select(self._offered(plugin, handler.accepts, call))
+        return await self._invoke(plugin, hook, handler.fn, **kwargs)
+
+    async def filter_stream(
+        self, plugin_ids: list[str], items: AsyncIterator[dict[str, Any]], calls: list[CallContext]
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Pass every chunk through each filter's `stream` hook; a falsy result drops the chunk.
+
+        Valves and arguments are prepared once per response, not per chunk.
+        """
+        stages = []
+        for plugin_id, call in zip(plugin_ids, calls, strict=True):
+            plugin = self.loaded(plugin_id)
+            handler = plugin.handler("stream")
+            if handler is None:
+                continue
+            self._apply_valves(plugin, call.valves)
+            kwargs = handler.select(self._offered(plugin, handler.accepts, call))
+            stages.append((plugin, handler.fn, handler.is_coroutine, kwargs))
+        async for chunk in items:
+            for plugin, fn, is_coroutine, kwargs in stages:
+                try:
+                    if is_coroutine:
+                        chunk = await fn(event=chunk, **kwargs)
+                    else:  # sync code never runs on the loop, even once per chunk
+                        chunk = await self._threads.run(fn, event=chunk, **kwargs)
+                except Exception as exc:
+                    raise PluginError.from_exception(
+                        exc, plugin_id=plugin.id, path=plugin.path, stage="stream"
+                    ) from exc
+                if not chunk:
+                    break
+            else:
+                yield chunk
