@@ -9,6 +9,7 @@ the door open for executors that run plugins in worker processes with their own 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import inspect
 import logging
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -149,11 +150,20 @@ class InProcessExecutor:
         self._cache_dir = cache_dir
         self._threads = ThreadRunner(max_threads)
         self._plugins: dict[str, LoadedPlugin] = {}
+        self._infos: dict[str, PluginInfo] = {}
         self._pipeline_valves: dict[str, Any] = {}
 
     # -- loading -------------------------------------------------------------------------------
     async def load(self, source: PluginSource) -> PluginInfo:
-        """Execute the source (on a thread: module code may block) and keep the instance."""
+        """Execute the source (on a thread: module code may block) and keep the instance.
+
+        Loading the same id with the same content again returns the live instance: plugin
+        instances are cached by content hash, and `__init__` runs only when the code changed.
+        """
+        digest = hashlib.sha256(source.source.encode()).hexdigest()
+        current = self._plugins.get(source.id)
+        if current is not None and current.content_hash == digest and source.id in self._infos:
+            return self._infos[source.id]
         plugin = await self._threads.run(
             load_plugin,
             source.source,
@@ -174,6 +184,7 @@ class InProcessExecutor:
             ) from exc
         previous = self._plugins.get(source.id)
         self._plugins[source.id] = plugin
+        self._infos[source.id] = info
         self._pipeline_valves.pop(source.id, None)
         if previous is not None:
             await self._shutdown(previous)
@@ -184,6 +195,7 @@ class InProcessExecutor:
 
     async def unload(self, plugin_id: str) -> None:
         plugin = self._plugins.pop(plugin_id, None)
+        self._infos.pop(plugin_id, None)
         self._pipeline_valves.pop(plugin_id, None)
         if plugin is not None:
             await self._shutdown(plugin)

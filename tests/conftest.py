@@ -1,0 +1,106 @@
+"""Shared fixtures: fixture plugins from tests/plugins/, and a runtime serving them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from pipehouse.plugin.loader import LoadedPlugin, load_plugin_file
+from pipehouse.runtime.catalog import Catalog, MemoryValvesStore
+from pipehouse.runtime.chat import ChatRuntime
+from pipehouse.runtime.events import RecordingHost
+from pipehouse.runtime.executor import InProcessExecutor, PluginSource
+
+PLUGINS = Path(__file__).parent / "plugins"
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+USER = {"id": "user-1", "email": "ada@example.com", "name": "Ada", "role": "user"}
+
+
+def plugin_path(name: str) -> Path:
+    """A fixture plugin by file name (with or without `.py`)."""
+    path = PLUGINS / (name if name.endswith(".py") else f"{name}.py")
+    assert path.exists(), f"no fixture plugin {path}"
+    return path
+
+
+@pytest.fixture
+def load() -> Callable[[str], LoadedPlugin]:
+    """Load a fixture plugin straight through the loader (no executor)."""
+    return lambda name: load_plugin_file(plugin_path(name))
+
+
+class Harness:
+    """A runtime over fixture plugins, the way the CLI and server assemble one."""
+
+    def __init__(self) -> None:
+        self.executor = InProcessExecutor()
+        self.catalog = Catalog()
+        self.store = MemoryValvesStore()
+        self.runtime = ChatRuntime(self.executor, self.catalog, self.store)
+
+    async def add(self, name: str, *, plugin_id: str | None = None, **flags: Any):
+        path = plugin_path(name)
+        info = await self.executor.load(
+            PluginSource(plugin_id or path.stem, path.read_text(), str(path))
+        )
+        self.catalog.add(info, **flags)
+        return info
+
+    def body(self, model: str, prompt: str = "hello", **extra: Any) -> dict[str, Any]:
+        return {"model": model, "messages": [{"role": "user", "content": prompt}], **extra}
+
+    async def complete(
+        self, body: dict[str, Any], *, user: dict | None = None, host: RecordingHost | None = None
+    ) -> dict[str, Any]:
+        turn = await self.runtime.start(
+            {**body, "stream": False}, user or USER, host=host or RecordingHost()
+        )
+        return await turn.complete()
+
+    async def stream(
+        self, body: dict[str, Any], *, user: dict | None = None, host: RecordingHost | None = None
+    ) -> list[Any]:
+        """Every SSE `data:` payload of a streamed answer, parsed (`"[DONE]"` kept as a string)."""
+        turn = await self.runtime.start(
+            {**body, "stream": True}, user or USER, host=host or RecordingHost()
+        )
+        raw = b"".join([part async for part in turn.sse()])
+        return parse_sse(raw)
+
+
+def parse_sse(raw: bytes) -> list[Any]:
+    """Split SSE bytes into payloads; asserts every event is a `data:` line ended by a blank line."""
+    assert raw.endswith(b"\n\n"), "an SSE stream must end with a blank line"
+    payloads: list[Any] = []
+    for event in raw[:-2].split(b"\n\n"):
+        assert event.startswith(b"data: "), event
+        data = event[6:]
+        payloads.append("[DONE]" if data == b"[DONE]" else orjson.loads(data))
+    return payloads
+
+
+def content_of(payloads: list[Any]) -> str:
+    """The answer text carried by the chunks of a parsed stream."""
+    return "".join(
+        p["choices"][0]["delta"].get("content") or ""
+        for p in payloads
+        if isinstance(p, dict) and p.get("choices")
+    )
+
+
+@pytest.fixture
+async def harness() -> AsyncIterator[Harness]:
+    h = Harness()
+    yield h
+    await h.executor.close()
+
+
+async def collect(stream: AsyncIterator[Any]) -> list[Any]:
+    return [item async for item in stream]
+
+

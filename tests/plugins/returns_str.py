@@ -1,0 +1,8 @@
+"""
+title: Returns a string
+"""
+
+
+class Pipe:
+    async def pipe(self, body: dict) -> str:
+        return "plain answer"
