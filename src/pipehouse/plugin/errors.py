@@ -69,7 +69,10 @@ class PluginError(Exception):
         stage: str,
         hint: str | None = None,
     ) -> PluginError:
-        frames = traceback.format_exception(exc)
+        own = [
+            {"file": f.filename, "line": f.lineno, "function": f.name, "code": f.line or ""}
+            for f in plugin_frames(exc, path)
+        ]
         return cls(
             plugin_id=plugin_id,
             message=str(exc) or type(exc).__name__,
@@ -78,7 +81,8 @@ class PluginError(Exception):
             error_type=type(exc).__name__,
             hint=hint,
             stage=stage,
-            traceback="".join(frames),
+            traceback="".join(traceback.format_exception(exc)),
+            details={"frames": own} if own else {},
         )
 
 

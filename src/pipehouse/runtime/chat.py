@@ -321,6 +321,7 @@ class ChatTurn:
         self.metadata: dict[str, Any] = {}
         self.body: dict[str, Any] = {}
         self.include_usage = False
+        self.error: PluginError | None = None  # why a stream ended early, with its traceback
 
     async def _call(self, plugin_id: str, **extra: Any) -> CallContext:
         call = await self.runtime.call_context(
@@ -540,6 +541,7 @@ class ChatTurn:
                 if not buffer:
                     await ready.wait()
             if error is not None:
+                self.error = error
                 yield frame(_stream_error(error)) + DONE
                 return
             if self.include_usage:
