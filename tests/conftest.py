@@ -74,7 +74,7 @@ class Harness:
 
 
 def parse_sse(raw: bytes) -> list[Any]:
-    """Split SSE bytes into payloads; asserts every event is a `data:` line ended by a blank line."""
+    """SSE bytes as payloads; asserts every event is a `data:` line ended by a blank line."""
     assert raw.endswith(b"\n\n"), "an SSE stream must end with a blank line"
     payloads: list[Any] = []
     for event in raw[:-2].split(b"\n\n"):

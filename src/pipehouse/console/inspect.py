@@ -114,7 +114,7 @@ def inspect_file(path: Path, *, as_json: bool, console: Console) -> int:
     except PluginError as error:
         from pipehouse.console.render import Renderer
 
-        Renderer(json_lines=as_json, err=console).error(error)
+        Renderer(json_lines=as_json, err=Console(stderr=True, highlight=False)).error(error)
         return 1
     if as_json:
         print(

@@ -91,14 +91,14 @@ def _messages(options: RunOptions) -> list[dict[str, Any]]:
         if not isinstance(loaded, list):
             raise UsageError(f"{options.messages_file}: expected a JSON list of messages")
         messages = loaded
-    if options.system:
-        messages = [{"role": "system", "content": options.system}, *messages]
     prompt = options.prompt
     if prompt is None and not messages and not sys.stdin.isatty():
         prompt = sys.stdin.read().strip() or None
     if prompt is not None:
         messages.append({"role": "user", "content": prompt})
-    if not messages:
+    if options.system:
+        messages = [{"role": "system", "content": options.system}, *messages]
+    if not any(m.get("role") == "user" for m in messages):
         raise UsageError("give a prompt (argument or stdin) or --messages FILE.json")
     return messages
 

@@ -1,0 +1,168 @@
+"""The command line as a plugin author uses it: a real `pipehouse` process per test."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import plugin_path
+
+ENV = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"}
+
+
+def pipehouse(*args: str, stdin: str | None = None, cwd: Path | None = None):
+    return subprocess.run(
+        [sys.executable, "-m", "pipehouse", *args],
+        capture_output=True,
+        text=True,
+        input=stdin if stdin is not None else "",
+        env=ENV,
+        cwd=cwd,
+        timeout=60,
+    )
+
+
+def test_run_streams_the_answer_to_stdout_and_events_to_stderr():
+    result = pipehouse("run", str(plugin_path("cli_status_pipe")), "hello")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "echo: hello [user]\n"
+    assert "thinking hard" in result.stderr
+    assert "all done" in result.stderr
+
+
+def test_run_without_streaming_gives_the_same_answer():
+    result = pipehouse("run", str(plugin_path("cli_status_pipe")), "hello", "--no-stream")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "echo: hello [user]\n"
+    assert "all done" in result.stderr
+
+
+def test_prompt_can_come_from_stdin_and_system_message_is_sent_first():
+    result = pipehouse("run", str(plugin_path("cli_status_pipe")), "--system", "be brief",
+                       stdin="from stdin\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "echo: from stdin [system,user]\n"
+
+
+def test_messages_file_is_the_conversation(tmp_path):
+    conversation = tmp_path / "chat.json"
+    conversation.write_text(json.dumps([
+        {"role": "user", "content": "first"},
+        {"role": "assistant", "content": "reply"},
+        {"role": "user", "content": "second"},
+    ]))
+    result = pipehouse("run", str(plugin_path("cli_status_pipe")), "--messages", str(conversation))
+    assert result.stdout == "echo: second [user,assistant,user]\n"
+
+
+def test_valves_and_user_valves_from_flags():
+    result = pipehouse("run", str(plugin_path("cli_status_pipe")), "hi",
+                       "--valve", "prefix=said", "--valve", "repeat=2", "--user-valve", "suffix=?")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "said: hi? [user]said: hi? [user]\n"
+
+
+def test_an_invalid_valve_is_rejected_with_the_field_named():
+    result = pipehouse("run", str(plugin_path("cli_status_pipe")), "hi", "--valve", "repeat=many")
+    assert result.returncode == 1
+    assert "repeat" in result.stderr and "integer" in result.stderr
+    unknown = pipehouse("run", str(plugin_path("cli_status_pipe")), "hi", "--valve", "nope=1")
+    assert unknown.returncode == 1
+    assert "unknown valve 'nope'" in unknown.stderr and "prefix" in unknown.stderr
+
+
+def test_json_prints_every_chunk_and_event_as_a_json_line():
+    result = pipehouse("run", str(plugin_path("cli_status_pipe")), "hi", "--json")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert lines[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
+    events = [line["event"]["data"]["description"] for line in lines if "event" in line]
+    assert events == ["thinking hard", "all done"]
+    ids = {line["id"] for line in lines if "choices" in line}
+    assert len(ids) == 1  # one completion id for every chunk
+    assert lines[-1]["choices"][0]["finish_reason"] == "stop"
+
+
+def test_manifold_needs_a_model_when_it_offers_several():
+    path = str(plugin_path("cli_manifold"))
+    ambiguous = pipehouse("run", path, "Hi There")
+    assert ambiguous.returncode == 2
+    assert "up" in ambiguous.stderr and "down" in ambiguous.stderr
+    assert pipehouse("run", path, "Hi There", "--model", "up").stdout == "HI THERE\n"
+    full_id = pipehouse("run", path, "Hi There", "-m", "cli_manifold.down")
+    assert full_id.stdout == "hi there\n"
+    unknown = pipehouse("run", path, "x", "--model", "sideways")
+    assert unknown.returncode == 2 and "cli_manifold.up" in unknown.stderr
+
+
+def test_filters_apply_around_the_pipe():
+    result = pipehouse("run", str(plugin_path("cli_status_pipe")), "hi there",
+                       "--filter", str(plugin_path("cli_shout_filter")))
+    assert result.returncode == 0, result.stderr
+    # inlet upper-cased the prompt; the stream hook replaced spaces in every chunk
+    assert result.stdout == "echo:!HI!THERE![user]\n"
+
+
+def test_a_filter_file_runs_on_its_own_around_an_echo_model():
+    result = pipehouse("run", str(plugin_path("cli_shout_filter")), "quiet words",
+                       "--valve", "mark=_")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "QUIET_WORDS_"
+
+
+def test_event_calls_are_answered_from_flags():
+    path = str(plugin_path("cli_confirm_pipe"))
+    assert pipehouse("run", path, "go", "--answer", "yes").stdout == "answer=True\n"
+    assert pipehouse("run", path, "go", "--answer", "no").stdout == "answer=False\n"
+
+
+def test_event_call_without_anyone_to_answer_returns_at_once():
+    result = pipehouse("run", str(plugin_path("cli_confirm_pipe")), "go")
+    assert result.returncode == 0
+    assert "No client is listening" in result.stdout
+    assert "--answer" in result.stderr
+
+
+def test_plugin_error_exits_non_zero_and_points_into_the_plugin_file():
+    path = plugin_path("cli_raises_pipe")
+    result = pipehouse("run", str(path), "hi")
+    assert result.returncode == 1
+    assert result.stdout.startswith("partial")
+    assert f'File "{path}", line 10' in result.stderr
+    assert 'settings["api_key_missing"]' in result.stderr
+    assert "KeyError" in result.stderr
+
+
+def test_missing_requirement_is_explained():
+    result = pipehouse("run", str(plugin_path("cli_missing_requirement")), "hi")
+    assert result.returncode == 1
+    assert "ModuleNotFoundError" not in result.stdout
+    assert "--install" in result.stderr
+    assert "pipehouse-fixture-not-a-real-package" in result.stderr
+
+
+def test_missing_file_is_a_usage_error():
+    result = pipehouse("run", "no/such/plugin.py", "hi")
+    assert result.returncode == 2
+    assert "no such file" in result.stderr
+
+
+def test_inspect_shows_kind_valves_and_models():
+    result = pipehouse("inspect", str(plugin_path("cli_status_pipe")))
+    assert result.returncode == 0, result.stderr
+    assert "kind: pipe" in result.stdout
+    assert "prefix" in result.stdout and "repeat" in result.stdout and "suffix" in result.stdout
+    manifold = pipehouse("inspect", str(plugin_path("cli_manifold")), "--json")
+    described = json.loads(manifold.stdout)
+    assert described["kind"] == "pipe" and described["is_manifold"] is True
+    assert [m["id"] for m in described["models"]] == ["cli_manifold.up", "cli_manifold.down"]
+    assert [m["name"] for m in described["models"]] == ["Case: Upper", "Case: Lower"]
+
+
+def test_inspect_reports_load_errors():
+    result = pipehouse("inspect", str(plugin_path("cli_missing_requirement")))
+    assert result.returncode == 1
+    assert "--install" in result.stderr
