@@ -138,7 +138,10 @@ def new(
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from exc
     print(path)
-    err.print(f'[dim]try it: pipehouse run {path} "hello"[/]')
+    if kind in ("pipe", "filter"):
+        err.print(f'[dim]try it: pipehouse run {path} "hello"[/]')
+    else:
+        err.print(f"[dim]see what it offers: pipehouse inspect {path}[/]")
 
 
 def main() -> None:

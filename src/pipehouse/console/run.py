@@ -12,7 +12,6 @@ import orjson
 
 from pipehouse.console.host import ConsoleHost
 from pipehouse.console.render import Renderer
-from pipehouse.plugin import valves as valves_rules
 from pipehouse.plugin.errors import PluginError
 from pipehouse.plugin.frontmatter import parse_docstring_frontmatter, parse_frontmatter
 from pipehouse.plugin.kinds import PluginKind
@@ -103,7 +102,7 @@ def _messages(options: RunOptions) -> list[dict[str, Any]]:
     return messages
 
 
-def _assign(
+async def _assign(
     store: MemoryValvesStore,
     executor: InProcessExecutor,
     main_id: str,
@@ -118,13 +117,7 @@ def _assign(
         plugin_id, sep, rest = assignment.partition(":") if ":" in key else ("", "", "")
         grouped.setdefault(plugin_id if sep else main_id, []).append(rest if sep else assignment)
     for plugin_id, items in grouped.items():
-        plugin = executor.loaded(plugin_id)
-        cls = plugin.user_valves_class if user_id else plugin.valves_class
-        if cls is None:
-            what = "UserValves" if user_id else "Valves"
-            raise UsageError(f"plugin '{plugin_id}' has no {what} class")
-        values = valves_rules.parse_assignments(cls, items, plugin_id)
-        stored = valves_rules.validate_update(plugin_id, cls, values)
+        stored = await executor.parse_valves(plugin_id, items, user=user_id is not None)
         if user_id:
             store.by_user[(plugin_id, user_id)] = stored
         else:
@@ -180,7 +173,8 @@ async def run(options: RunOptions, renderer: Renderer) -> int:
         )
         if info.kind in (PluginKind.TOOLS, PluginKind.ACTION, PluginKind.EVENT):
             raise UsageError(
-                f"{options.plugin.name} is a {info.kind.value} plugin; `pipehouse run` answers "
+                f"{options.plugin.name} is {'an' if info.kind is PluginKind.ACTION else 'a'} "
+                f"{info.kind.value} plugin; `pipehouse run` answers "
                 "chats through pipes and filters. Use `pipehouse inspect` to see what it offers."
             )
         filter_ids = list(options.filter_ids)
@@ -203,8 +197,8 @@ async def run(options: RunOptions, renderer: Renderer) -> int:
                 )
             catalog.add(extra)
             filter_ids.append(extra.id)
-        _assign(store, executor, main_id, options.valves, user_id=None)
-        _assign(store, executor, main_id, options.user_valves, user_id=user["id"])
+        await _assign(store, executor, main_id, options.valves, user_id=None)
+        await _assign(store, executor, main_id, options.user_valves, user_id=user["id"])
         model = await _pick_model(runtime, target, is_manifold, options.model)
         body = {
             "model": model,
