@@ -33,7 +33,7 @@ def parse_frontmatter(source: str) -> dict[str, str]:
 def parse_docstring_frontmatter(source: str) -> dict[str, str]:
     """Frontmatter as the Pipelines server reads it: `key: value` lines of the module docstring."""
     try:
-        docstring = ast.get_docstring(ast.parse(source), clean=True) or ""
+        docstring = ast.get_docstring(ast.parse(source.removeprefix("\ufeff")), clean=True) or ""
     except SyntaxError:
         return {}
     found: dict[str, str] = {}

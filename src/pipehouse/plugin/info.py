@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from pydantic import BaseModel
+
 from pipehouse.plugin import valves
 from pipehouse.plugin.kinds import PluginKind
 from pipehouse.plugin.loader import LoadedPlugin
@@ -81,6 +83,13 @@ def _defaults(cls: type | None) -> dict[str, Any] | None:
         return None
 
 
+def _pipeline_valves(instance: Any) -> dict[str, Any] | None:
+    """A Pipelines file's valves start from its instance (often set in `__init__`, e.g.
+    `pipelines=["*"]`), not from the class defaults: the Pipelines server reads them there."""
+    current = getattr(instance, "valves", None)
+    return current.model_dump(mode="json") if isinstance(current, BaseModel) else None
+
+
 def _has_hook(plugin: LoadedPlugin, hook: str) -> bool:
     if hook in ("pipes", "pipelines"):  # a list or a method: both make a manifold
         return hasattr(plugin.instance, hook)
@@ -114,7 +123,10 @@ def describe(plugin: LoadedPlugin) -> PluginInfo:
         hooks=[hook for hook in HOOKS[kind] if _has_hook(plugin, hook)],
         valves_schema=valves.schema(valves_class),
         user_valves_schema=valves.schema(plugin.user_valves_class),
-        valves_defaults=_defaults(valves_class),
+        valves_defaults=(
+            (_pipeline_valves(instance) if kind is PluginKind.PIPELINE else None)
+            or _defaults(valves_class)
+        ),
         secret_valves=sorted(valves.secret_fields(valves_class)),
         secret_user_valves=sorted(valves.secret_fields(plugin.user_valves_class)),
         toggle=kind is PluginKind.FILTER and bool(getattr(instance, "toggle", False)),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import importlib.util
 import linecache
 import re
 import sys
@@ -139,6 +140,7 @@ def load_plugin(
     cache_dir: Path | None = None,
 ) -> LoadedPlugin:
     """Execute a plugin's source and instantiate its class (raises `PluginLoadError`)."""
+    source = source.removeprefix("\ufeff")  # a byte-order mark is not Python
     digest = hashlib.sha256(source.encode()).hexdigest()
     shown_path = str(path) if path else None
 
@@ -184,10 +186,15 @@ def load_plugin(
     module = types.ModuleType(module_name)
     module.__file__ = file_path
     previous = sys.modules.get(module_name)
+    if is_pipeline and not _free_module_name(module_name, previous):
+        # A Pipelines file named like a real package (openai.py) must not replace it for
+        # everyone; it keeps its name but stays out of sys.modules, as on the Pipelines server.
+        previous, module_name = None, f"pipehouse_pipeline_{module_name}"
     sys.modules[module_name] = module
     linecache.cache[file_path] = (len(executed), None, executed.splitlines(True), file_path)
     try:
-        code = compile(executed, file_path, "exec")
+        # Rewriting keeps line numbers, so tracebacks can name the file the author edits.
+        code = compile(executed, shown_path, "exec")
         exec(code, module.__dict__)
     except ModuleNotFoundError as exc:
         _restore(module_name, previous)
@@ -232,6 +239,22 @@ def load_plugin(
         requirements=requirements,
         content_hash=digest,
     )
+
+
+_OWN_MODULES: set[str] = set()
+
+
+def _free_module_name(name: str, current: types.ModuleType | None) -> bool:
+    """True when `name` is ours to register: unused, or held by an earlier load of a plugin."""
+    if current is not None:
+        return name in _OWN_MODULES
+    try:
+        taken = importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        taken = True
+    if not taken:
+        _OWN_MODULES.add(name)
+    return not taken
 
 
 def _restore(module_name: str, previous: types.ModuleType | None) -> None:

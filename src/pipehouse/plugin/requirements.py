@@ -60,8 +60,9 @@ def _describe(text: str) -> PluginRequirement:
         egg = _EGG.search(text)
         if egg:
             return PluginRequirement(text, canonicalize_name(egg.group(1)))
-        tail = text.split("#", 1)[0].split("@", 2)[:2]
-        last = tail[0].rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
+        # The path after the host (which may carry `user@`), without `@revision`.
+        _, _, path = text.split("#", 1)[0].split("://", 1)[-1].partition("/")
+        last = path.split("@", 1)[0].rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
         return PluginRequirement(text, canonicalize_name(last) if last else None)
     try:
         parsed = Requirement(text)

@@ -103,7 +103,12 @@ def validate_update(plugin_id: str, cls: type, data: Mapping[str, Any]) -> dict[
         model = cls(**{k: v for k, v in data.items() if v is not None})
     except ValidationError as exc:
         raise validation_error(plugin_id, cls, exc) from exc
-    return model.model_dump(mode="json", exclude_unset=True)
+    stored = model.model_dump(mode="json", exclude_unset=True)
+    for name in stored:  # the JSON dump shows a secret as "**********": store the secret itself
+        value = getattr(model, name, None)
+        if isinstance(value, SecretStr):
+            stored[name] = value.get_secret_value()
+    return stored
 
 
 def _words(name: str) -> set[str]:
@@ -204,8 +209,18 @@ def parse_assignments(cls: type | None, assignments: Iterable[str], plugin_id: s
                 error_type="UsageError",
                 stage="valves",
             )
-        values[key] = raw if fields[key].annotation is str else _json_or_text(raw)
+        values[key] = raw if _is_text(fields[key].annotation) else _json_or_text(raw)
     return values
+
+
+def _is_text(annotation: Any) -> bool:
+    """`str`, `SecretStr`, or an Optional of one: the value is taken as typed, never as JSON."""
+    if annotation in (str, SecretStr):
+        return True
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return bool(args) and all(_is_text(a) for a in args)
+    return False
 
 
 def _json_or_text(raw: str) -> Any:

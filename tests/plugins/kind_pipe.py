@@ -1,0 +1,8 @@
+"""
+title: Plain pipe
+"""
+
+
+class Pipe:
+    def pipe(self, body: dict) -> str:
+        return __name__

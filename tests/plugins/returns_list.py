@@ -1,0 +1,8 @@
+"""
+title: Returns a list
+"""
+
+
+class Pipe:
+    async def pipe(self, body: dict):
+        return ["not", "an", "iterator"]
