@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from pipehouse import __version__
+from pipehouse.config import Settings
 
 app = typer.Typer(
     name="pipehouse",
@@ -142,6 +143,193 @@ def new(
         err.print(f'[dim]try it: pipehouse run {path} "hello"[/]')
     else:
         err.print(f"[dim]see what it offers: pipehouse inspect {path}[/]")
+
+
+def _settings(data_dir: Path | None, database_url: str | None, **extra: object) -> Settings:
+    settings = Settings(**extra)  # type: ignore[arg-type]
+    if data_dir is not None:
+        settings.data_dir = data_dir
+    if database_url is not None:
+        settings.database_url = database_url
+    return settings
+
+
+DATA_DIR = typer.Option(
+    None,
+    "--data-dir",
+    envvar="PIPEHOUSE_DATA_DIR",
+    help="Where the SQLite database and caches live (default ./.pipehouse).",
+)
+DATABASE_URL = typer.Option(
+    None,
+    "--database-url",
+    envvar="PIPEHOUSE_DATABASE_URL",
+    help="A PostgreSQL URL to use instead of the embedded SQLite.",
+)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8080, "--port", help="Port to listen on."),
+    plugins: list[Path] = typer.Option(
+        [], "--plugins", "-p", help="A directory of plugin files to load and watch (repeatable)."
+    ),
+    data_dir: Path | None = DATA_DIR,
+    database_url: str | None = DATABASE_URL,
+    no_auth: bool = typer.Option(False, "--no-auth", help="No API keys (loopback only)."),
+    no_watch: bool = typer.Option(False, "--no-watch", help="Do not reload changed files."),
+    log_json: bool = typer.Option(
+        False, "--log-json", envvar="PIPEHOUSE_LOG_JSON", help="Log one JSON object per line."
+    ),
+    log_level: str = typer.Option("INFO", "--log-level", envvar="PIPEHOUSE_LOG_LEVEL"),
+) -> None:
+    """Serve the OpenAI API and the admin API over the plugins.
+
+    Example: pipehouse serve --plugins examples
+    """
+    import uvicorn
+
+    from pipehouse.api.app import create_app
+    from pipehouse.api.observability import configure_logging
+
+    settings = _settings(
+        data_dir, database_url, host=host, port=port, plugin_dirs=plugins, no_auth=no_auth
+    )
+    if no_watch:
+        settings.watch = False
+    if no_auth and not settings.is_loopback:
+        err.print("[red]error:[/] --no-auth is allowed only on a loopback address (127.0.0.1)")
+        raise typer.Exit(2)
+    configure_logging(log_level, as_json=log_json or settings.log_json)
+    if no_auth:
+        logging.getLogger("pipehouse.server").warning(
+            "authentication is OFF (--no-auth): anyone who can reach %s:%s is an admin", host, port
+        )
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=30,
+    )
+
+
+keys_app = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
+users_app = typer.Typer(help="Users: list, create, set-role, delete.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(users_app, name="users")
+
+
+def _accounts(data_dir: Path | None, database_url: str | None, action):
+    import asyncio
+
+    from pipehouse.console.accounts import AccountsError, with_accounts
+
+    try:
+        return asyncio.run(with_accounts(_settings(data_dir, database_url), action))
+    except AccountsError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+
+
+@keys_app.command("create")
+def keys_create(
+    admin: bool = typer.Option(False, "--admin", help="A key for an admin."),
+    user: str | None = typer.Option(
+        None, "--user", help="Email of the key's user (created if new)."
+    ),
+    name: str = typer.Option("", "--name", help="A label to recognise the key by."),
+    data_dir: Path | None = DATA_DIR,
+    database_url: str | None = DATABASE_URL,
+) -> None:
+    """Create an API key and print it alone on stdout (it is not shown again).
+
+    Example: KEY=$(pipehouse keys create --user ada@example.com)
+    """
+    from pipehouse.console import accounts
+
+    print(
+        _accounts(
+            data_dir,
+            database_url,
+            lambda a: accounts.create_key(a, email=user, admin=admin, name=name),
+        )
+    )
+
+
+@keys_app.command("list")
+def keys_list(data_dir: Path | None = DATA_DIR, database_url: str | None = DATABASE_URL) -> None:
+    """List keys by their prefix (the keys themselves are not stored)."""
+    from pipehouse.console import accounts
+
+    accounts.print_table(_accounts(data_dir, database_url, accounts.key_table))
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key: str = typer.Argument(..., help="The key's prefix (from `keys list`) or id."),
+    data_dir: Path | None = DATA_DIR,
+    database_url: str | None = DATABASE_URL,
+) -> None:
+    """Revoke a key; a running server stops accepting it within seconds."""
+    from pipehouse.console import accounts
+
+    if _accounts(data_dir, database_url, lambda a: accounts.revoke(a, key)) == 0:
+        err.print(f"[red]error:[/] no active key {key}")
+        raise typer.Exit(1)
+    err.print(f"revoked {key}")
+
+
+@users_app.command("list")
+def users_list(data_dir: Path | None = DATA_DIR, database_url: str | None = DATABASE_URL) -> None:
+    """List users and their roles."""
+    from pipehouse.console import accounts
+
+    accounts.print_table(_accounts(data_dir, database_url, accounts.user_table))
+
+
+@users_app.command("create")
+def users_create(
+    email: str = typer.Argument(...),
+    name: str | None = typer.Option(None, "--name"),
+    role: str = typer.Option("user", "--role", help="admin, user or pending."),
+    data_dir: Path | None = DATA_DIR,
+    database_url: str | None = DATABASE_URL,
+) -> None:
+    """Create a user (give them a key with `pipehouse keys create --user EMAIL`)."""
+    from pipehouse.console import accounts
+
+    created = _accounts(
+        data_dir, database_url, lambda a: accounts.create_user(a, email, name, role)
+    )
+    print(created.id)
+
+
+@users_app.command("set-role")
+def users_set_role(
+    email: str = typer.Argument(...),
+    role: str = typer.Argument(..., help="admin, user or pending."),
+    data_dir: Path | None = DATA_DIR,
+    database_url: str | None = DATABASE_URL,
+) -> None:
+    """Change a user's role."""
+    from pipehouse.console import accounts
+
+    _accounts(data_dir, database_url, lambda a: accounts.set_role(a, email, role))
+
+
+@users_app.command("delete")
+def users_delete(
+    email: str = typer.Argument(...),
+    data_dir: Path | None = DATA_DIR,
+    database_url: str | None = DATABASE_URL,
+) -> None:
+    """Delete a user and their keys."""
+    from pipehouse.console import accounts
+
+    _accounts(data_dir, database_url, lambda a: accounts.delete_user(a, email))
 
 
 def main() -> None:

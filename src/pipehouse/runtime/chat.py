@@ -357,10 +357,11 @@ class ChatTurn:
             inlets.append(self.entry)  # a Pipelines model's own inlet runs last (A.8)
         for entry in inlets:
             body = await self._run_filter(entry, "inlet", body)
-            if entry.info.file_handler:
-                if isinstance(body.get("metadata"), dict):
-                    body["metadata"].pop("files", None)
-                body.pop("files", None)
+        # Open WebUI drops the files once all inlets ran, so later inlets still see them.
+        if any(e.info.file_handler for e in inlets):
+            if isinstance(body.get("metadata"), dict):
+                body["metadata"].pop("files", None)
+            body.pop("files", None)
         return body
 
     def prepare(self, body: dict[str, Any]) -> None:

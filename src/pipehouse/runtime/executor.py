@@ -12,7 +12,8 @@ import asyncio
 import hashlib
 import inspect
 import logging
-from collections.abc import AsyncIterator, Iterator, Mapping
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -83,6 +84,18 @@ class Executor(Protocol):
         self, plugin_ids: list[str], items: AsyncIterator[dict[str, Any]], calls: list[CallContext]
     ) -> AsyncIterator[dict[str, Any]]: ...
 
+    async def validate_valves(
+        self, plugin_id: str, values: Mapping[str, Any], *, user: bool = False
+    ) -> dict[str, Any]: ...
+
+    async def parse_valves(
+        self, plugin_id: str, assignments: list[str], *, user: bool = False
+    ) -> dict[str, Any]: ...
+
+    async def valves_schema(
+        self, plugin_id: str, *, user: bool = False, for_user: dict[str, Any] | None = None
+    ) -> dict[str, Any] | None: ...
+
     async def close(self) -> None: ...
 
 
@@ -144,7 +157,9 @@ class InProcessExecutor:
         call_timeout: float | None = None,
         idle_timeout: float | None = None,
         cache_dir: Path | None = None,
+        observer: Callable[[str, str, float, bool], None] | None = None,
     ) -> None:
+        self.observer = observer  # (plugin_id, stage, seconds, ok): metrics, once per call
         self.call_timeout = call_timeout
         self.idle_timeout = idle_timeout
         self._cache_dir = cache_dir
@@ -216,11 +231,61 @@ class InProcessExecutor:
         except KeyError:
             raise KeyError(f"plugin '{plugin_id}' is not loaded") from None
 
+    # -- valves -------------------------------------------------------------------------------
+    def _valves_class(self, plugin_id: str, user: bool) -> type:
+        plugin = self.loaded(plugin_id)
+        cls = plugin.user_valves_class if user else plugin.valves_class
+        if cls is None:
+            raise valves_rules.ValvesError(
+                plugin_id=plugin_id,
+                message=f"the plugin has no {'UserValves' if user else 'Valves'} class",
+                path=plugin.path,
+                error_type="NoValves",
+                stage="valves",
+            )
+        return cls
+
+    async def validate_valves(
+        self, plugin_id: str, values: Mapping[str, Any], *, user: bool = False
+    ) -> dict[str, Any]:
+        """What saving these values stores (only the fields set), or `ValvesError`."""
+        return valves_rules.validate_update(plugin_id, self._valves_class(plugin_id, user), values)
+
+    async def parse_valves(
+        self, plugin_id: str, assignments: list[str], *, user: bool = False
+    ) -> dict[str, Any]:
+        """`KEY=VALUE` strings typed by the plugin's class, then validated as a save."""
+        cls = self._valves_class(plugin_id, user)
+        values = valves_rules.parse_assignments(cls, assignments, plugin_id)
+        return valves_rules.validate_update(plugin_id, cls, values)
+
+    async def valves_schema(
+        self, plugin_id: str, *, user: bool = False, for_user: dict[str, Any] | None = None
+    ) -> dict[str, Any] | None:
+        """JSON Schema with dynamic `input.options` resolved for `for_user`."""
+        plugin = self.loaded(plugin_id)
+        cls = plugin.user_valves_class if user else plugin.valves_class
+        return valves_rules.schema(cls, for_user)
+
     # -- calling -------------------------------------------------------------------------------
     async def _invoke(
         self, plugin: LoadedPlugin, stage: str, fn: Any, /, *args: Any, **kw: Any
     ) -> Any:
         """Call plugin code (awaiting coroutines, threading sync code) with timeout and errors."""
+        if self.observer is None:
+            return await self._invoke_plain(plugin, stage, fn, *args, **kw)
+        started = time.perf_counter()
+        ok = False
+        try:
+            result = await self._invoke_plain(plugin, stage, fn, *args, **kw)
+            ok = True
+            return result
+        finally:
+            self.observer(plugin.id, stage, time.perf_counter() - started, ok)
+
+    async def _invoke_plain(
+        self, plugin: LoadedPlugin, stage: str, fn: Any, /, *args: Any, **kw: Any
+    ) -> Any:
         try:
             async with asyncio.timeout(self.call_timeout):
                 if inspect.iscoroutinefunction(fn):
@@ -392,6 +457,8 @@ class InProcessExecutor:
     ) -> AsyncIterator[Item]:
         """Errors raised while the plugin streams become `PluginError`s naming it."""
         iterator = aiter(items)
+        started = time.perf_counter()
+        ok = False
         try:
             while True:
                 try:
@@ -401,6 +468,7 @@ class InProcessExecutor:
                         async with asyncio.timeout(self.idle_timeout):
                             item = await anext(iterator)
                 except StopAsyncIteration:
+                    ok = True
                     return
                 yield item
         except TimeoutError as exc:
@@ -422,6 +490,8 @@ class InProcessExecutor:
             close = getattr(iterator, "aclose", None)
             if close is not None:
                 await close()
+            if self.observer is not None:
+                self.observer(plugin.id, "pipe.stream", time.perf_counter() - started, ok)
 
     async def call_filter(
         self, plugin_id: str, hook: str, body: dict[str, Any], call: CallContext

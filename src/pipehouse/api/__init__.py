@@ -1,0 +1,1 @@
+"""The HTTP server: OpenAI API, Open WebUI-compatible admin API, auth, observability."""

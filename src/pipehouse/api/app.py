@@ -1,0 +1,164 @@
+"""The application: store, runtime and plugins wired together behind the HTTP routes."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from pipehouse import __version__
+from pipehouse.api import errors, openai
+from pipehouse.api.auth import Authenticator, Principal, admin_user
+from pipehouse.api.observability import Metrics, ObservabilityMiddleware
+from pipehouse.config import Settings
+from pipehouse.runtime.catalog import Catalog
+from pipehouse.runtime.chat import ChatRuntime
+from pipehouse.runtime.events import NullHost
+from pipehouse.runtime.executor import InProcessExecutor
+from pipehouse.service.plugins import PluginService
+from pipehouse.service.valves import StoredValves
+from pipehouse.store.accounts import Accounts
+from pipehouse.store.db import Database
+from pipehouse.store.plugins import PluginStore
+
+log = logging.getLogger("pipehouse.server")
+
+
+async def ensure_admin(accounts: Accounts, settings: Settings) -> str | None:
+    """The first start creates an admin and an API key; returns the key when it is new."""
+    preset = settings.admin_key
+    if await accounts.count_admins() == 0:
+        admin = await accounts.user_by_email(settings.admin_email)
+        if admin is None:
+            admin = await accounts.create_user(settings.admin_email, "Admin", role="admin")
+        else:
+            await accounts.set_role(admin.id, "admin")
+        _, key = await accounts.create_key(admin.id, "first admin key", key=preset)
+        return None if preset else key
+    if preset and not await accounts.has_key(preset):
+        admin = next(u for u in await accounts.list_users() if u.role == "admin")
+        await accounts.create_key(admin.id, "PIPEHOUSE_ADMIN_KEY", key=preset)
+    return None
+
+
+def announce_key(key: str, settings: Settings) -> None:
+    base = f"http://{settings.host}:{settings.port}"
+    print(
+        f"""
+pipehouse created an admin API key. It is shown only this once; keep it:
+
+    {key}
+
+Try it:
+    curl {base}/v1/models -H "Authorization: Bearer {key}"
+
+    from openai import OpenAI
+    client = OpenAI(base_url="{base}/v1", api_key="{key}")
+    print(client.chat.completions.create(model="MODEL_ID",
+          messages=[{{"role": "user", "content": "hi"}}]).choices[0].message.content)
+""",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def _secret_redactor(app: FastAPI):
+    def redact(text: str) -> str:
+        catalog: Catalog = app.state.catalog
+        valves: StoredValves = app.state.valves
+        for entry in catalog:
+            stored = valves._valves.get(entry.info.id) or {}
+            for name in entry.info.secret_valves:
+                value = stored.get(name)
+                if isinstance(value, str) and len(value) >= 4:
+                    text = text.replace(value, "********")
+        return text
+
+    return redact
+
+
+def create_app(settings: Settings) -> FastAPI:
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        db = Database(settings.db_url)
+        await db.migrate()
+        accounts = Accounts(db)
+        new_key = await ensure_admin(accounts, settings)
+        anonymous = None
+        if settings.no_auth:
+            admin = next(u for u in await accounts.list_users() if u.role == "admin")
+            anonymous = Principal.of(admin)
+        executor = InProcessExecutor(
+            call_timeout=settings.call_timeout,
+            idle_timeout=settings.idle_timeout,
+            cache_dir=settings.data_dir / "cache" / "plugins",
+            observer=metrics.observe_plugin,
+        )
+        catalog = Catalog()
+        valves = StoredValves(accounts)
+        runtime = ChatRuntime(executor, catalog, valves, manifold_ttl=settings.manifold_ttl)
+        plugins = PluginService(settings, PluginStore(db), valves, executor, catalog, runtime)
+        app.state.settings = settings
+        app.state.db = db
+        app.state.accounts = accounts
+        app.state.auth = Authenticator(accounts, ttl=settings.auth_cache_ttl, anonymous=anonymous)
+        app.state.catalog = catalog
+        app.state.valves = valves
+        app.state.runtime = runtime
+        app.state.plugins = plugins
+        app.state.executor = executor
+        app.state.event_host = lambda user: NullHost()
+        app.state.secret_values = _secret_redactor(app)
+        await plugins.start()
+        if new_key:
+            announce_key(new_key, settings)
+        log.info("pipehouse %s serving %d plugins", __version__, len(list(catalog)))
+        try:
+            yield
+        finally:
+            await plugins.stop()
+            await executor.close()
+            await db.close()
+
+    app = FastAPI(
+        title="pipehouse",
+        version=__version__,
+        description="Open WebUI plugins behind the OpenAI API.",
+        lifespan=lifespan,
+    )
+    app.state.metrics = metrics
+    errors.install(app)
+    app.include_router(openai.router)
+    for router in _admin_routers():
+        app.include_router(router)
+
+    @app.get("/health", tags=["server"])
+    async def health() -> JSONResponse:
+        return JSONResponse({"status": True})
+
+    @app.get("/metrics", tags=["server"])
+    async def prometheus(request: Request, _: Principal = Depends(admin_user)) -> Response:
+        body, content_type = request.app.state.metrics.render()
+        return Response(body, media_type=content_type)
+
+    app.add_middleware(ObservabilityMiddleware, metrics=metrics)
+    return app
+
+
+def _admin_routers() -> list[Any]:
+    """The Open WebUI-compatible management routes (functions, tools)."""
+    routers = []
+    try:
+        from pipehouse.api import functions, tools
+    except ImportError:  # pragma: no cover - while the admin API is being built
+        return routers
+    routers += [functions.router, tools.router]
+    return routers

@@ -1,0 +1,92 @@
+"""Who is calling: a bearer API key resolved to a user with a role.
+
+Keys are checked against their stored hashes; a resolved key is remembered for a few seconds so
+a busy client costs one dictionary lookup per request instead of a database query. Revoking a
+key takes effect at once on this server and within that window on other replicas.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import HTTPException, Request
+
+from pipehouse.runtime.users import user_dict
+from pipehouse.store.accounts import Accounts, hash_key
+from pipehouse.store.models import User
+
+
+@dataclass(frozen=True)
+class Principal:
+    id: str
+    email: str
+    name: str
+    role: str
+    user: dict[str, Any]  # what plugins receive as __user__ (without valves)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @classmethod
+    def of(cls, row: User) -> Principal:
+        plugin_view = user_dict(
+            row.id, email=row.email, name=row.name, role=row.role, created_at=row.created_at
+        )
+        return cls(row.id, row.email, row.name, row.role, plugin_view)
+
+
+class Authenticator:
+    def __init__(
+        self, accounts: Accounts, *, ttl: float = 10.0, anonymous: Principal | None = None
+    ):
+        self.accounts = accounts
+        self.ttl = ttl
+        self.anonymous = anonymous  # --no-auth: everyone acts as this user
+        self._cache: dict[str, tuple[float, Principal]] = {}
+
+    def forget(self, key_hashes: list[str] | None = None) -> None:
+        if key_hashes is None:
+            self._cache.clear()
+        for key_hash in key_hashes or []:
+            self._cache.pop(key_hash, None)
+
+    async def principal(self, authorization: str | None) -> Principal:
+        if self.anonymous is not None:
+            return self.anonymous
+        scheme, _, key = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not key.strip():
+            raise HTTPException(401, "Not authenticated", headers={"WWW-Authenticate": "Bearer"})
+        key_hash = hash_key(key.strip())
+        cached = self._cache.get(key_hash)
+        now = time.monotonic()
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        row = await self.accounts.user_for_key(key.strip())
+        if row is None:
+            self._cache.pop(key_hash, None)
+            raise HTTPException(401, "Invalid API key", headers={"WWW-Authenticate": "Bearer"})
+        if row.role == "pending":
+            raise HTTPException(403, "Your account is pending approval by an administrator")
+        principal = Principal.of(row)
+        self._cache[key_hash] = (now + self.ttl, principal)
+        return principal
+
+
+async def current_user(request: Request) -> Principal:
+    """FastAPI dependency: the caller, or 401."""
+    return await request.app.state.auth.principal(request.headers.get("authorization"))
+
+
+async def admin_user(request: Request) -> Principal:
+    """FastAPI dependency: an admin caller, or 401/403."""
+    principal = await current_user(request)
+    if not principal.is_admin:
+        raise HTTPException(
+            403,
+            "You do not have permission to access this resource. Please "
+            "contact your administrator for assistance.",
+        )
+    return principal

@@ -1,0 +1,96 @@
+"""Exceptions -> HTTP answers. Clients of the OpenAI API get OpenAI-shaped errors (with
+`detail` too, which Open WebUI's callers read); a plugin's error names the plugin; secret valve
+values never leave in a message; anything unexpected is a bare 500 with a request id."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from pipehouse.plugin.errors import PluginError
+from pipehouse.plugin.valves import ValvesError
+from pipehouse.runtime.encoding import error_body
+from pipehouse.runtime.errors import RequestError
+from pipehouse.service.plugins import ServiceError
+
+log = logging.getLogger("pipehouse.api")
+
+
+def plugin_status(error: PluginError) -> int:
+    """Inlet filters refuse a request (400, as Open WebUI); a failing pipe is a bad gateway."""
+    if error.error_type == "Timeout":
+        return 504
+    if isinstance(error, ValvesError):
+        return 500
+    if error.stage == "load":
+        return 503
+    if error.stage in ("inlet", "request"):
+        return 400
+    return 502
+
+
+def redact(request: Request, text: str) -> str:
+    secrets = getattr(request.app.state, "secret_values", None)
+    return secrets(text) if secrets else text
+
+
+def plugin_error_response(request: Request, error: PluginError) -> JSONResponse:
+    message = redact(request, error.message)
+    body = error_body(
+        f"plugin '{error.plugin_id}' ({error.stage}): {message}",
+        type_="plugin_error",
+        code=error.error_type,
+        plugin=error.plugin_id,
+        stage=error.stage,
+    )
+    if error.hint:
+        body["error"]["hint"] = error.hint
+    body["detail"] = body["error"]["message"]
+    return JSONResponse(body, status_code=plugin_status(error))
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(PluginError)
+    async def _plugin(request: Request, error: PluginError) -> JSONResponse:
+        log.warning("plugin error: %s", redact(request, str(error)))
+        return plugin_error_response(request, error)
+
+    @app.exception_handler(RequestError)
+    async def _request(request: Request, error: RequestError) -> JSONResponse:
+        body = error_body(str(error), type_=error.type, code=getattr(error, "code", None))
+        body["detail"] = str(error)
+        return JSONResponse(body, status_code=error.status)
+
+    @app.exception_handler(ServiceError)
+    async def _service(request: Request, error: ServiceError) -> JSONResponse:
+        return JSONResponse({"detail": error.detail}, status_code=error.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "field": ".".join(str(p) for p in e["loc"][1:]),
+                "message": e["msg"],
+                "type": e["type"],
+            }
+            for e in error.errors()
+        ]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, error: HTTPException) -> JSONResponse:
+        return JSONResponse(
+            {"detail": error.detail}, status_code=error.status_code, headers=error.headers
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unexpected error")
+        request_id = request.scope.get("state", {}).get("request_id")
+        return JSONResponse(
+            {"detail": "Internal server error", "request_id": request_id}, status_code=500
+        )

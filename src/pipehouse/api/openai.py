@@ -1,0 +1,51 @@
+"""The OpenAI API (`/v1/models`, `/v1/chat/completions`) and Open WebUI's aliases under `/api`.
+
+The filter chain runs here for every client, not only Open WebUI's browser tab. The body is
+read with orjson and handed to the runtime as plain data: no per-request Pydantic model on the
+hot path.
+"""
+
+from __future__ import annotations
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response, StreamingResponse
+
+from pipehouse.api.auth import Principal, current_user
+from pipehouse.runtime.errors import RequestError
+
+router = APIRouter(tags=["openai"])
+
+_SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+def _json(value: object, status: int = 200) -> Response:
+    return Response(orjson.dumps(value), status_code=status, media_type="application/json")
+
+
+@router.get("/v1/models")
+@router.get("/api/models")
+@router.get("/api/v1/models")
+async def list_models(request: Request, user: Principal = Depends(current_user)) -> Response:
+    """Every pipe, manifold sub-model and Pipelines model, with toggle filters and actions."""
+    models = await request.app.state.runtime.models()
+    return _json({"object": "list", "data": models})
+
+
+@router.post("/v1/chat/completions")
+@router.post("/api/chat/completions")
+@router.post("/api/v1/chat/completions")
+async def chat_completions(request: Request, user: Principal = Depends(current_user)) -> Response:
+    """A chat turn. Extra body keys pipehouse reads: `filter_ids`, `tool_ids`, `files`,
+    `metadata` (chat_id, message_id, session_id, ...), as Open WebUI's own UI sends them."""
+    raw = await request.body()
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise RequestError(f"the request body is not valid JSON: {exc}") from exc
+    runtime = request.app.state.runtime
+    host = request.app.state.event_host(user)
+    turn = await runtime.start(body, user.user, host=host, request={"request": request})
+    if turn.stream:
+        return StreamingResponse(turn.sse(), media_type="text/event-stream", headers=_SSE_HEADERS)
+    return _json(await turn.complete())

@@ -1,0 +1,61 @@
+"""Server settings: command-line flags over `PIPEHOUSE_*` environment variables over defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _env_float(name: str, default: float | None) -> float | None:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return None if raw.lower() in ("0", "none", "off") else float(raw)
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    return default if raw is None else raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass
+class Settings:
+    data_dir: Path = field(
+        default_factory=lambda: Path(os.environ.get("PIPEHOUSE_DATA_DIR", ".pipehouse"))
+    )
+    database_url: str | None = field(
+        default_factory=lambda: os.environ.get("PIPEHOUSE_DATABASE_URL")
+    )
+    host: str = "127.0.0.1"
+    port: int = 8080
+    plugin_dirs: list[Path] = field(default_factory=list)
+    no_auth: bool = False
+    admin_key: str | None = field(default_factory=lambda: os.environ.get("PIPEHOUSE_ADMIN_KEY"))
+    admin_email: str = field(
+        default_factory=lambda: os.environ.get("PIPEHOUSE_ADMIN_EMAIL", "admin@localhost")
+    )
+    call_timeout: float | None = field(
+        default_factory=lambda: _env_float("PIPEHOUSE_CALL_TIMEOUT", 300.0)
+    )
+    idle_timeout: float | None = field(
+        default_factory=lambda: _env_float("PIPEHOUSE_IDLE_TIMEOUT", 300.0)
+    )
+    manifold_ttl: float = field(
+        default_factory=lambda: _env_float("PIPEHOUSE_MODELS_TTL", 60.0) or 0.0
+    )
+    watch: bool = field(default_factory=lambda: _env_bool("PIPEHOUSE_WATCH", True))
+    log_json: bool = field(default_factory=lambda: _env_bool("PIPEHOUSE_LOG_JSON", False))
+    auth_cache_ttl: float = 30.0
+
+    def __post_init__(self) -> None:
+        self.data_dir = Path(self.data_dir)
+        self.plugin_dirs = [Path(d) for d in self.plugin_dirs]
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'pipehouse.db').resolve()}"
+
+    @property
+    def is_loopback(self) -> bool:
+        return self.host in ("127.0.0.1", "localhost", "::1") or self.host.startswith("127.")

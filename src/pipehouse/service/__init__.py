@@ -1,0 +1,1 @@
+"""What the server does with its store and runtime: plugin lifecycle, valves, accounts."""

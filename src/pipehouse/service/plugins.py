@@ -1,0 +1,374 @@
+"""The installed plugins: rows in the store, live instances in the executor, entries in the
+catalog requests read, kept in step.
+
+Two sources live side by side: plugins created through the REST API (stored code) and files in
+`--plugins` directories (watched; a changed file reloads only that plugin). A plugin that fails
+to load keeps serving its last good version and keeps its active flag: a passing failure (a
+typo mid-edit, a network hiccup during an install) never switches anything off, unlike Open
+WebUI (reference 1.7). The failure is kept in `status` for the API and the logs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipehouse.config import Settings
+from pipehouse.plugin.errors import PluginError
+from pipehouse.plugin.info import PluginInfo
+from pipehouse.plugin.kinds import PluginKind
+from pipehouse.plugin.loader import plugin_id_from_path
+from pipehouse.runtime.catalog import Catalog
+from pipehouse.runtime.chat import ChatRuntime
+from pipehouse.runtime.executor import Executor, PluginSource
+from pipehouse.service.valves import StoredValves
+from pipehouse.store.models import Function, Tool
+from pipehouse.store.plugins import PluginStore
+
+log = logging.getLogger(__name__)
+
+
+class ServiceError(Exception):
+    """A request about plugins that cannot be done; `status` is the HTTP status."""
+
+    def __init__(self, status: int, detail: Any) -> None:
+        self.status = status
+        self.detail = detail
+        super().__init__(str(detail))
+
+
+@dataclass
+class Status:
+    state: str = "loaded"  # loaded | error | missing
+    error: dict[str, Any] | None = None
+
+
+def row_kind(row: Function | Tool) -> str:
+    return "tool" if isinstance(row, Tool) else "function"
+
+
+class PluginService:
+    def __init__(
+        self,
+        settings: Settings,
+        store: PluginStore,
+        valves: StoredValves,
+        executor: Executor,
+        catalog: Catalog,
+        runtime: ChatRuntime,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.valves = valves
+        self.executor = executor
+        self.catalog = catalog
+        self.runtime = runtime
+        self.status: dict[str, Status] = {}
+        self._watcher: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
+        self._lock = asyncio.Lock()
+
+    # -- start and stop -----------------------------------------------------------------------
+    async def start(self) -> None:
+        for row in [*await self.store.functions.all(), *await self.store.tools.all()]:
+            if row.source == "directory" and not (row.path and Path(row.path).is_file()):
+                self.status[row.id] = Status("missing", {"message": f"{row.path} is gone"})
+                self.valves.remember(row.id, row_kind(row), row.valves)
+                continue
+            await self._activate(row)
+        for path in self._directory_files():
+            await self.sync_file(path)
+        if self.settings.watch and self.settings.plugin_dirs:
+            self._watcher = asyncio.create_task(self._watch(), name="plugin-watcher")
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._watcher
+
+    def _directory_files(self) -> list[Path]:
+        files = []
+        for directory in self.settings.plugin_dirs:
+            if not directory.is_dir():
+                log.error("plugin directory %s does not exist", directory)
+                continue
+            files += sorted(p for p in directory.glob("*.py") if not p.name.startswith(("_", ".")))
+        return files
+
+    async def _watch(self) -> None:
+        from watchfiles import Change, awatch
+
+        dirs = [d for d in self.settings.plugin_dirs if d.is_dir()]
+        async for changes in awatch(*dirs, stop_event=self._stop, recursive=False):
+            for change, raw in sorted(changes, key=lambda c: c[1]):
+                path = Path(raw)
+                if path.suffix != ".py" or path.name.startswith(("_", ".")):
+                    continue
+                try:
+                    if change is Change.deleted or not path.exists():
+                        await self.file_removed(path)
+                    else:
+                        await self.sync_file(path)
+                except Exception:  # the watcher must outlive any one bad file
+                    log.exception("reloading %s failed", path)
+
+    # -- loading ------------------------------------------------------------------------------
+    async def _load(
+        self, plugin_id: str, content: str, path: str | None, kind: PluginKind | None
+    ) -> PluginInfo:
+        try:
+            info = await self.executor.load(PluginSource(plugin_id, content, path, kind))
+        except PluginError as error:
+            self.status[plugin_id] = Status("error", error.to_dict())
+            log.error("plugin %s failed to load: %s", plugin_id, error)
+            raise
+        self.status[plugin_id] = Status("loaded")
+        self.runtime.forget_models(plugin_id)
+        return info
+
+    def _publish(self, row: Function | Tool, info: PluginInfo) -> None:
+        flags = (
+            {"active": row.is_active, "is_global": row.is_global}
+            if isinstance(row, Function)
+            else {}
+        )
+        self.catalog.add(info, created_at=row.created_at, **flags)
+        self.valves.remember(row.id, row_kind(row), row.valves)
+
+    async def _activate(self, row: Function | Tool) -> PluginInfo | None:
+        kind = PluginKind.TOOLS if isinstance(row, Tool) else None
+        try:
+            info = await self._load(row.id, row.content, row.path, kind)
+        except PluginError:
+            self.valves.remember(row.id, row_kind(row), row.valves)
+            return None
+        self._publish(row, info)
+        return info
+
+    async def sync_file(self, path: Path) -> PluginInfo | None:
+        """Load or reload one directory file; its row keeps flags and valves across reloads."""
+        path = path.resolve()
+        plugin_id = plugin_id_from_path(path)
+        async with self._lock:
+            existing = await self.store.functions.get(plugin_id) or await self.store.tools.get(
+                plugin_id
+            )
+            if existing is not None and existing.source != "directory":
+                self.status[plugin_id] = Status(
+                    "error", {"message": f"{path} has the id of a plugin created through the API"}
+                )
+                log.error(
+                    "skipping %s: the id %r belongs to a plugin created through the API",
+                    path,
+                    plugin_id,
+                )
+                return None
+            if (
+                existing is not None
+                and existing.path
+                and Path(existing.path) != path
+                and Path(existing.path).exists()
+            ):
+                log.error(
+                    "skipping %s: %s already provides the plugin %r", path, existing.path, plugin_id
+                )
+                return None
+            content = path.read_text(encoding="utf-8")
+            try:
+                info = await self._load(plugin_id, content, str(path), None)
+            except PluginError:
+                return None
+            row = self._row_for(info, existing, content, path)
+            if existing is not None and row_kind(existing) != row_kind(row):
+                await self._rows(row_kind(existing)).delete(plugin_id)
+            saved = await self._rows(row_kind(row)).save(
+                row, user_id=None, message=f"file {path.name}"
+            )
+            self._publish(saved, info)
+            log.info("loaded %s %s from %s", info.kind.value, plugin_id, path)
+            return info
+
+    def _row_for(
+        self, info: PluginInfo, existing: Function | Tool | None, content: str, path: Path
+    ) -> Function | Tool:
+        meta = {"description": info.description, "manifest": info.frontmatter}
+        common = {
+            "id": info.id,
+            "user_id": existing.user_id if existing is not None else "",
+            "name": info.name,
+            "content": content,
+            "meta": meta,
+            "valves": existing.valves if existing is not None else None,
+            "source": "directory",
+            "path": str(path),
+        }
+        if existing is not None:
+            common["created_at"] = existing.created_at
+        if info.kind is PluginKind.TOOLS:
+            return Tool(specs=info.tool_specs, **common)
+        keep = isinstance(existing, Function)
+        meta["toggle"] = info.toggle
+        return Function(
+            type=info.kind.value if info.kind is not PluginKind.PIPELINE else "pipeline",
+            is_active=existing.is_active if keep else True,
+            is_global=existing.is_global if keep else True,
+            **common,
+        )
+
+    async def file_removed(self, path: Path) -> None:
+        plugin_id = plugin_id_from_path(path)
+        entry = self.catalog.get(plugin_id)
+        if entry is None or entry.info.path != str(path.resolve()):
+            return
+        self.catalog.remove(plugin_id)
+        await self.executor.unload(plugin_id)
+        self.runtime.forget_models(plugin_id)
+        self.status[plugin_id] = Status("missing", {"message": f"{path} was removed"})
+        log.info("unloaded %s: %s was removed", plugin_id, path)
+
+    def _rows(self, kind: str):
+        return self.store.tools if kind == "tool" else self.store.functions
+
+    # -- changes through the API --------------------------------------------------------------
+    async def _load_for_save(self, kind: str, plugin_id: str, content: str) -> PluginInfo:
+        """Load new code, or raise a 400 that says which line is wrong."""
+        wanted = PluginKind.TOOLS if kind == "tool" else None
+        try:
+            info = await self._load(plugin_id, content, None, wanted)
+        except PluginError as error:
+            raise ServiceError(400, error.to_dict()) from error
+        if kind == "function" and not info.kind.is_function:
+            raise ServiceError(
+                400, "No Function class found in the module (Pipe, Filter, Action or Event)"
+            )
+        return info
+
+    async def save(
+        self,
+        kind: str,
+        plugin_id: str,
+        *,
+        name: str,
+        content: str,
+        meta: dict[str, Any] | None,
+        user_id: str,
+        message: str | None = None,
+        create: bool,
+    ) -> Function | Tool:
+        rows = self._rows(kind)
+        async with self._lock:
+            existing = await rows.get(plugin_id)
+            other = await self._rows("function" if kind == "tool" else "tool").get(plugin_id)
+            if create and (existing is not None or other is not None):
+                raise ServiceError(
+                    400, "Uh-oh! This id is already registered. Please choose another id string."
+                )
+            if not create and existing is None:
+                raise ServiceError(404, "We could not find what you're looking for :/")
+            if existing is not None and existing.source == "directory":
+                raise ServiceError(
+                    403, f"'{plugin_id}' comes from the file {existing.path}; edit the file instead"
+                )
+            previous = existing.content if existing is not None else None
+            info = await self._load_for_save(kind, plugin_id, content)
+            if existing is not None and existing.valves:
+                try:
+                    await self.executor.validate_valves(plugin_id, existing.valves)
+                except PluginError as error:
+                    if not all(e.get("type") == "missing" for e in error.details.get("errors", [])):
+                        if previous is not None:
+                            await self._load(
+                                plugin_id,
+                                previous,
+                                None,
+                                PluginKind.TOOLS if kind == "tool" else None,
+                            )
+                        raise ServiceError(
+                            400, f"Current Valves are incompatible with this code: {error.message}"
+                        ) from error
+            full_meta = {
+                "description": info.description,
+                **(meta or {}),
+                "manifest": info.frontmatter,
+            }
+            fields = {
+                "id": plugin_id,
+                "user_id": existing.user_id if existing is not None else user_id,
+                "name": name,
+                "content": content,
+                "meta": full_meta,
+                "valves": existing.valves if existing is not None else None,
+                "source": "api",
+                "path": None,
+            }
+            if existing is not None:
+                fields["created_at"] = existing.created_at
+            if kind == "tool":
+                row: Function | Tool = Tool(specs=info.tool_specs, **fields)
+            else:
+                full_meta["toggle"] = info.toggle
+                row = Function(
+                    type=info.kind.value,
+                    is_active=existing.is_active if existing is not None else False,
+                    is_global=existing.is_global if existing is not None else False,
+                    **fields,
+                )
+            saved = await rows.save(row, user_id=user_id, message=message)
+            self._publish(saved, info)
+            return saved
+
+    async def delete(self, kind: str, plugin_id: str) -> bool:
+        async with self._lock:
+            row = await self._rows(kind).get(plugin_id)
+            if row is None:
+                return False
+            if row.source == "directory":
+                raise ServiceError(
+                    403, f"'{plugin_id}' comes from the file {row.path}; remove the file instead"
+                )
+            await self._rows(kind).delete(plugin_id)
+            self.catalog.remove(plugin_id)
+            self.valves.forget(plugin_id)
+            self.status.pop(plugin_id, None)
+            await self.executor.unload(plugin_id)
+            self.runtime.forget_models(plugin_id)
+            return True
+
+    async def set_flags(self, plugin_id: str, **flags: bool) -> Function | None:
+        row = await self.store.functions.update(plugin_id, **flags)
+        if row is not None:
+            entry = self.catalog.get(plugin_id)
+            if entry is not None:
+                entry.active = row.is_active
+                entry.is_global = row.is_global
+        return row
+
+    async def set_valves(self, kind: str, plugin_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        try:
+            stored = await self.executor.validate_valves(plugin_id, data)
+        except PluginError as error:
+            raise ServiceError(400, error.to_dict()) from error
+        await self._rows(kind).update(plugin_id, valves=stored)
+        self.valves.remember(plugin_id, kind, stored)
+        self.runtime.forget_models(plugin_id)
+        return stored
+
+    async def set_user_valves(
+        self, kind: str, plugin_id: str, user_id: str, data: dict[str, Any]
+    ) -> dict[str, Any]:
+        try:
+            stored = await self.executor.validate_valves(plugin_id, data, user=True)
+        except PluginError as error:
+            raise ServiceError(400, error.to_dict()) from error
+        await self.valves.set_user_valves(plugin_id, user_id, stored)
+        return stored
+
+    def loaded_ids(self) -> Iterable[str]:
+        return (e.info.id for e in self.catalog)

@@ -1,0 +1,58 @@
+"""Stored valves, served from memory: a request reads valves for its pipe and every filter, so
+they are loaded once and kept in step with every write instead of queried per request."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from pipehouse.store.accounts import Accounts
+
+
+def _branch(kind: str) -> str:
+    return "tools" if kind == "tool" else "functions"
+
+
+class StoredValves:
+    """Admin valves by plugin id, and user valves from each user's `settings` (as Open WebUI
+    keeps them: settings[functions|tools][valves][plugin_id])."""
+
+    def __init__(self, accounts: Accounts) -> None:
+        self.accounts = accounts
+        self._valves: dict[str, dict[str, Any] | None] = {}
+        self._kind: dict[str, str] = {}  # plugin id -> "function" | "tool"
+        self._settings: dict[str, dict[str, Any]] = {}
+
+    def remember(self, plugin_id: str, kind: str, valves: dict[str, Any] | None) -> None:
+        self._kind[plugin_id] = kind
+        self._valves[plugin_id] = valves
+
+    def forget(self, plugin_id: str) -> None:
+        self._valves.pop(plugin_id, None)
+        self._kind.pop(plugin_id, None)
+
+    def forget_user(self, user_id: str) -> None:
+        self._settings.pop(user_id, None)
+
+    async def valves(self, plugin_id: str) -> dict[str, Any] | None:
+        return self._valves.get(plugin_id)
+
+    async def _user_settings(self, user_id: str) -> dict[str, Any]:
+        settings = self._settings.get(user_id)
+        if settings is None:
+            user = await self.accounts.get_user(user_id) if user_id else None
+            settings = dict(user.settings or {}) if user else {}
+            self._settings[user_id] = settings
+        return settings
+
+    async def user_valves(self, plugin_id: str, user_id: str) -> dict[str, Any] | None:
+        settings = await self._user_settings(user_id)
+        branch = settings.get(_branch(self._kind.get(plugin_id, "function"))) or {}
+        return (branch.get("valves") or {}).get(plugin_id)
+
+    async def set_user_valves(self, plugin_id: str, user_id: str, values: dict[str, Any]) -> None:
+        settings = copy.deepcopy(await self._user_settings(user_id))
+        branch = settings.setdefault(_branch(self._kind.get(plugin_id, "function")), {})
+        branch.setdefault("valves", {})[plugin_id] = values
+        await self.accounts.update_settings(user_id, settings)
+        self._settings[user_id] = settings

@@ -1,0 +1,89 @@
+"""Tables. Plugin rows follow Open WebUI's `function` and `tool` tables (reference section 9),
+so exported JSON moves between the two; users keep their user valves in `settings` as there."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def now() -> int:
+    return int(time.time())
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class User(Base):
+    __tablename__ = "user"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True, index=True)
+    name: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(16), default="user")
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now)
+    updated_at: Mapped[int] = mapped_column(BigInteger, default=now, onupdate=now)
+    last_active_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class ApiKey(Base):
+    """Only a hash of the key is kept; the key itself is shown once, when it is created."""
+
+    __tablename__ = "api_key"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(Text, default="")
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now)
+    last_used_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    revoked_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class _PluginColumns:
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(Text)
+    content: Mapped[str] = mapped_column(Text)
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    valves: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # "api": created through the REST API; "directory": a file in a --plugins directory
+    source: Mapped[str] = mapped_column(String(16), default="api")
+    path: Mapped[str | None] = mapped_column(Text, nullable=True)
+    updated_at: Mapped[int] = mapped_column(BigInteger, default=now)
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now)
+
+
+class Function(_PluginColumns, Base):
+    __tablename__ = "function"
+
+    type: Mapped[str] = mapped_column(String(16))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_global: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+
+
+class Tool(_PluginColumns, Base):
+    __tablename__ = "tool"
+
+    specs: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class PluginVersion(Base):
+    """One saved version of a function or tool: every save keeps one (reference 9.1)."""
+
+    __tablename__ = "plugin_version"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    plugin_kind: Mapped[str] = mapped_column(String(16))  # "function" | "tool"
+    plugin_id: Mapped[str] = mapped_column(String(128), index=True)
+    parent_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+    user_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    commit_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now)
