@@ -476,6 +476,7 @@ class ChatTurn:
 
     async def _produce(self) -> None:
         buffer, ready, room = self._buffer, self._ready, self._room
+        result: PipeResult | None = None
         try:
             result = await self._call_pipe()
             items = result.stream if result.stream is not None else self._value_items(result.value)
@@ -502,6 +503,10 @@ class ChatTurn:
                 )
             )
         finally:
+            if result is not None and result.stream is not None:
+                # Stopped early (a stream filter failed, the client left): stop the pipe too.
+                with contextlib.suppress(Exception):
+                    await result.stream.aclose()  # type: ignore[attr-defined]
             buffer.append(_END)
             ready.set()
 

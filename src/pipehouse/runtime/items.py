@@ -65,15 +65,20 @@ def normalize(item: Any) -> list[Item] | Item | None:
 
 
 async def normalized(items: AsyncIterator[Any]) -> AsyncIterator[Item]:
-    async for raw in items:
-        item = normalize(raw)
-        if item is None:
-            continue
-        if type(item) is list:
-            for each in item:
-                yield each
-        else:
-            yield item
+    try:
+        async for raw in items:
+            item = normalize(raw)
+            if item is None:
+                continue
+            if type(item) is list:
+                for each in item:
+                    yield each
+            else:
+                yield item
+    finally:  # a reader that stops early must stop the source too (a sync generator's thread)
+        close = getattr(items, "aclose", None)
+        if close is not None:
+            await close()
 
 
 async def streaming_response_items(body: AsyncIterator[Any]) -> AsyncIterator[Item]:

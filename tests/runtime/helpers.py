@@ -1,0 +1,58 @@
+"""Small readers for the payloads `harness.stream` returns, shared by the runtime tests."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.conftest import USER
+
+
+def chunks(payloads: list[Any]) -> list[dict[str, Any]]:
+    """The `chat.completion.chunk` objects of a parsed stream, in order."""
+    return [p for p in payloads if isinstance(p, dict) and "choices" in p]
+
+
+def steps(payloads: list[Any]) -> list[tuple[dict[str, Any], str | None]]:
+    """(delta, finish_reason) of every chunk that has a choice."""
+    return [
+        (c["choices"][0]["delta"], c["choices"][0].get("finish_reason"))
+        for c in chunks(payloads)
+        if c["choices"]
+    ]
+
+
+def events(payloads: list[Any]) -> list[dict[str, Any]]:
+    """The in-band `{"event": {...}}` frames of a parsed stream."""
+    return [p["event"] for p in payloads if isinstance(p, dict) and "event" in p]
+
+
+def errors(payloads: list[Any]) -> list[dict[str, Any]]:
+    return [p["error"] for p in payloads if isinstance(p, dict) and "error" in p]
+
+
+def assert_well_formed(payloads: list[Any]) -> None:
+    """What every pipehouse stream guarantees (encoding.py): one id, role delta first, exactly
+    one finish chunk, `[DONE]` last. (Open WebUI: new id per chunk, no role delta.)"""
+    assert payloads[-1] == "[DONE]"
+    assert payloads.count("[DONE]") == 1
+    all_chunks = chunks(payloads)
+    assert all_chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
+    assert len({c["id"] for c in all_chunks}) == 1
+    finishes = [d for d, reason in steps(payloads) if reason]
+    assert len(finishes) == 1
+
+
+def message(completion: dict[str, Any]) -> dict[str, Any]:
+    return completion["choices"][0]["message"]
+
+
+def answer_json(completion: dict[str, Any]) -> Any:
+    """A non-streamed answer whose content is JSON (the `args_*` report pipes)."""
+    return json.loads(message(completion)["content"])
+
+
+async def raw_sse(harness, body: dict[str, Any], host=None) -> bytes:
+    """The exact bytes of a streamed answer."""
+    turn = await harness.runtime.start({**body, "stream": True}, USER, host=host)
+    return b"".join([part async for part in turn.sse()])

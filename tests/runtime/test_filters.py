@@ -1,0 +1,233 @@
+"""Filters around a pipe: inlet -> pipe -> stream -> outlet, their order, toggles, files,
+errors and user valves (reference 4, 2.3)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from pipehouse.plugin.errors import PluginError
+from pipehouse.runtime.events import RecordingHost
+from tests.conftest import USER, content_of
+from tests.runtime.helpers import answer_json, assert_well_formed, errors, events, message
+
+
+async def add_trail_filters(harness) -> None:
+    # Same code under three ids; "zz" has a default priority of -1, the others 0.
+    await harness.add("filter_trail", plugin_id="f_b")
+    await harness.add("filter_trail", plugin_id="f_a")
+    await harness.add("filter_trail_first_by_default", plugin_id="zz")
+    await harness.add("filter_answers_trail")
+
+
+async def test_every_hook_runs_in_priority_then_id_order(harness):
+    await add_trail_filters(harness)
+    result = await harness.complete(harness.body("filter_answers_trail"))
+    # inlets (priority -1 first, then by id), then the same order for the outlets
+    assert message(result)["content"] == "trail=zz,f_a,f_b<zz><f_a><f_b>"
+
+
+async def test_stream_hooks_run_per_chunk_in_order_and_outlets_after(harness):
+    await add_trail_filters(harness)
+    host = RecordingHost()
+    payloads = await harness.stream(harness.body("filter_answers_trail"), host=host)
+    assert_well_formed(payloads)
+    assert content_of(payloads) == "trail=zz,f_a,f_b[zz][f_a][f_b]"
+    # pipehouse choice: an outlet's edit of a streamed answer is sent as a `replace` event
+    # right before [DONE] (the text already streamed cannot be taken back).
+    replace = {
+        "type": "replace",
+        "data": {"content": "trail=zz,f_a,f_b[zz][f_a][f_b]<zz><f_a><f_b>"},
+    }
+    assert payloads[-2] == {"event": replace}
+    assert host.events[-1] == replace
+
+
+async def test_stored_priority_overrides_the_default(harness):
+    await add_trail_filters(harness)
+    harness.store.by_plugin["zz"] = {"priority": 5}
+    harness.store.by_plugin["f_b"] = {"priority": -3}
+    result = await harness.complete(harness.body("filter_answers_trail"))
+    assert message(result)["content"] == "trail=f_b,f_a,zz<f_b><f_a><zz>"
+
+
+async def test_filters_not_global_are_not_applied(harness):
+    await harness.add("filter_trail", plugin_id="f_a", is_global=False)
+    await harness.add("filter_answers_trail")
+    result = await harness.complete(harness.body("filter_answers_trail"))
+    assert message(result)["content"] == "trail="
+
+
+async def test_toggle_filter_runs_only_when_named_in_filter_ids(harness):
+    await harness.add("filter_toggle", plugin_id="tog")
+    await harness.add("filter_answers_trail")
+    off = await harness.complete(harness.body("filter_answers_trail"))
+    assert message(off)["content"] == "trail="
+    on = await harness.complete(harness.body("filter_answers_trail", filter_ids=["tog"]))
+    assert message(on)["content"] == "trail=tog"
+    on_in_metadata = await harness.complete(
+        harness.body("filter_answers_trail", metadata={"filter_ids": ["tog"]})
+    )
+    assert message(on_in_metadata)["content"] == "trail=tog"
+
+
+async def test_toggle_filters_are_offered_on_every_model(harness):
+    # 4.4: model["filters"] lists the toggle filters, sorted by id.
+    await harness.add("filter_toggle", plugin_id="tog")
+    await harness.add("filter_trail", plugin_id="f_a")
+    await harness.add("filter_answers_trail")
+    [model] = await harness.runtime.models()
+    assert [f["id"] for f in model["filters"]] == ["tog"]
+
+
+async def test_file_handler_removes_files_after_the_inlets(harness):
+    # 1.8 / utils/filter.py: with a file_handler filter in the chain, `files` is deleted from
+    # the body and the metadata after *all* inlets ran, so later inlets still see them.
+    await harness.add("filter_file_handler")  # priority 0
+    await harness.add("filter_sees_files")  # priority 1: runs after the handler
+    await harness.add("args_all_injected")
+    files = [{"type": "file", "id": "f1"}]
+    report = answer_json(await harness.complete(harness.body("args_all_injected", files=files)))
+    assert report["body"]["handler_saw_files"] == 1
+    assert report["body"]["later_filter_saw_files"] == 1
+    assert report["files"] == []
+    assert report["metadata"]["files"] is None
+    assert "files" not in report["body"]
+
+
+async def test_files_stay_without_a_file_handler(harness):
+    await harness.add("filter_sees_files")
+    await harness.add("args_all_injected")
+    files = [{"type": "file", "id": "f1"}]
+    report = answer_json(await harness.complete(harness.body("args_all_injected", files=files)))
+    assert report["files"] == files
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_inlet_that_raises_stops_the_request_naming_the_filter(harness, stream):
+    await harness.add("filter_inlet_raises")
+    await harness.add("returns_str")
+    body = harness.body("returns_str", stream=stream)
+    with pytest.raises(PluginError) as caught:
+        await harness.runtime.start(body, USER, host=RecordingHost())
+    assert caught.value.plugin_id == "filter_inlet_raises"
+    assert caught.value.stage == "inlet"
+    assert "blocked by policy" in caught.value.message
+
+
+async def test_inlet_returning_none_is_an_error_naming_the_filter(harness):
+    # 4.1: the next step reads the returned body; None cannot be one.
+    await harness.add("filter_inlet_returns_none")
+    await harness.add("returns_str")
+    with pytest.raises(PluginError) as caught:
+        await harness.runtime.start(harness.body("returns_str"), USER, host=RecordingHost())
+    assert caught.value.plugin_id == "filter_inlet_returns_none"
+    assert caught.value.stage == "inlet"
+
+
+async def test_stream_filter_that_raises_ends_the_stream_with_an_error_frame(harness):
+    # 4.2, API path: a stream-filter exception aborts the stream with an error frame.
+    await harness.add("filter_stream_raises")
+    await harness.add("returns_sync_generator")
+    payloads = await harness.stream(harness.body("returns_sync_generator"))
+    assert payloads[-1] == "[DONE]"
+    [error] = errors(payloads)
+    assert error["plugin"] == "filter_stream_raises"
+    assert error["stage"] == "stream"
+    assert "stream filter exploded" in error["message"]
+    assert content_of(payloads) == ""
+
+
+async def test_stream_filter_returning_a_falsy_value_drops_the_chunk(harness):
+    await harness.add("filter_stream_drops")
+    await harness.add("returns_generator_with_secret")
+    payloads = await harness.stream(harness.body("returns_generator_with_secret"))
+    assert_well_formed(payloads)
+    assert content_of(payloads) == "public more"
+
+
+async def test_stream_filters_do_not_run_on_a_non_streamed_answer(harness):
+    await harness.add("filter_stream_drops")
+    await harness.add("returns_generator_with_secret")
+    result = await harness.complete(harness.body("returns_generator_with_secret"))
+    assert message(result)["content"] == "public secret stuff more"
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_outlet_that_raises_is_logged_and_the_answer_kept(harness, caplog, stream):
+    # 4.2: Open WebUI swallows outlet errors.
+    await harness.add("filter_outlet_raises")
+    await harness.add("returns_str")
+    caplog.set_level(logging.ERROR)
+    if stream:
+        payloads = await harness.stream(harness.body("returns_str"))
+        assert_well_formed(payloads)
+        assert content_of(payloads) == "plain answer"
+        assert errors(payloads) == [] and events(payloads) == []
+    else:
+        result = await harness.complete(harness.body("returns_str"))
+        assert message(result)["content"] == "plain answer"
+    assert "filter_outlet_raises" in caplog.text
+    assert "outlet exploded" in caplog.text
+
+
+async def test_outlet_edit_changes_the_non_streamed_answer(harness):
+    await harness.add("filter_outlet_edits")
+    await harness.add("returns_str")
+    result = await harness.complete(harness.body("returns_str"))
+    assert message(result)["content"] == "edited: plain answer"
+
+
+async def test_outlet_edit_of_a_streamed_answer_is_a_replace_event_before_done(harness):
+    # pipehouse choice (no socket to update the stored message): the edit arrives as a
+    # `replace` event, the last frame before [DONE], and reaches the host too.
+    await harness.add("filter_outlet_edits")
+    await harness.add("returns_str")
+    host = RecordingHost()
+    payloads = await harness.stream(harness.body("returns_str"), host=host)
+    assert_well_formed(payloads)
+    assert content_of(payloads) == "plain answer"
+    replace = {"type": "replace", "data": {"content": "edited: plain answer"}}
+    assert payloads[-2] == {"event": replace}
+    assert host.events == [replace]
+
+
+async def test_outlet_that_keeps_the_answer_sends_no_replace_event(harness):
+    await harness.add("filter_outlet_raises")
+    await harness.add("filter_trail", plugin_id="f_a")
+    await harness.add("returns_str")
+    harness.store.by_plugin["f_a"] = {"priority": 0}
+    payloads = await harness.stream(harness.body("returns_str"))
+    assert [e["type"] for e in events(payloads)] == ["replace"]  # only f_a edited it
+
+
+async def test_user_valves_do_not_leak_to_the_next_filter(harness):
+    # Fixes Open WebUI's leak (2.3 "Leak"): it shares one __user__ dict down the chain, so a
+    # later filter without UserValves would see the previous filter's user valves.
+    await harness.add("filter_user_valves")  # priority 0, has UserValves
+    await harness.add("filter_no_user_valves")  # priority 1, has none
+    await harness.add("args_all_injected")
+    harness.store.by_user[("filter_user_valves", USER["id"])] = {"flavour": "spicy"}
+    report = answer_json(await harness.complete(harness.body("args_all_injected")))
+    assert report["body"]["seen_valves"] == [
+        {
+            "id": "filter_user_valves",
+            "has_valves": True,
+            "valves": {"flavour": "spicy"},
+            "type": "UserValves",
+        },
+        {"id": "filter_no_user_valves", "has_valves": False},
+    ]
+    assert report["user_has_valves"] is False  # nor to the pipe
+
+
+async def test_filter_with_invalid_stored_user_valves_runs_without_them(harness):
+    # 2.3: a filter's user valves that fail validation are logged; __user__ has no `valves`.
+    await harness.add("filter_user_valves")
+    await harness.add("args_all_injected")
+    harness.store.by_user[("filter_user_valves", USER["id"])] = {"flavour": ["not", "a", "str"]}
+    report = answer_json(await harness.complete(harness.body("args_all_injected")))
+    assert report["body"]["seen_valves"] == [
+        {"id": "filter_user_valves", "has_valves": False, "valves": None, "type": "NoneType"}
+    ]
