@@ -48,8 +48,11 @@ async def test_completion_dict_streams_as_a_content_delta(harness):
     ]
 
 
-async def test_completion_dict_keeps_its_content_and_usage(harness):
+async def test_completion_dict_is_returned_as_is(harness):
+    # 3.7: a returned dict is the answer as-is, its own id and model included.
     result = await completion_of(harness, "returns_openai_completion_dict")
+    assert result["id"] == "chatcmpl-from-the-pipe"
+    assert result["model"] == "upstream-model"
     assert result["object"] == "chat.completion"
     assert message(result)["content"] == "from a completion dict"
     assert result["choices"][0]["finish_reason"] == "stop"
@@ -309,3 +312,11 @@ async def test_events_are_not_mistaken_for_errors(harness):
     payloads = await stream_of(harness, "returns_generator_of_events")
     assert errors(payloads) == []
     assert len(events(payloads)) == 2
+
+
+async def test_outlet_filters_still_edit_a_returned_completion_dict(harness):
+    await harness.add("returns_openai_completion_dict")
+    await harness.add("filter_trail")
+    result = await harness.complete(harness.body("returns_openai_completion_dict"))
+    assert result["id"] == "chatcmpl-from-the-pipe"
+    assert message(result)["content"] == "from a completion dict<filter_trail>"

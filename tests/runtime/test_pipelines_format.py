@@ -141,3 +141,17 @@ async def test_lifecycle_hooks(harness):
     instance = harness.executor.loaded("pipeline_lifecycle").instance
     await harness.executor.unload("pipeline_lifecycle")
     assert instance.calls == ["startup", "valves_updated:hi", "shutdown"]
+
+
+async def test_pipelines_filters_and_the_models_own_hooks_run_before_functions_filters(harness):
+    # Reference 4.5/4.6 (steps 7-8): Open WebUI calls the Pipelines server's inlets (filters, then
+    # the model's own) before its Functions inlets, and the Pipelines outlets (the model's own
+    # first) before the Functions outlets, whatever the priorities.
+    await harness.add("filter_trail_first_by_default")  # a Functions filter with priority -1
+    await harness.add("pipeline_filter")
+    await harness.add("pipeline_own_filters")
+    result = await harness.complete(harness.body("pipeline_own_filters"))
+    assert message(result)["content"] == (
+        "trail=pipeline_filter:Ada,own,filter_trail_first_by_default"
+        "<own><pipeline_filter><filter_trail_first_by_default>"
+    )

@@ -201,7 +201,9 @@ class ChatRuntime:
         return value if isinstance(value, int) else 0
 
     async def filters_for(self, model_id: str, filter_ids: list[str]) -> list[Entry]:
-        """Active filters for this request, ordered by (priority, id) as Open WebUI orders them.
+        """Active filters for this request, ordered as Open WebUI orders them: Pipelines-format
+        filters first (Open WebUI calls the Pipelines server before its own functions), each
+        group by (priority, id).
 
         Toggle filters run only when the request names them in `filter_ids`; Pipelines-format
         filters run for the models their `pipelines` valve targets ("*" for all).
@@ -220,7 +222,15 @@ class ChatRuntime:
                     continue
             chosen.append(entry)
         priorities = {e.info.id: await self._priority(e) for e in chosen}
-        return sorted(chosen, key=lambda e: (priorities[e.info.id], e.info.id))
+
+        def order(entry: Entry) -> tuple[bool, int, str]:
+            return (
+                entry.info.kind is not PluginKind.PIPELINE,
+                priorities[entry.info.id],
+                entry.info.id,
+            )
+
+        return sorted(chosen, key=order)
 
     # -- a chat turn --------------------------------------------------------------------------
     async def start(
@@ -349,12 +359,20 @@ class ChatTurn:
             )
         return result
 
+    def _chain(self, hook: str) -> list[Entry]:
+        """The filters with `hook`, in order. A Pipelines model's own hooks run as the Pipelines
+        server's part of the chain: its inlet after the Pipelines filters, its outlet before
+        them (pipelines-server.md A.8); Functions filters follow either way."""
+        chain = [e for e in self.filters if hook in e.info.hooks]
+        if self.entry.info.kind is PluginKind.PIPELINE and hook in self.entry.info.hooks:
+            pipelines = sum(1 for e in chain if e.info.kind is PluginKind.PIPELINE)
+            chain.insert(pipelines if hook == "inlet" else 0, self.entry)
+        return chain
+
     async def run_inlets(self, body: dict[str, Any]) -> dict[str, Any]:
         self.metadata = body["metadata"]
         self.filters = await self.runtime.filters_for(self.model["id"], self.metadata["filter_ids"])
-        inlets = [e for e in self.filters if "inlet" in e.info.hooks]
-        if self.entry.info.kind is PluginKind.PIPELINE and "inlet" in self.entry.info.hooks:
-            inlets.append(self.entry)  # a Pipelines model's own inlet runs last (A.8)
+        inlets = self._chain("inlet")
         for entry in inlets:
             body = await self._run_filter(entry, "inlet", body)
         # Open WebUI drops the files once all inlets ran, so later inlets still see them.
@@ -386,9 +404,7 @@ class ChatTurn:
 
     async def _run_outlets(self, content: str) -> str:
         """Outlet filters see the whole exchange; their edit of the answer is what's returned."""
-        outlets = [e for e in self.filters if "outlet" in e.info.hooks]
-        if self.entry.info.kind is PluginKind.PIPELINE and "outlet" in self.entry.info.hooks:
-            outlets.insert(0, self.entry)  # a Pipelines model's own outlet runs first (A.8)
+        outlets = self._chain("outlet")
         if not outlets:
             return content
         body = {
@@ -419,9 +435,9 @@ class ChatTurn:
                 if type(item) is dict and "error" in item and "choices" not in item:
                     _raise_reported_error(self, item)
                 await acc.add(item, self.host)
-        elif isinstance(result.value, dict) and "choices" not in result.value:
+        elif isinstance(result.value, dict):
             _raise_reported_error(self, result.value)
-            return result.value  # a non-OpenAI dict is the pipe's answer as-is (Open WebUI)
+            return await self._as_is(result.value)
         elif result.value is not None:
             await acc.add_value(result.value, self.host, self.entry.info.id)
         content = acc.text() if acc.has_content else None
@@ -435,6 +451,20 @@ class ChatTurn:
             finish_reason=acc.finish_reason,
             usage=usage,
         )
+
+    async def _as_is(self, value: dict[str, Any]) -> dict[str, Any]:
+        """A dict the pipe returned is its answer as-is (Open WebUI); when it is a completion,
+        outlet filters may still edit its message."""
+        choices = value.get("choices")
+        first = choices[0] if isinstance(choices, list) and choices else None
+        message = first.get("message") if isinstance(first, dict) else None
+        if not isinstance(message, dict) or not isinstance(message.get("content"), str | None):
+            return value
+        content = message.get("content") or ""
+        final = await self._run_outlets(content)
+        if final != content:
+            message["content"] = final
+        return value
 
     # -- streaming ----------------------------------------------------------------------------
     async def _frame(self, items: AsyncIterator[Item], as_chunks: bool) -> AsyncIterator[Any]:
@@ -550,7 +580,7 @@ class ChatTurn:
                 self.error = error
                 yield frame(_stream_error(error)) + DONE
                 return
-            if self.include_usage:
+            if self.include_usage:  # the last usage the pipe reported, or an estimate
                 usage = acc.usage or usage_estimate(self.body.get("messages", []), acc.text())
                 out.append(frame(encoder.usage_chunk(usage)))
             content = acc.text()

@@ -13,6 +13,7 @@ finished coroutine, so `asyncio.run(emitter(...))` and fire-and-forget calls bot
 from __future__ import annotations
 
 import asyncio
+import types
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -56,8 +57,12 @@ class RecordingHost:
         return self._answers.pop(0) if self._answers else dict(NO_LISTENER)
 
 
-async def _finished(value: Any) -> Any:
+@types.coroutine
+def _finished(value: Any) -> Any:
+    """An already-finished awaitable that `asyncio.run` accepts and that, unlike a native
+    coroutine, raises no "never awaited" warning when a sync caller ignores it."""
     return value
+    yield  # a generator-based coroutine
 
 
 def _thread_safe(send: Callable[[dict[str, Any]], Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
