@@ -137,7 +137,8 @@ def test_pipelines_frontmatter_is_the_module_docstring(load):
         "requirements": "pydantic>=2",
     }
     assert [r.text for r in plugin.requirements] == ["pydantic>=2"]
-    assert plugin.name == "Plain pipeline"
+    # A.5: the Pipelines server names a model after the instance's `name`, not the docstring.
+    assert plugin.name == "Plain pipeline (instance name)"
 
 
 @pytest.mark.parametrize(

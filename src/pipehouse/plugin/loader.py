@@ -59,15 +59,12 @@ class LoadedPlugin:
 
     @property
     def name(self) -> str:
-        """Display name: the frontmatter title, else the Pipelines `name`, else the id."""
-        title = self.frontmatter.get("title")
-        if title:
-            return title
-        if self.kind is PluginKind.PIPELINE and isinstance(
-            getattr(self.instance, "name", None), str
-        ):
-            return self.instance.name
-        return self.id
+        """Display name: a Pipelines file's `name` (the Pipelines server reads only that), else
+        the frontmatter title, else the id."""
+        own = getattr(self.instance, "name", None)
+        if self.kind is PluginKind.PIPELINE and isinstance(own, str) and own:
+            return own
+        return self.frontmatter.get("title") or self.id
 
     @property
     def description(self) -> str:
