@@ -308,3 +308,17 @@ def test_pipelines_file_named_like_a_real_module_does_not_replace_it(tmp_path):
     assert loaded.kind is PluginKind.PIPELINE
     assert loaded.module.__name__ == "json"
     assert sys.modules["json"] is json
+
+
+def test_source_without_a_file_still_reports_the_line_of_a_syntax_error():
+    # Code sent through the API has no path of its own; its syntax error still names the line.
+    with pytest.raises(PluginLoadError) as failure:
+        load_plugin("class Pipe:\n    def pipe(self, body):\n        return (\n", "api_made")
+    assert failure.value.line == 3
+
+
+def test_asking_for_a_kind_the_file_is_not_names_both():
+    source = plugin_path("kind_pipe").read_text()
+    with pytest.raises(PluginLoadError) as failure:
+        load_plugin(source, "not_tools", kind=PluginKind.TOOLS)
+    assert "No Tools class" in failure.value.message and "Pipe" in failure.value.message

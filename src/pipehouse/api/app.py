@@ -6,13 +6,12 @@ import logging
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from pipehouse import __version__
-from pipehouse.api import errors, openai
+from pipehouse.api import errors, functions, openai, tools
 from pipehouse.api.auth import Authenticator, Principal, admin_user
 from pipehouse.api.observability import Metrics, ObservabilityMiddleware
 from pipehouse.config import Settings
@@ -137,8 +136,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.metrics = metrics
     errors.install(app)
     app.include_router(openai.router)
-    for router in _admin_routers():
-        app.include_router(router)
+    app.include_router(functions.router)
+    app.include_router(tools.router)
 
     @app.get("/health", tags=["server"])
     async def health() -> JSONResponse:
@@ -151,14 +150,3 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.add_middleware(ObservabilityMiddleware, metrics=metrics)
     return app
-
-
-def _admin_routers() -> list[Any]:
-    """The Open WebUI-compatible management routes (functions, tools)."""
-    routers = []
-    try:
-        from pipehouse.api import functions, tools
-    except ImportError:  # pragma: no cover - while the admin API is being built
-        return routers
-    routers += [functions.router, tools.router]
-    return routers

@@ -50,7 +50,9 @@ def plugin_error_response(request: Request, error: PluginError) -> JSONResponse:
     if error.hint:
         body["error"]["hint"] = error.hint
     body["detail"] = body["error"]["message"]
-    return JSONResponse(body, status_code=plugin_status(error))
+    # OpenAI SDKs retry a 5xx twice unless told not to: a plugin's failure would run it (and any
+    # side effects) three times for one request.
+    return JSONResponse(body, status_code=plugin_status(error), headers={"x-should-retry": "false"})
 
 
 def install(app: FastAPI) -> None:
@@ -91,6 +93,10 @@ def install(app: FastAPI) -> None:
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
         log.exception("unexpected error")
         request_id = request.scope.get("state", {}).get("request_id")
+        # sent from Starlette's outermost middleware, past the one that adds the header
+        headers = {"x-request-id": request_id} if request_id else None
         return JSONResponse(
-            {"detail": "Internal server error", "request_id": request_id}, status_code=500
+            {"detail": "Internal server error", "request_id": request_id},
+            status_code=500,
+            headers=headers,
         )

@@ -124,20 +124,27 @@ class ObservabilityMiddleware:
         scope.setdefault("state", {})["request_id"] = rid
         started = time.perf_counter()
         status = 500
+        responded = False
+
+        def count() -> None:
+            label = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.requests.labels(scope["method"], label, str(status)).inc()
+            self.metrics.request_latency.labels(label).observe(time.perf_counter() - started)
 
         async def send_with_id(message: dict[str, Any]) -> None:
-            nonlocal status
+            nonlocal status, responded
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, responded = message["status"], True
                 message.setdefault("headers", []).append((b"x-request-id", rid.encode()))
-                route = scope.get("route")
-                label = getattr(route, "path", "unmatched")
-                self.metrics.requests.labels(scope["method"], label, str(status)).inc()
-                self.metrics.request_latency.labels(label).observe(time.perf_counter() - started)
+                count()
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            if not responded:  # Starlette's outermost middleware answers this one with a 500
+                count()
+            raise
         finally:
             if access_log.isEnabledFor(logging.INFO):
                 duration = round((time.perf_counter() - started) * 1000, 2)

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
 
 from pipehouse.api.auth import Principal, current_user
+from pipehouse.runtime.encoding import dumps
 from pipehouse.runtime.errors import RequestError
 
 router = APIRouter(tags=["openai"])
@@ -20,7 +21,8 @@ _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
 def _json(value: object, status: int = 200) -> Response:
-    return Response(orjson.dumps(value), status_code=status, media_type="application/json")
+    # the encoder of streamed frames: a pipe's dict may hold sets, bytes or pydantic models
+    return Response(dumps(value), status_code=status, media_type="application/json")
 
 
 @router.get("/v1/models")

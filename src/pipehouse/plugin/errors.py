@@ -15,8 +15,8 @@ def plugin_frames(exc: BaseException, path: str | None) -> list[traceback.FrameS
 
 
 def _last_line(exc: BaseException, path: str | None) -> int | None:
-    if isinstance(exc, SyntaxError) and exc.filename == path:
-        return exc.lineno
+    if isinstance(exc, SyntaxError) and (exc.filename == path or str(exc.filename).startswith("<")):
+        return exc.lineno  # "<id>": source that has no file of its own yet
     frames = plugin_frames(exc, path)
     return frames[-1].lineno if frames else None
 

@@ -211,7 +211,14 @@ def load_plugin(
         hint = _NO_CLASS_HINT
         if "Function" in declared:
             hint += " (Open WebUI has no `class Function`; rename it to the kind it is)"
-        fail(None, "No plugin class found in the module", hint, error_type="NoPluginClass")
+        message = "No plugin class found in the module"
+        found = kind_from_class_names(classes)
+        if class_name and found is not None:  # the caller asked for a kind the file is not
+            message = (
+                f"No {class_name} class found in the module (it defines {CLASS_OF_KIND[found]})"
+            )
+            hint = f"this place takes a {class_name} class; a {found.value} belongs elsewhere"
+        fail(None, message, hint, error_type="NoPluginClass")
 
     try:
         instance = plugin_class()

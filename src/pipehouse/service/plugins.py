@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,14 +23,17 @@ from pipehouse.plugin.errors import PluginError
 from pipehouse.plugin.info import PluginInfo
 from pipehouse.plugin.kinds import PluginKind
 from pipehouse.plugin.loader import plugin_id_from_path
+from pipehouse.plugin.valves import MASK, mask
 from pipehouse.runtime.catalog import Catalog
 from pipehouse.runtime.chat import ChatRuntime
 from pipehouse.runtime.executor import Executor, PluginSource
 from pipehouse.service.valves import StoredValves
-from pipehouse.store.models import Function, Tool
+from pipehouse.store.models import Function, PluginVersion, Tool
 from pipehouse.store.plugins import PluginStore
 
 log = logging.getLogger(__name__)
+
+NOT_FOUND = "We could not find what you're looking for :/"  # Open WebUI's words
 
 
 class ServiceError(Exception):
@@ -50,6 +53,22 @@ class Status:
 
 def row_kind(row: Function | Tool) -> str:
     return "tool" if isinstance(row, Tool) else "function"
+
+
+def keep_masked(
+    data: Mapping[str, Any], secret: Iterable[str], stored: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """A posted valves form where a secret still shows the mask means "keep the stored value":
+    a form that round-trips what it read must not overwrite the secret with asterisks."""
+    hidden = set(secret)
+    kept = {}
+    for name, value in data.items():
+        if name in hidden and value == MASK:
+            if stored and name in stored:
+                kept[name] = stored[name]
+            continue
+        kept[name] = value
+    return kept
 
 
 class PluginService:
@@ -212,6 +231,7 @@ class PluginService:
         if existing is not None:
             common["created_at"] = existing.created_at
         if info.kind is PluginKind.TOOLS:
+            meta["has_user_valves"] = info.has_user_valves
             return Tool(specs=info.tool_specs, **common)
         keep = isinstance(existing, Function)
         meta["toggle"] = info.toggle
@@ -237,18 +257,41 @@ class PluginService:
         return self.store.tools if kind == "tool" else self.store.functions
 
     # -- changes through the API --------------------------------------------------------------
-    async def _load_for_save(self, kind: str, plugin_id: str, content: str) -> PluginInfo:
-        """Load new code, or raise a 400 that says which line is wrong."""
+    async def _load_for_save(
+        self, kind: str, plugin_id: str, content: str, previous: str | None
+    ) -> PluginInfo:
+        """Load new code, or raise a 400 that says which line is wrong. Rejected code never
+        becomes the plugin: what ran before keeps running, with its status."""
         wanted = PluginKind.TOOLS if kind == "tool" else None
+        before = self.status.get(plugin_id)
         try:
             info = await self._load(plugin_id, content, None, wanted)
         except PluginError as error:
+            self._set_status(plugin_id, before)
             raise ServiceError(400, error.to_dict()) from error
         if kind == "function" and not info.kind.is_function:
+            await self._restore(kind, plugin_id, previous, before)
             raise ServiceError(
                 400, "No Function class found in the module (Pipe, Filter, Action or Event)"
             )
         return info
+
+    def _set_status(self, plugin_id: str, status: Status | None) -> None:
+        if status is None:
+            self.status.pop(plugin_id, None)
+        else:
+            self.status[plugin_id] = status
+
+    async def _restore(
+        self, kind: str, plugin_id: str, previous: str | None, status: Status | None
+    ) -> None:
+        """Put back the stored code after a rejected save (or nothing, for a new id)."""
+        wanted = PluginKind.TOOLS if kind == "tool" else None
+        if previous is None:
+            await self.executor.unload(plugin_id)
+        else:
+            await self._load(plugin_id, previous, None, wanted)
+        self._set_status(plugin_id, status)
 
     async def save(
         self,
@@ -277,19 +320,14 @@ class PluginService:
                     403, f"'{plugin_id}' comes from the file {existing.path}; edit the file instead"
                 )
             previous = existing.content if existing is not None else None
-            info = await self._load_for_save(kind, plugin_id, content)
+            before = self.status.get(plugin_id)
+            info = await self._load_for_save(kind, plugin_id, content, previous)
             if existing is not None and existing.valves:
                 try:
                     await self.executor.validate_valves(plugin_id, existing.valves)
                 except PluginError as error:
                     if not all(e.get("type") == "missing" for e in error.details.get("errors", [])):
-                        if previous is not None:
-                            await self._load(
-                                plugin_id,
-                                previous,
-                                None,
-                                PluginKind.TOOLS if kind == "tool" else None,
-                            )
+                        await self._restore(kind, plugin_id, previous, before)
                         raise ServiceError(
                             400, f"Current Valves are incompatible with this code: {error.message}"
                         ) from error
@@ -311,6 +349,7 @@ class PluginService:
             if existing is not None:
                 fields["created_at"] = existing.created_at
             if kind == "tool":
+                full_meta["has_user_valves"] = info.has_user_valves
                 row: Function | Tool = Tool(specs=info.tool_specs, **fields)
             else:
                 full_meta["toggle"] = info.toggle
@@ -350,7 +389,81 @@ class PluginService:
                 entry.is_global = row.is_global
         return row
 
+    # -- reading, for the API ------------------------------------------------------------------
+    async def get(self, kind: str, plugin_id: str) -> Function | Tool:
+        row = await self._rows(kind).get(plugin_id)
+        if row is None:
+            raise ServiceError(404, NOT_FOUND)
+        return row
+
+    async def all(self, kind: str) -> Sequence[Function | Tool]:
+        """Every row of one kind, the most recently updated first."""
+        return await self._rows(kind).all()
+
+    def state(self, plugin_id: str) -> Status:
+        return self.status.get(plugin_id) or Status("missing", {"message": "not loaded"})
+
+    def _info(self, plugin_id: str) -> PluginInfo:
+        """The live plugin's description, or 503 when no version of it is loaded."""
+        entry = self.catalog.get(plugin_id)
+        if entry is None:
+            status = self.state(plugin_id)
+            raise ServiceError(
+                503,
+                {
+                    "message": f"'{plugin_id}' is not loaded; fix the error in its status first",
+                    "status": {"state": status.state, "error": status.error},
+                },
+            )
+        return entry.info
+
+    def masked(
+        self, plugin_id: str, values: Mapping[str, Any] | None, *, user: bool = False
+    ) -> dict[str, Any]:
+        """Valves as they may be shown: secrets masked. When the plugin is not loaded its
+        secret fields are unknown, so every value is masked."""
+        values = dict(values or {})
+        entry = self.catalog.get(plugin_id)
+        if entry is None:
+            return mask(values, values)
+        return mask(values, entry.info.secret_user_valves if user else entry.info.secret_valves)
+
+    async def user_valves(self, kind: str, plugin_id: str, user_id: str) -> dict[str, Any]:
+        await self.get(kind, plugin_id)
+        return dict(await self.valves.user_valves(plugin_id, user_id) or {})
+
+    async def valves_schema(
+        self, kind: str, plugin_id: str, *, user: bool, for_user: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """JSON Schema of Valves (or UserValves), options resolved for the caller; None when the
+        plugin has no such class."""
+        await self.get(kind, plugin_id)
+        self._info(plugin_id)
+        return await self.executor.valves_schema(plugin_id, user=user, for_user=for_user)
+
+    async def versions(self, kind: str, plugin_id: str, page: int = 1) -> Sequence[PluginVersion]:
+        await self.get(kind, plugin_id)
+        return await self._rows(kind).versions(plugin_id, page=max(page, 1))
+
+    async def version(self, kind: str, plugin_id: str, version_id: str) -> PluginVersion:
+        await self.get(kind, plugin_id)
+        found = await self._rows(kind).version(plugin_id, version_id)
+        if found is None:
+            raise ServiceError(404, "Version not found")
+        return found
+
+    async def latest_version_id(self, kind: str, plugin_id: str) -> str | None:
+        latest = await self._rows(kind).versions(plugin_id, per_page=1)
+        return latest[0].id if latest else None
+
+    # -- valves -------------------------------------------------------------------------------
     async def set_valves(self, kind: str, plugin_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        """Validate and store a valves form; only the fields set are stored."""
+        row = await self.get(kind, plugin_id)
+        info = self._info(plugin_id)
+        if not info.has_valves:
+            raise ServiceError(404, f"'{plugin_id}' has no Valves class")
+        data = keep_masked(data, info.secret_valves, row.valves)
         try:
             stored = await self.executor.validate_valves(plugin_id, data)
         except PluginError as error:
@@ -363,6 +476,13 @@ class PluginService:
     async def set_user_valves(
         self, kind: str, plugin_id: str, user_id: str, data: dict[str, Any]
     ) -> dict[str, Any]:
+        """Validate and store one user's UserValves form for one plugin."""
+        await self.get(kind, plugin_id)
+        info = self._info(plugin_id)
+        if not info.has_user_valves:
+            raise ServiceError(404, f"'{plugin_id}' has no UserValves class")
+        current = await self.valves.user_valves(plugin_id, user_id)
+        data = keep_masked(data, info.secret_user_valves, current)
         try:
             stored = await self.executor.validate_valves(plugin_id, data, user=True)
         except PluginError as error:

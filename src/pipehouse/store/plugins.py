@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+import time
 import uuid
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
@@ -12,6 +14,12 @@ from pipehouse.store.db import Database
 from pipehouse.store.models import Function, PluginVersion, Tool, now
 
 Row = TypeVar("Row", Function, Tool)
+
+
+def version_id() -> str:
+    """A UUID that sorts by creation time: `created_at` has whole seconds, and saves within one
+    second must still come out in order (history pages, each version's parent)."""
+    return str(uuid.UUID(int=(time.time_ns() << 64) | secrets.randbits(64)))
 
 
 class PluginRows(Generic[Row]):
@@ -41,7 +49,7 @@ class PluginRows(Generic[Row]):
             if changed:
                 session.add(
                     PluginVersion(
-                        id=str(uuid.uuid4()),
+                        id=version_id(),
                         plugin_kind=self.kind,
                         plugin_id=row.id,
                         parent_id=await self._latest_version_id(session, row.id),
@@ -57,7 +65,7 @@ class PluginRows(Generic[Row]):
         found = await session.execute(
             select(PluginVersion.id)
             .where(PluginVersion.plugin_kind == self.kind, PluginVersion.plugin_id == plugin_id)
-            .order_by(PluginVersion.created_at.desc())
+            .order_by(PluginVersion.created_at.desc(), PluginVersion.id.desc())
             .limit(1)
         )
         return found.scalar_one_or_none()
@@ -92,7 +100,7 @@ class PluginRows(Generic[Row]):
             found = await session.execute(
                 select(PluginVersion)
                 .where(PluginVersion.plugin_kind == self.kind, PluginVersion.plugin_id == plugin_id)
-                .order_by(PluginVersion.created_at.desc(), PluginVersion.id)
+                .order_by(PluginVersion.created_at.desc(), PluginVersion.id.desc())
                 .offset(max(page - 1, 0) * per_page)
                 .limit(per_page)
             )

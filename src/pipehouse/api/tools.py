@@ -1,0 +1,269 @@
+"""Open WebUI's Tools API under `/api/v1/tools`: the paths, payloads and status codes of Open
+WebUI 0.12.4 (reference 9.2) for local toolkits, served from `PluginService`.
+
+pipehouse has no access grants or workspace permissions: every verified user may read every
+toolkit (without its code) and keep their own user valves; admins change code and valves.
+Rows carry pipehouse's `source`, `path` and `status` as in the Functions API (`api/functions.py`,
+whose shared helpers this module uses).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict
+
+from pipehouse.api.auth import Principal, admin_user, current_user
+from pipehouse.api.functions import (
+    authors,
+    checked_id,
+    history_diff,
+    history_entry,
+    history_page,
+    plugin_fields,
+    service,
+)
+from pipehouse.service.plugins import NOT_FOUND, PluginService, ServiceError
+from pipehouse.store.models import Tool
+
+router = APIRouter(prefix="/api/v1/tools", tags=["tools"])
+
+KIND = "tool"
+
+
+class ToolMeta(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    i18n: dict[str, dict[str, str]] | None = None
+    description: str | None = None
+    manifest: dict[str, Any] | None = {}
+    has_user_valves: bool = False
+
+
+class ToolForm(BaseModel):
+    id: str
+    name: str
+    content: str
+    meta: ToolMeta
+    access_grants: list[dict[str, Any]] | None = None  # accepted and ignored: no access grants
+    commit_message: str | None = None
+
+
+def tool_fields(
+    plugins: PluginService,
+    row: Tool,
+    *,
+    admin: bool,
+    content: bool,
+    valves: bool = False,
+    version_id: str | None = None,
+) -> dict[str, Any]:
+    fields = plugin_fields(plugins, row, admin=admin)
+    fields["specs"] = row.specs or []
+    fields["access_grants"] = []
+    if content:
+        fields["content"] = row.content
+    if valves:
+        fields["valves"] = plugins.masked(row.id, row.valves)
+    if version_id is not None:
+        fields["version_id"] = version_id
+    return fields
+
+
+def _has_user_valves(plugins: PluginService, row: Tool) -> bool:
+    """From the live toolkit when it is loaded, else from what was stored (as Open WebUI)."""
+    entry = plugins.catalog.get(row.id)
+    if entry is not None:
+        return entry.info.has_user_valves
+    return bool((row.meta or {}).get("has_user_valves"))
+
+
+async def _tool(request: Request, tool_id: str) -> Tool:
+    row = await service(request).get(KIND, tool_id)
+    assert isinstance(row, Tool)
+    return row
+
+
+async def _one(request: Request, row: Tool, *, content: bool = True) -> dict[str, Any]:
+    plugins = service(request)
+    version_id = await plugins.latest_version_id(KIND, row.id)
+    return tool_fields(plugins, row, admin=True, content=content, version_id=version_id)
+
+
+async def _listed(request: Request, user: Principal) -> list[dict[str, Any]]:
+    """Every toolkit with its author and specs, without code; the latest update first."""
+    plugins = service(request)
+    rows = [row for row in await plugins.all(KIND) if isinstance(row, Tool)]
+    users = await authors(request, (row.user_id for row in rows))
+    return [
+        tool_fields(plugins, row, admin=user.is_admin, content=False)
+        | {"user": users.get(row.user_id), "has_user_valves": _has_user_valves(plugins, row)}
+        for row in rows
+    ]
+
+
+@router.get("/")
+async def list_tools(
+    request: Request, query: str | None = None, user: Principal = Depends(current_user)
+) -> list[dict[str, Any]]:
+    """Toolkits, optionally only those whose name contains `query` (any case)."""
+    tools = await _listed(request, user)
+    if query:
+        wanted = query.casefold()
+        tools = [t for t in tools if wanted in (t["name"] or "").casefold()]
+    return tools
+
+
+@router.get("/list")
+async def list_tools_with_access(
+    request: Request, user: Principal = Depends(current_user)
+) -> list[dict[str, Any]]:
+    """Toolkits with `write_access`: admins may change them, users may use them."""
+    return [t | {"write_access": user.is_admin} for t in await _listed(request, user)]
+
+
+@router.get("/export")
+async def export_tools(
+    request: Request, include_valves: bool = False, _: Principal = Depends(admin_user)
+) -> list[dict[str, Any]]:
+    """Every toolkit with its code (and valves, secrets masked, when asked)."""
+    plugins = service(request)
+    return [
+        tool_fields(plugins, row, admin=True, content=True, valves=include_valves)
+        for row in await plugins.all(KIND)
+        if isinstance(row, Tool)
+    ]
+
+
+@router.post("/create")
+async def create_tool(
+    request: Request, form: ToolForm, user: Principal = Depends(admin_user)
+) -> dict[str, Any]:
+    """A new toolkit, loaded, its specs generated from its methods."""
+    row = await service(request).save(
+        KIND,
+        checked_id(form.id),
+        name=form.name,
+        content=form.content,
+        meta=form.meta.model_dump(exclude_unset=True),
+        user_id=user.id,
+        message=form.commit_message,
+        create=True,
+    )
+    assert isinstance(row, Tool)
+    fields = await _one(request, row, content=False)
+    fields.pop("specs")  # Open WebUI's ToolResponse
+    return fields
+
+
+@router.get("/id/{tool_id}")
+async def get_tool(
+    request: Request, tool_id: str, user: Principal = Depends(current_user)
+) -> dict[str, Any]:
+    """One toolkit; its code only for those who may change it (admins)."""
+    row = await _tool(request, tool_id)
+    if user.is_admin:
+        return await _one(request, row) | {"write_access": True}
+    plugins = service(request)
+    return tool_fields(plugins, row, admin=False, content=False) | {"write_access": False}
+
+
+@router.post("/id/{tool_id}/update")
+async def update_tool(
+    request: Request, tool_id: str, form: ToolForm, user: Principal = Depends(admin_user)
+) -> dict[str, Any]:
+    """New code for a toolkit: reloaded, specs regenerated, valves re-checked, a version kept."""
+    row = await service(request).save(
+        KIND,
+        tool_id,
+        name=form.name,
+        content=form.content,
+        meta=form.meta.model_dump(exclude_unset=True),
+        user_id=user.id,
+        message=form.commit_message,
+        create=False,
+    )
+    assert isinstance(row, Tool)
+    return await _one(request, row)
+
+
+@router.delete("/id/{tool_id}/delete")
+@router.delete("/id/{tool_id}")
+async def delete_tool(request: Request, tool_id: str, _: Principal = Depends(admin_user)) -> bool:
+    if not await service(request).delete(KIND, tool_id):
+        raise ServiceError(404, NOT_FOUND)
+    return True
+
+
+@router.get("/id/{tool_id}/valves")
+async def get_tool_valves(
+    request: Request, tool_id: str, _: Principal = Depends(admin_user)
+) -> dict[str, Any]:
+    row = await _tool(request, tool_id)
+    return service(request).masked(tool_id, row.valves)
+
+
+@router.get("/id/{tool_id}/valves/spec")
+async def get_tool_valves_spec(
+    request: Request, tool_id: str, user: Principal = Depends(admin_user)
+) -> dict[str, Any] | None:
+    return await service(request).valves_schema(KIND, tool_id, user=False, for_user=user.user)
+
+
+@router.post("/id/{tool_id}/valves/update")
+async def update_tool_valves(
+    request: Request, tool_id: str, form: dict[str, Any], _: Principal = Depends(admin_user)
+) -> dict[str, Any]:
+    """Store the fields set in the form (replacing what was stored); answer as stored."""
+    plugins = service(request)
+    stored = await plugins.set_valves(KIND, tool_id, form)
+    return plugins.masked(tool_id, stored)
+
+
+@router.get("/id/{tool_id}/valves/user")
+async def get_tool_user_valves(
+    request: Request, tool_id: str, user: Principal = Depends(current_user)
+) -> dict[str, Any]:
+    """The caller's own user valves for this toolkit."""
+    plugins = service(request)
+    values = await plugins.user_valves(KIND, tool_id, user.id)
+    return plugins.masked(tool_id, values, user=True)
+
+
+@router.get("/id/{tool_id}/valves/user/spec")
+async def get_tool_user_valves_spec(
+    request: Request, tool_id: str, user: Principal = Depends(current_user)
+) -> dict[str, Any] | None:
+    return await service(request).valves_schema(KIND, tool_id, user=True, for_user=user.user)
+
+
+@router.post("/id/{tool_id}/valves/user/update")
+async def update_tool_user_valves(
+    request: Request, tool_id: str, form: dict[str, Any], user: Principal = Depends(current_user)
+) -> dict[str, Any]:
+    plugins = service(request)
+    stored = await plugins.set_user_valves(KIND, tool_id, user.id, form)
+    return plugins.masked(tool_id, stored, user=True)
+
+
+@router.get("/id/{tool_id}/history")
+async def get_tool_history(
+    request: Request, tool_id: str, page: int = 1, _: Principal = Depends(admin_user)
+) -> list[dict[str, Any]]:
+    """Saved versions, newest first, 20 per page."""
+    return await history_page(request, KIND, tool_id, page)
+
+
+@router.get("/id/{tool_id}/history/diff")
+async def get_tool_history_diff(
+    request: Request, tool_id: str, from_id: str, to_id: str, _: Principal = Depends(admin_user)
+) -> dict[str, Any]:
+    return await history_diff(request, KIND, tool_id, from_id, to_id)
+
+
+@router.get("/id/{tool_id}/history/{history_id}")
+async def get_tool_history_entry(
+    request: Request, tool_id: str, history_id: str, _: Principal = Depends(admin_user)
+) -> dict[str, Any]:
+    """One saved version with its snapshot ({name, content, meta})."""
+    return await history_entry(request, KIND, tool_id, history_id)
