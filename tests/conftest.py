@@ -102,5 +102,3 @@ async def harness() -> AsyncIterator[Harness]:
 
 async def collect(stream: AsyncIterator[Any]) -> list[Any]:
     return [item async for item in stream]
-
-

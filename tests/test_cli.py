@@ -41,26 +41,40 @@ def test_run_without_streaming_gives_the_same_answer():
 
 
 def test_prompt_can_come_from_stdin_and_system_message_is_sent_first():
-    result = pipehouse("run", str(plugin_path("cli_status_pipe")), "--system", "be brief",
-                       stdin="from stdin\n")
+    result = pipehouse(
+        "run", str(plugin_path("cli_status_pipe")), "--system", "be brief", stdin="from stdin\n"
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "echo: from stdin [system,user]\n"
 
 
 def test_messages_file_is_the_conversation(tmp_path):
     conversation = tmp_path / "chat.json"
-    conversation.write_text(json.dumps([
-        {"role": "user", "content": "first"},
-        {"role": "assistant", "content": "reply"},
-        {"role": "user", "content": "second"},
-    ]))
+    conversation.write_text(
+        json.dumps(
+            [
+                {"role": "user", "content": "first"},
+                {"role": "assistant", "content": "reply"},
+                {"role": "user", "content": "second"},
+            ]
+        )
+    )
     result = pipehouse("run", str(plugin_path("cli_status_pipe")), "--messages", str(conversation))
     assert result.stdout == "echo: second [user,assistant,user]\n"
 
 
 def test_valves_and_user_valves_from_flags():
-    result = pipehouse("run", str(plugin_path("cli_status_pipe")), "hi",
-                       "--valve", "prefix=said", "--valve", "repeat=2", "--user-valve", "suffix=?")
+    result = pipehouse(
+        "run",
+        str(plugin_path("cli_status_pipe")),
+        "hi",
+        "--valve",
+        "prefix=said",
+        "--valve",
+        "repeat=2",
+        "--user-valve",
+        "suffix=?",
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "said: hi? [user]said: hi? [user]\n"
 
@@ -99,16 +113,22 @@ def test_manifold_needs_a_model_when_it_offers_several():
 
 
 def test_filters_apply_around_the_pipe():
-    result = pipehouse("run", str(plugin_path("cli_status_pipe")), "hi there",
-                       "--filter", str(plugin_path("cli_shout_filter")))
+    result = pipehouse(
+        "run",
+        str(plugin_path("cli_status_pipe")),
+        "hi there",
+        "--filter",
+        str(plugin_path("cli_shout_filter")),
+    )
     assert result.returncode == 0, result.stderr
     # inlet upper-cased the prompt; the stream hook replaced spaces in every chunk
     assert result.stdout == "echo:!HI!THERE![user]\n"
 
 
 def test_a_filter_file_runs_on_its_own_around_an_echo_model():
-    result = pipehouse("run", str(plugin_path("cli_shout_filter")), "quiet words",
-                       "--valve", "mark=_")
+    result = pipehouse(
+        "run", str(plugin_path("cli_shout_filter")), "quiet words", "--valve", "mark=_"
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "QUIET_WORDS_"
 

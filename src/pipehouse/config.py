@@ -46,7 +46,9 @@ class Settings:
     )
     watch: bool = field(default_factory=lambda: _env_bool("PIPEHOUSE_WATCH", True))
     log_json: bool = field(default_factory=lambda: _env_bool("PIPEHOUSE_LOG_JSON", False))
-    auth_cache_ttl: float = 30.0
+    # Send plugins' events in-band in every stream (otherwise only when a client asks).
+    inline_events: bool = field(default_factory=lambda: _env_bool("PIPEHOUSE_INLINE_EVENTS", False))
+    auth_cache_ttl: float = 10.0
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)

@@ -79,8 +79,10 @@ class Server:
     database_url: str | None
     _clients: list[httpx.Client] = field(default_factory=list)
 
-    def client(self, key: str | None = ADMIN_KEY, **kwargs) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {key}"} if key else {}
+    def client(
+        self, key: str | None = ADMIN_KEY, headers: dict[str, str] | None = None, **kwargs
+    ) -> httpx.Client:
+        headers = {**({"Authorization": f"Bearer {key}"} if key else {}), **(headers or {})}
         client = httpx.Client(base_url=self.base_url, headers=headers, timeout=30, **kwargs)
         self._clients.append(client)
         return client
@@ -109,6 +111,7 @@ class Server:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(10)
 
     loop: asyncio.AbstractEventLoop | None = None
+    uvicorn: uvicorn.Server | None = None  # set `.should_exit = True` to stop it gracefully
 
 
 def start_server(
@@ -135,6 +138,7 @@ def start_server(
     state = Server(
         f"http://127.0.0.1:{port}", ADMIN_KEY, plugin_dir, settings.data_dir, app, database_url
     )
+    state.uvicorn = server
 
     def serve() -> None:
         loop = asyncio.new_event_loop()

@@ -39,7 +39,9 @@ async def test_install_puts_the_declared_version_into_the_target_environment(scr
     )
     version = subprocess.run(
         [scratch_python, "-c", "import six; print(six.__version__)"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     assert version == "1.16.0"
     assert lines, "the installer's progress is shown to the user"

@@ -33,13 +33,11 @@ async def test_stream_hooks_run_per_chunk_in_order_and_outlets_after(harness):
     host = RecordingHost()
     payloads = await harness.stream(harness.body("filter_answers_trail"), host=host)
     assert_well_formed(payloads)
-    assert content_of(payloads) == "trail=zz,f_a,f_b[zz][f_a][f_b]"
-    # pipehouse choice: an outlet's edit of a streamed answer is sent as a `replace` event
-    # right before [DONE] (the text already streamed cannot be taken back).
-    replace = {
-        "type": "replace",
-        "data": {"content": "trail=zz,f_a,f_b[zz][f_a][f_b]<zz><f_a><f_b>"},
-    }
+    # pipehouse choice: what outlets appended to a streamed answer follows as more text, for
+    # every client; the whole edited answer also comes as a `replace` event before [DONE].
+    final = "trail=zz,f_a,f_b[zz][f_a][f_b]<zz><f_a><f_b>"
+    assert content_of(payloads) == final
+    replace = {"type": "replace", "data": {"content": final}}
     assert payloads[-2] == {"event": replace}
     assert host.events[-1] == replace
 

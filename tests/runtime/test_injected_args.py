@@ -10,7 +10,7 @@ import warnings
 import pytest
 
 from pipehouse.runtime.events import RecordingHost
-from tests.conftest import USER, content_of
+from tests.conftest import USER, content_of, parse_sse
 from tests.runtime.helpers import answer_json, assert_well_formed, steps
 
 FILES = [{"type": "file", "id": "file-1", "name": "notes.txt"}]
@@ -179,6 +179,22 @@ async def test_emitted_events_reach_the_host_and_stream_in_band_in_order(harness
         ("event", "finished"),
     ]
     assert [e["data"]["description"] for e in host.events] == ["starting", "halfway", "finished"]
+
+
+async def test_a_stream_without_inline_events_still_delivers_them_to_the_host(harness):
+    # Events (emitted or yielded as {"event": ...}) stay out of the stream when the client did
+    # not ask for them, yet reach the host (the server's side channel, the CLI).
+    await harness.add("args_event_emitter")
+    await harness.add("returns_generator_of_events")
+    for model in ("args_event_emitter", "returns_generator_of_events"):
+        host = RecordingHost()
+        turn = await harness.runtime.start(
+            harness.body(model, stream=True), USER, host=host, inline_events=False
+        )
+        payloads = parse_sse(b"".join([part async for part in turn.sse()]))
+        assert_well_formed(payloads)
+        assert not [p for p in payloads if isinstance(p, dict) and "event" in p]
+        assert host.events
 
 
 async def test_emitted_events_reach_the_host_when_not_streaming(harness):

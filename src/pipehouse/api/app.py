@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from pipehouse import __version__
 from pipehouse.api import errors, functions, openai, tools
-from pipehouse.api.auth import Authenticator, Principal, admin_user
+from pipehouse.api.auth import Authenticator, Principal, admin_user, current_user
 from pipehouse.api.observability import Metrics, ObservabilityMiddleware
 from pipehouse.config import Settings
 from pipehouse.runtime.catalog import Catalog
@@ -81,6 +83,29 @@ def _secret_redactor(app: FastAPI):
     return redact
 
 
+def docs_page(schema: dict[str, Any]) -> str:
+    """The API as one self-contained page (no scripts from elsewhere): every route with its
+    summary and description; `/openapi.json` has the full schema for tools."""
+    rows = []
+    for path, operations in sorted(schema.get("paths", {}).items()):
+        for method, operation in operations.items():
+            summary = html.escape(operation.get("summary", ""))
+            description = html.escape(operation.get("description", "")).replace("\n", "<br>")
+            rows.append(
+                f"<tr><td><code>{method.upper()}</code></td><td><code>{html.escape(path)}</code>"
+                f"</td><td><b>{summary}</b><br>{description}</td></tr>"
+            )
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><title>pipehouse API</title>"
+        "<style>body{font-family:sans-serif;margin:2em}td{padding:.4em;vertical-align:top;"
+        "border-bottom:1px solid #ddd}</style></head><body>"
+        f"<h1>pipehouse {html.escape(schema['info']['version'])} API</h1>"
+        "<p>Full schema: <code>GET /openapi.json</code>. Every route but <code>/health</code> "
+        "needs <code>Authorization: Bearer KEY</code>.</p>"
+        f"<table>{''.join(rows)}</table></body></html>"
+    )
+
+
 def create_app(settings: Settings) -> FastAPI:
     metrics = Metrics()
 
@@ -132,6 +157,9 @@ def create_app(settings: Settings) -> FastAPI:
         version=__version__,
         description="Open WebUI plugins behind the OpenAI API.",
         lifespan=lifespan,
+        docs_url=None,  # served below, behind the same keys as everything but /health
+        redoc_url=None,
+        openapi_url=None,
     )
     app.state.metrics = metrics
     errors.install(app)
@@ -142,6 +170,14 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/health", tags=["server"])
     async def health() -> JSONResponse:
         return JSONResponse({"status": True})
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi_schema(_: Principal = Depends(current_user)) -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs(_: Principal = Depends(current_user)) -> HTMLResponse:
+        return HTMLResponse(docs_page(app.openapi()))
 
     @app.get("/metrics", tags=["server"])
     async def prometheus(request: Request, _: Principal = Depends(admin_user)) -> Response:

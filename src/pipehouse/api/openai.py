@@ -25,6 +25,17 @@ def _json(value: object, status: int = 200) -> Response:
     return Response(dumps(value), status_code=status, media_type="application/json")
 
 
+def wants_inline_events(request: Request, body: object) -> bool:
+    """Events ride in the stream when the server is set so, or the client asks: the header
+    `X-Pipehouse-Events: inline` (an Open WebUI connection can send it) or `metadata.events`."""
+    if request.app.state.settings.inline_events:
+        return True
+    if "inline" in request.headers.get("x-pipehouse-events", "").lower():
+        return True
+    metadata = body.get("metadata") if isinstance(body, dict) else None
+    return isinstance(metadata, dict) and metadata.get("events") == "inline"
+
+
 @router.get("/v1/models")
 @router.get("/api/models")
 @router.get("/api/v1/models")
@@ -47,7 +58,13 @@ async def chat_completions(request: Request, user: Principal = Depends(current_u
         raise RequestError(f"the request body is not valid JSON: {exc}") from exc
     runtime = request.app.state.runtime
     host = request.app.state.event_host(user)
-    turn = await runtime.start(body, user.user, host=host, request={"request": request})
+    turn = await runtime.start(
+        body,
+        user.user,
+        host=host,
+        request={"request": request},
+        inline_events=wants_inline_events(request, body),
+    )
     if turn.stream:
         return StreamingResponse(turn.sse(), media_type="text/event-stream", headers=_SSE_HEADERS)
     return _json(await turn.complete())

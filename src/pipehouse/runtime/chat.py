@@ -240,9 +240,14 @@ class ChatRuntime:
         *,
         host: Host | None = None,
         request: dict[str, Any] | None = None,
+        inline_events: bool = True,
     ) -> ChatTurn:
         """Resolve the model and run the inlet filters; errors here are the client's to see as
-        a 4xx. The pipe itself runs when the turn is completed or streamed."""
+        a 4xx. The pipe itself runs when the turn is completed or streamed.
+
+        `inline_events`: a stream also carries the plugins' events as `{"event": ...}` frames
+        (Open WebUI reads them from upstream servers; plain OpenAI SDK loops do not expect
+        frames without `choices`). Events always reach `host`."""
         if not isinstance(body, dict):
             raise RequestError("the request body must be a JSON object")
         messages = body.get("messages")
@@ -253,10 +258,27 @@ class ChatRuntime:
         stream = bool(body.get("stream", False))
         metadata = build_metadata(body, user, model)
         body["metadata"] = metadata
-        turn = ChatTurn(self, entry, model, user, host or NullHost(), request, stream)
+        turn = ChatTurn(
+            self, entry, model, user, host or NullHost(), request, stream, inline_events
+        )
         body = await turn.run_inlets(body)
         turn.prepare(body)
         return turn
+
+
+_REQUEST_KEY_TYPES = (
+    ("filter_ids", list, "a list of filter ids"),
+    ("tool_ids", list, "a list of tool ids"),
+    ("files", list, "a list of file objects"),
+    ("features", dict, "an object"),
+    ("variables", dict, "an object"),
+    ("params", dict, "an object"),
+)
+
+
+def _expect(value: Any, kind: type, key: str, label: str) -> None:
+    if not isinstance(value, kind):
+        raise RequestError(f"'{key}' must be {label}, not {type(value).__name__}")
 
 
 def build_metadata(
@@ -264,7 +286,12 @@ def build_metadata(
 ) -> dict[str, Any]:
     """The chat metadata Open WebUI builds, from what an API client can send: top-level ids and
     a `metadata` object (chat_id, message_id, session_id, files, task, ...)."""
-    given = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
+    given = body.get("metadata", {})
+    _expect(given, dict, "metadata", "an object")
+    for key, kind, label in _REQUEST_KEY_TYPES:
+        for source, prefix in ((body, ""), (given, "metadata.")):
+            if source.get(key) is not None:
+                _expect(source[key], kind, prefix + key, label)
     metadata = dict(given)
     metadata.update(
         user_id=user.get("id"),
@@ -315,8 +342,10 @@ class ChatTurn:
         host: Host,
         request: dict[str, Any] | None,
         stream: bool,
+        inline_events: bool = True,
     ) -> None:
         self.runtime = runtime
+        self.inline_events = stream and inline_events
         self.entry = entry
         self.model = model
         self.user = user
@@ -325,7 +354,7 @@ class ChatTurn:
         self._buffer: deque[Any] = deque()
         self._ready = asyncio.Event()
         self._room = asyncio.Event()
-        self.host = _TurnHost(host, self._buffer if stream else None, self._ready)
+        self.host = _TurnHost(host, self._buffer if self.inline_events else None, self._ready)
         self.encoder = ChunkEncoder(model["id"])
         self.filters: list[Entry] = []
         self.metadata: dict[str, Any] = {}
@@ -485,7 +514,8 @@ class ChatTurn:
                 yield encoder.adopt(item)
             elif isinstance(item.get("event"), dict):
                 await self.host.outer.emit(item["event"])
-                yield item
+                if self.inline_events:
+                    yield item
             elif "error" in item:
                 _raise_reported_error(self, item)
             else:
@@ -580,13 +610,17 @@ class ChatTurn:
                 self.error = error
                 yield frame(_stream_error(error)) + DONE
                 return
-            if self.include_usage:  # the last usage the pipe reported, or an estimate
-                usage = acc.usage or usage_estimate(self.body.get("messages", []), acc.text())
-                out.append(frame(encoder.usage_chunk(usage)))
             content = acc.text()
             final = await self._run_outlets(content)
             if final != content:
+                # What outlets appended reaches every client as more text; any other edit can
+                # only be told as a `replace` event (in-band when asked, and to the host).
+                if final.startswith(content):
+                    out.append(encoder.text_frame(final[len(content) :]))
                 await self.host.emit({"type": "replace", "data": {"content": final}})
+            if self.include_usage:  # the last usage the pipe reported, or an estimate
+                usage = acc.usage or usage_estimate(self.body.get("messages", []), final)
+                out.append(frame(encoder.usage_chunk(usage)))
             while buffer:
                 out.append(frame(buffer.popleft()))
             out.append(DONE)

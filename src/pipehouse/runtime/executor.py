@@ -515,7 +515,9 @@ class InProcessExecutor:
     ) -> AsyncIterator[dict[str, Any]]:
         """Pass every chunk through each filter's `stream` hook; a falsy result drops the chunk.
 
-        Valves and arguments are prepared once per response, not per chunk.
+        Valves and arguments are prepared once per response, not per chunk, and the observer
+        hears of each filter once per response (not per chunk: that would cost more than the
+        hooks themselves).
         """
         stages = []
         for plugin_id, call in zip(plugin_ids, calls, strict=True):
@@ -526,18 +528,27 @@ class InProcessExecutor:
             self._apply_valves(plugin, call.valves)
             kwargs = handler.select(self._offered(plugin, handler.accepts, call))
             stages.append((plugin, handler.fn, handler.is_coroutine, kwargs))
-        async for chunk in items:
-            for plugin, fn, is_coroutine, kwargs in stages:
-                try:
-                    if is_coroutine:
-                        chunk = await fn(event=chunk, **kwargs)
-                    else:  # sync code never runs on the loop, even once per chunk
-                        chunk = await self._threads.run(fn, event=chunk, **kwargs)
-                except Exception as exc:
-                    raise PluginError.from_exception(
-                        exc, plugin_id=plugin.id, path=plugin.path, stage="stream"
-                    ) from exc
-                if not chunk:
-                    break
-            else:
-                yield chunk
+        started = time.perf_counter()
+        failed: str | None = None
+        try:
+            async for chunk in items:
+                for plugin, fn, is_coroutine, kwargs in stages:
+                    try:
+                        if is_coroutine:
+                            chunk = await fn(event=chunk, **kwargs)
+                        else:  # sync code never runs on the loop, even once per chunk
+                            chunk = await self._threads.run(fn, event=chunk, **kwargs)
+                    except Exception as exc:
+                        failed = plugin.id
+                        raise PluginError.from_exception(
+                            exc, plugin_id=plugin.id, path=plugin.path, stage="stream"
+                        ) from exc
+                    if not chunk:
+                        break
+                else:
+                    yield chunk
+        finally:
+            if self.observer is not None:
+                seconds = time.perf_counter() - started
+                for plugin, *_ in stages:
+                    self.observer(plugin.id, "stream", seconds, plugin.id != failed)
