@@ -7,7 +7,6 @@ from pydantic import BaseModel
 
 from pipehouse.runtime.items import (
     normalize,
-    normalized,
     sse_text_items,
     streaming_response_items,
 )
@@ -59,27 +58,6 @@ def test_data_line_that_is_not_a_json_object_is_dropped():
 def test_sse_text_reads_data_lines_and_bare_json_lines_only():
     text = ': a comment\nevent: message\ndata: {"a": 1}\n\n{"b": 2}\nretry: 10\n'
     assert sse_text_items(text) == [{"a": 1}, {"b": 2}]
-
-
-async def test_normalized_flattens_and_skips():
-    got = await collect(normalized(agen("a", None, 'data: {"x": 1}\n\ndata: {"y": 2}', "", "b")))
-    assert got == ["a", {"x": 1}, {"y": 2}, "b"]
-
-
-async def test_normalized_closes_its_source_when_closed_early():
-    closed = []
-
-    async def source():
-        try:
-            while True:
-                yield "x"
-        finally:
-            closed.append(True)
-
-    items = normalized(source())
-    assert await anext(items) == "x"
-    await items.aclose()
-    assert closed == [True]
 
 
 async def test_streaming_response_items_are_resplit_by_line():

@@ -460,8 +460,12 @@ class ChatTurn:
         result = await self._call_pipe()
         acc = _Accumulator(self.encoder)
         if result.stream is not None:
+            parts = acc.parts
             async for item in result.stream:
-                if type(item) is dict and "error" in item and "choices" not in item:
+                if type(item) is str:
+                    parts.append(item)
+                    continue
+                if "error" in item and "choices" not in item:
                     _raise_reported_error(self, item)
                 await acc.add(item, self.host)
         elif isinstance(result.value, dict):
@@ -702,6 +706,12 @@ class _Accumulator:
             return
         self._saw_object = True
         first = choices[0]
+        delta = first.get("delta")
+        if type(delta) is dict and len(delta) == 1 and not first.get("finish_reason"):
+            content = delta.get("content")  # the usual text chunk: nothing else to look at
+            if type(content) is str:
+                self.parts.append(content)
+                return
         if first.get("finish_reason"):
             self.finish_reason = first["finish_reason"]
         delta = first.get("delta") or first.get("message") or {}

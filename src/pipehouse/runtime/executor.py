@@ -29,8 +29,9 @@ from pipehouse.plugin.info import PluginInfo, describe
 from pipehouse.plugin.kinds import PluginKind
 from pipehouse.plugin.loader import LoadedPlugin, load_plugin
 from pipehouse.runtime.events import Host, NullHost, make_caller, make_emitter
-from pipehouse.runtime.items import Item, normalized, streaming_response_items
+from pipehouse.runtime.items import Item, normalize, streaming_response_items
 from pipehouse.runtime.threads import ThreadRunner
+from pipehouse.runtime.watchdog import IdleWatchdog
 
 log = logging.getLogger(__name__)
 
@@ -437,15 +438,12 @@ class InProcessExecutor:
 
     def _as_result(self, plugin: LoadedPlugin, result: Any) -> PipeResult:
         if isinstance(result, StreamingResponse):
-            return PipeResult(
-                stream=self._guard_stream(plugin, streaming_response_items(result.body_iterator))
-            )
+            items = streaming_response_items(result.body_iterator)
+            return PipeResult(stream=self._guard_stream(plugin, items))
         if inspect.isasyncgen(result) or isinstance(result, AsyncIterator):
-            return PipeResult(stream=self._guard_stream(plugin, normalized(result)))
+            return PipeResult(stream=self._guard_stream(plugin, result))
         if isinstance(result, Iterator) and not isinstance(result, str | bytes | dict):
-            return PipeResult(
-                stream=self._guard_stream(plugin, normalized(self._threads.iterate(result)))
-            )
+            return PipeResult(stream=self._guard_stream(plugin, self._threads.iterate(result)))
         if isinstance(result, BaseModel):
             return PipeResult(value=result.model_dump(mode="json"))
         if isinstance(result, bytes | bytearray):
@@ -453,24 +451,40 @@ class InProcessExecutor:
         return PipeResult(value=result)
 
     async def _guard_stream(
-        self, plugin: LoadedPlugin, items: AsyncIterator[Item]
+        self, plugin: LoadedPlugin, source: AsyncIterator[Any]
     ) -> AsyncIterator[Item]:
-        """Errors raised while the plugin streams become `PluginError`s naming it."""
-        iterator = aiter(items)
+        """The pipe's items as plain data (see `items`), with an idle timeout, and errors
+        raised while it streams turned into `PluginError`s naming it. Hot: one pass per chunk."""
+        iterator = aiter(source)
         started = time.perf_counter()
+        watchdog = IdleWatchdog(self.idle_timeout) if self.idle_timeout else None
         ok = False
         try:
             while True:
+                if watchdog is not None:
+                    watchdog.waiting()
                 try:
-                    if self.idle_timeout is None:
-                        item = await anext(iterator)
-                    else:
-                        async with asyncio.timeout(self.idle_timeout):
-                            item = await anext(iterator)
+                    raw = await anext(iterator)
                 except StopAsyncIteration:
                     ok = True
                     return
-                yield item
+                except asyncio.CancelledError:
+                    if watchdog is not None and watchdog.expired():
+                        raise TimeoutError from None
+                    raise
+                if watchdog is not None:
+                    watchdog.done()
+                if type(raw) is str and raw and not raw.startswith("data:"):
+                    yield raw  # plain text, by far the most common item
+                    continue
+                item = normalize(raw)
+                if item is None:
+                    continue
+                if type(item) is list:
+                    for each in item:
+                        yield each
+                else:
+                    yield item
         except TimeoutError as exc:
             raise PluginError(
                 plugin_id=plugin.id,
@@ -487,6 +501,8 @@ class InProcessExecutor:
                 exc, plugin_id=plugin.id, path=plugin.path, stage="pipe"
             ) from exc
         finally:
+            if watchdog is not None:
+                watchdog.close()
             close = getattr(iterator, "aclose", None)
             if close is not None:
                 await close()

@@ -64,23 +64,6 @@ def normalize(item: Any) -> list[Item] | Item | None:
     return str(item)
 
 
-async def normalized(items: AsyncIterator[Any]) -> AsyncIterator[Item]:
-    try:
-        async for raw in items:
-            item = normalize(raw)
-            if item is None:
-                continue
-            if type(item) is list:
-                for each in item:
-                    yield each
-            else:
-                yield item
-    finally:  # a reader that stops early must stop the source too (a sync generator's thread)
-        close = getattr(items, "aclose", None)
-        if close is not None:
-            await close()
-
-
 async def streaming_response_items(body: AsyncIterator[Any]) -> AsyncIterator[Item]:
     """A `StreamingResponse` body, re-split into events whatever its item boundaries are."""
     pending = ""

@@ -43,13 +43,19 @@ class ThreadRunner:
 
 
 class _ThreadedIterator:
-    """Async iteration over a sync iterator that a worker thread drives."""
+    """Async iteration over a sync iterator that a worker thread drives.
+
+    The thread appends to a shared buffer; the event loop takes the whole buffer at once and
+    serves items from it, so it is woken once per batch (only when it waits), and the thread
+    pauses at `high_water` until the reader catches up.
+    """
 
     def __init__(self, pool: ThreadPoolExecutor, iterator: Iterator[Any], high_water: int) -> None:
         self._pool = pool
         self._iterator = iterator
         self._high_water = high_water
-        self._buffer: deque[Any] = deque()
+        self._shared: deque[Any] = deque()  # written by the thread, under the lock
+        self._local: deque[Any] = deque()  # read by the event loop only
         self._lock = threading.Lock()
         self._room = threading.Event()
         self._room.set()
@@ -62,20 +68,20 @@ class _ThreadedIterator:
     def __aiter__(self) -> _ThreadedIterator:
         return self
 
-    def _wake(self) -> None:
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
+    @staticmethod
+    def _wake(waiter: asyncio.Future[None]) -> None:
+        if not waiter.done():
             waiter.set_result(None)
 
     def _push(self, item: Any) -> None:
         with self._lock:
-            self._buffer.append(item)
-            should_wake = self._waiter is not None
-            if len(self._buffer) >= self._high_water:
+            self._shared.append(item)
+            waiter, self._waiter = self._waiter, None
+            if len(self._shared) >= self._high_water:
                 self._room.clear()
-        if should_wake:
+        if waiter is not None:
             assert self._loop is not None
-            self._loop.call_soon_threadsafe(self._wake)
+            self._loop.call_soon_threadsafe(self._wake, waiter)
 
     def _drive(self) -> None:
         iterator = self._iterator
@@ -95,32 +101,39 @@ class _ThreadedIterator:
                     close()
             self._push(_DONE)
 
-    async def __anext__(self) -> Any:
+    async def _refill(self) -> None:
         if not self._started:
             self._started = True
             self._loop = asyncio.get_running_loop()
             self._pool.submit(contextvars.copy_context().run, self._drive)
         while True:
             with self._lock:
-                if self._buffer:
-                    item = self._buffer.popleft()
-                    if len(self._buffer) < self._high_water // 2:
-                        self._room.set()
-                    self._waiter = None
+                if self._shared:
+                    self._local, self._shared = self._shared, self._local
+                    waiter = None
                 else:
-                    item = None
-                    self._waiter = self._loop.create_future()  # type: ignore[union-attr]
-            if self._waiter is None:
-                if item is _DONE:
-                    self._buffer.appendleft(_DONE)
-                    if self._error is not None:
-                        raise self._error
-                    raise StopAsyncIteration
-                return item
+                    waiter = self._waiter = self._loop.create_future()  # type: ignore[union-attr]
+            if waiter is None:
+                if not self._room.is_set():
+                    self._room.set()
+                return
             try:
-                await self._waiter
+                await waiter
             finally:
-                self._waiter = None
+                with self._lock:
+                    self._waiter = None
+
+    async def __anext__(self) -> Any:
+        if not self._local:
+            await self._refill()
+        item = self._local.popleft()
+        if item is _DONE:
+            self._local.appendleft(_DONE)
+            error, self._error = self._error, None
+            if error is not None:
+                raise error
+            raise StopAsyncIteration
+        return item
 
     async def aclose(self) -> None:
         self._stopped = True
