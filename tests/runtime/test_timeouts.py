@@ -17,8 +17,12 @@ from tests.conftest import USER, content_of, parse_sse, plugin_path
 async def runtime():
     executor = InProcessExecutor(call_timeout=0.3, idle_timeout=0.3)
     catalog = Catalog()
-    for name in ("timeout_stalls", "timeout_slow_but_steady", "timeout_never_returns",
-                 "timeout_sync_blocks"):
+    for name in (
+        "timeout_stalls",
+        "timeout_slow_but_steady",
+        "timeout_never_returns",
+        "timeout_sync_blocks",
+    ):
         path = plugin_path(name)
         catalog.add(await executor.load(PluginSource(name, path.read_text(), str(path))))
     yield ChatRuntime(executor, catalog)
