@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import html
 import logging
 import sys
@@ -15,6 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pipehouse import __version__
 from pipehouse.api import errors, functions, openai, tools
 from pipehouse.api.auth import Authenticator, Principal, admin_user, current_user
+from pipehouse.api.fastlane import FastLane
 from pipehouse.api.observability import Metrics, ObservabilityMiddleware
 from pipehouse.config import Settings
 from pipehouse.runtime.catalog import Catalog
@@ -145,6 +147,7 @@ def create_app(settings: Settings) -> FastAPI:
         if new_key:
             announce_key(new_key, settings)
         log.info("pipehouse %s serving %d plugins", __version__, len(list(catalog)))
+        gc.freeze()  # what start-up built lives on: keep it out of every later collection
         try:
             yield
         finally:
@@ -160,6 +163,7 @@ def create_app(settings: Settings) -> FastAPI:
         docs_url=None,  # served below, behind the same keys as everything but /health
         redoc_url=None,
         openapi_url=None,
+        telemetry={"tracing": False, "metrics": False, "logs": False},  # /metrics instead
     )
     app.state.metrics = metrics
     errors.install(app)
@@ -184,5 +188,6 @@ def create_app(settings: Settings) -> FastAPI:
         body, content_type = request.app.state.metrics.render()
         return Response(body, media_type=content_type)
 
+    app.add_middleware(FastLane, endpoints=openai.hot_endpoints(), handlers=app.exception_handlers)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics)
     return app

@@ -1,8 +1,8 @@
 """Who is calling: a bearer API key resolved to a user with a role.
 
 Keys are checked against their stored hashes; a resolved key is remembered for a few seconds so
-a busy client costs one dictionary lookup per request instead of a database query. Revoking a
-key takes effect at once on this server and within that window on other replicas.
+a busy client costs one dictionary lookup per request instead of a database query. A revoked
+key therefore stops working within that window (`Settings.auth_cache_ttl`, 10 s).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import HTTPException, Request
 
 from pipehouse.runtime.users import user_dict
-from pipehouse.store.accounts import Accounts, hash_key
+from pipehouse.store.accounts import Accounts
 from pipehouse.store.models import User
 
 
@@ -45,13 +45,7 @@ class Authenticator:
         self.accounts = accounts
         self.ttl = ttl
         self.anonymous = anonymous  # --no-auth: everyone acts as this user
-        self._cache: dict[str, tuple[float, Principal]] = {}
-
-    def forget(self, key_hashes: list[str] | None = None) -> None:
-        if key_hashes is None:
-            self._cache.clear()
-        for key_hash in key_hashes or []:
-            self._cache.pop(key_hash, None)
+        self._cache: dict[str, tuple[float, Principal]] = {}  # by the key itself
 
     async def principal(self, authorization: str | None) -> Principal:
         if self.anonymous is not None:
@@ -59,19 +53,19 @@ class Authenticator:
         scheme, _, key = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not key.strip():
             raise HTTPException(401, "Not authenticated", headers={"WWW-Authenticate": "Bearer"})
-        key_hash = hash_key(key.strip())
-        cached = self._cache.get(key_hash)
+        key = key.strip()
+        cached = self._cache.get(key)
         now = time.monotonic()
         if cached is not None and cached[0] > now:
             return cached[1]
-        row = await self.accounts.user_for_key(key.strip())
+        row = await self.accounts.user_for_key(key)
         if row is None:
-            self._cache.pop(key_hash, None)
+            self._cache.pop(key, None)
             raise HTTPException(401, "Invalid API key", headers={"WWW-Authenticate": "Bearer"})
         if row.role == "pending":
             raise HTTPException(403, "Your account is pending approval by an administrator")
         principal = Principal.of(row)
-        self._cache[key_hash] = (now + self.ttl, principal)
+        self._cache[key] = (now + self.ttl, principal)
         return principal
 
 

@@ -10,17 +10,16 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import os
 import time
-import uuid
+from bisect import bisect_left
+from collections.abc import Iterator
+from itertools import accumulate
+from math import inf
 from typing import Any
 
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    generate_latest,
-)
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 access_log = logging.getLogger("pipehouse.access")
@@ -63,47 +62,87 @@ def configure_logging(level: str = "INFO", *, as_json: bool = False) -> None:
     root.setLevel(level.upper())
 
 
-class Metrics:
-    """The server's Prometheus metrics, in a registry of its own (tests start many servers)."""
+_BOUNDS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, inf)
+
+
+class _Timing:
+    """Counts and a latency histogram for one label set, as plain numbers."""
+
+    __slots__ = ("buckets", "count", "errors", "total")
 
     def __init__(self) -> None:
+        self.count = 0
+        self.errors = 0
+        self.total = 0.0
+        self.buckets = [0] * len(_BOUNDS)
+
+    def add(self, seconds: float, ok: bool = True) -> None:
+        self.count += 1
+        self.total += seconds
+        self.buckets[bisect_left(_BOUNDS, seconds)] += 1
+        if not ok:
+            self.errors += 1
+
+    def histogram(self) -> list[tuple[str, float]]:
+        return [
+            ("+Inf" if bound == inf else repr(bound), cumulative)
+            for bound, cumulative in zip(_BOUNDS, accumulate(self.buckets), strict=True)
+        ]
+
+
+class Metrics:
+    """The server's Prometheus metrics. Requests count into plain numbers, turned into metric
+    families only when `/metrics` is scraped: `prometheus_client`'s own metric objects cost
+    more per request than a plugin call (locks, label lookups). Each server has its own
+    registry (tests start many servers in one process)."""
+
+    def __init__(self) -> None:
+        self._plugins: dict[tuple[str, str], _Timing] = {}
+        self._requests: dict[tuple[str, str, int], int] = {}
+        self._routes: dict[str, _Timing] = {}
         self.registry = CollectorRegistry()
-        self.plugin_calls = Counter(
-            "pipehouse_plugin_calls",
-            "Calls into plugin code",
-            ["plugin", "stage"],
-            registry=self.registry,
-        )
-        self.plugin_errors = Counter(
-            "pipehouse_plugin_errors",
-            "Plugin calls that failed",
-            ["plugin", "stage"],
-            registry=self.registry,
-        )
-        self.plugin_latency = Histogram(
-            "pipehouse_plugin_latency_seconds",
-            "Time spent in plugin calls",
-            ["plugin", "stage"],
-            registry=self.registry,
-        )
-        self.requests = Counter(
-            "pipehouse_http_requests",
-            "HTTP requests",
-            ["method", "route", "status"],
-            registry=self.registry,
-        )
-        self.request_latency = Histogram(
-            "pipehouse_http_request_seconds",
-            "Time to the response headers",
-            ["route"],
-            registry=self.registry,
-        )
+        self.registry.register(self)
 
     def observe_plugin(self, plugin_id: str, stage: str, seconds: float, ok: bool) -> None:
-        self.plugin_calls.labels(plugin_id, stage).inc()
-        self.plugin_latency.labels(plugin_id, stage).observe(seconds)
-        if not ok:
-            self.plugin_errors.labels(plugin_id, stage).inc()
+        timing = self._plugins.get((plugin_id, stage))
+        if timing is None:
+            timing = self._plugins[(plugin_id, stage)] = _Timing()
+        timing.add(seconds, ok)
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        key = (method, route, status)
+        self._requests[key] = self._requests.get(key, 0) + 1
+        timing = self._routes.get(route)
+        if timing is None:
+            timing = self._routes[route] = _Timing()
+        timing.add(seconds)
+
+    def collect(self) -> Iterator[Any]:
+        labels = ["plugin", "stage"]
+        calls = CounterMetricFamily(
+            "pipehouse_plugin_calls", "Calls into plugin code", labels=labels
+        )
+        errors = CounterMetricFamily(
+            "pipehouse_plugin_errors", "Plugin calls that failed", labels=labels
+        )
+        latency = HistogramMetricFamily(
+            "pipehouse_plugin_latency_seconds", "Time spent in plugin calls", labels=labels
+        )
+        for (plugin_id, stage), timing in list(self._plugins.items()):
+            calls.add_metric([plugin_id, stage], timing.count)
+            errors.add_metric([plugin_id, stage], timing.errors)
+            latency.add_metric([plugin_id, stage], timing.histogram(), timing.total)
+        requests = CounterMetricFamily(
+            "pipehouse_http_requests", "HTTP requests", labels=["method", "route", "status"]
+        )
+        for (method, route, status), count in list(self._requests.items()):
+            requests.add_metric([method, route, str(status)], count)
+        request_latency = HistogramMetricFamily(
+            "pipehouse_http_request_seconds", "Time to the response headers", labels=["route"]
+        )
+        for route, timing in list(self._routes.items()):
+            request_latency.add_metric([route], timing.histogram(), timing.total)
+        yield from (calls, errors, latency, requests, request_latency)
 
     def render(self) -> tuple[bytes, str]:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
@@ -119,7 +158,7 @@ class ObservabilityMiddleware:
             await self.app(scope, receive, send)
             return
         given = next((v for k, v in scope["headers"] if k == b"x-request-id"), None)
-        rid = given.decode("latin-1")[:128] if given else uuid.uuid4().hex
+        rid = given.decode("latin-1")[:128] if given else os.urandom(16).hex()
         token = request_id.set(rid)
         scope.setdefault("state", {})["request_id"] = rid
         started = time.perf_counter()
@@ -128,8 +167,9 @@ class ObservabilityMiddleware:
 
         def count() -> None:
             label = getattr(scope.get("route"), "path", "unmatched")
-            self.metrics.requests.labels(scope["method"], label, str(status)).inc()
-            self.metrics.request_latency.labels(label).observe(time.perf_counter() - started)
+            self.metrics.observe_request(
+                scope["method"], label, status, time.perf_counter() - started
+            )
 
         async def send_with_id(message: dict[str, Any]) -> None:
             nonlocal status, responded

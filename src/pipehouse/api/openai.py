@@ -7,6 +7,9 @@ hot path.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
@@ -36,13 +39,36 @@ def wants_inline_events(request: Request, body: object) -> bool:
     return isinstance(metadata, dict) and metadata.get("events") == "inline"
 
 
+async def _models(request: Request, user: Principal) -> Response:
+    models = await request.app.state.runtime.models()
+    return _json({"object": "list", "data": models})
+
+
+async def _chat(request: Request, user: Principal) -> Response:
+    raw = await request.body()
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise RequestError(f"the request body is not valid JSON: {exc}") from exc
+    state = request.app.state
+    turn = await state.runtime.start(
+        body,
+        user.user,
+        host=state.event_host(user),
+        request={"request": request},
+        inline_events=wants_inline_events(request, body),
+    )
+    if turn.stream:
+        return StreamingResponse(turn.sse(), media_type="text/event-stream", headers=_SSE_HEADERS)
+    return _json(await turn.complete())
+
+
 @router.get("/v1/models")
 @router.get("/api/models")
 @router.get("/api/v1/models")
 async def list_models(request: Request, user: Principal = Depends(current_user)) -> Response:
     """Every pipe, manifold sub-model and Pipelines model, with toggle filters and actions."""
-    models = await request.app.state.runtime.models()
-    return _json({"object": "list", "data": models})
+    return await _models(request, user)
 
 
 @router.post("/v1/chat/completions")
@@ -51,20 +77,28 @@ async def list_models(request: Request, user: Principal = Depends(current_user))
 async def chat_completions(request: Request, user: Principal = Depends(current_user)) -> Response:
     """A chat turn. Extra body keys pipehouse reads: `filter_ids`, `tool_ids`, `files`,
     `metadata` (chat_id, message_id, session_id, ...), as Open WebUI's own UI sends them."""
-    raw = await request.body()
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise RequestError(f"the request body is not valid JSON: {exc}") from exc
-    runtime = request.app.state.runtime
-    host = request.app.state.event_host(user)
-    turn = await runtime.start(
-        body,
-        user.user,
-        host=host,
-        request={"request": request},
-        inline_events=wants_inline_events(request, body),
-    )
-    if turn.stream:
-        return StreamingResponse(turn.sse(), media_type="text/event-stream", headers=_SSE_HEADERS)
-    return _json(await turn.complete())
+    return await _chat(request, user)
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def hot_endpoints() -> dict[tuple[str, str], Endpoint]:
+    """The endpoints above as plain functions by (method, path), for the fast lane (`api/
+    fastlane.py`) that serves them ahead of FastAPI's routing; the routes above still document
+    them in the schema."""
+
+    def endpoint(handler: Callable[[Request, Principal], Awaitable[Response]], documented: Any):
+        async def serve(request: Request) -> Response:
+            request.scope["route"] = documented  # what metrics label the request with
+            user = await request.app.state.auth.principal(request.headers.get("authorization"))
+            return await handler(request, user)
+
+        return serve
+
+    found = {}
+    for route in router.routes:
+        handler = _chat if "POST" in route.methods else _models
+        for method in route.methods:
+            found[(method, route.path)] = endpoint(handler, route)
+    return found

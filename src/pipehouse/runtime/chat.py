@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import logging
 import time
-import uuid
 from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
@@ -22,7 +21,14 @@ from typing import Any
 from pipehouse.plugin.errors import PluginError
 from pipehouse.plugin.kinds import PluginKind
 from pipehouse.runtime.catalog import Catalog, Entry, MemoryValvesStore, ValvesStore
-from pipehouse.runtime.encoding import DONE, ChunkEncoder, error_body, frame, usage_estimate
+from pipehouse.runtime.encoding import (
+    DONE,
+    ChunkEncoder,
+    error_body,
+    frame,
+    random_uuid,
+    usage_estimate,
+)
 from pipehouse.runtime.errors import ModelNotFound, RequestError
 from pipehouse.runtime.events import Host, NullHost
 from pipehouse.runtime.executor import CallContext, Executor, PipeResult
@@ -68,6 +74,7 @@ WEBUI_ONLY_PARAMS = (
     "tool_approval_mode",
     "model_controls",
 )
+_REQUEST_ONLY = frozenset(REQUEST_ONLY_KEYS)
 HIGH_WATER = 256
 _END = object()
 
@@ -266,14 +273,14 @@ class ChatRuntime:
         return turn
 
 
-_REQUEST_KEY_TYPES = (
-    ("filter_ids", list, "a list of filter ids"),
-    ("tool_ids", list, "a list of tool ids"),
-    ("files", list, "a list of file objects"),
-    ("features", dict, "an object"),
-    ("variables", dict, "an object"),
-    ("params", dict, "an object"),
-)
+_REQUEST_KEY_TYPES = {
+    "filter_ids": (list, "a list of filter ids"),
+    "tool_ids": (list, "a list of tool ids"),
+    "files": (list, "a list of file objects"),
+    "features": (dict, "an object"),
+    "variables": (dict, "an object"),
+    "params": (dict, "an object"),
+}
 
 
 def _expect(value: Any, kind: type, key: str, label: str) -> None:
@@ -288,15 +295,16 @@ def build_metadata(
     a `metadata` object (chat_id, message_id, session_id, files, task, ...)."""
     given = body.get("metadata", {})
     _expect(given, dict, "metadata", "an object")
-    for key, kind, label in _REQUEST_KEY_TYPES:
-        for source, prefix in ((body, ""), (given, "metadata.")):
-            if source.get(key) is not None:
+    for source, prefix in ((body, ""), (given, "metadata.")):
+        for key in _REQUEST_KEY_TYPES.keys() & source.keys():
+            if source[key] is not None:
+                kind, label = _REQUEST_KEY_TYPES[key]
                 _expect(source[key], kind, prefix + key, label)
     metadata = dict(given)
     metadata.update(
         user_id=user.get("id"),
         chat_id=body.get("chat_id") or given.get("chat_id"),
-        message_id=body.get("id") or given.get("message_id") or str(uuid.uuid4()),
+        message_id=body.get("id") or given.get("message_id") or random_uuid(),
         session_id=body.get("session_id") or given.get("session_id"),
         filter_ids=list(body.get("filter_ids") or given.get("filter_ids") or []),
         tool_ids=body.get("tool_ids", given.get("tool_ids")),
@@ -419,8 +427,8 @@ class ChatTurn:
         params = body.pop("params", None)
         if isinstance(params, dict):
             body.update({k: v for k, v in params.items() if k not in WEBUI_ONLY_PARAMS})
-        for key in REQUEST_ONLY_KEYS:
-            body.pop(key, None)
+        for key in body.keys() & _REQUEST_ONLY:
+            del body[key]
         if self.entry.info.kind is PluginKind.PIPELINE:
             body["user"] = {k: self.user.get(k) for k in ("name", "id", "email", "role")}
         options = body.get("stream_options")

@@ -9,14 +9,15 @@ spliced into a pre-rendered template instead of being serialised as a whole.
 from __future__ import annotations
 
 import json
+import os
 import time
-import uuid
 from typing import Any
 
 import orjson
 from pydantic import BaseModel
 
 DONE = b"data: [DONE]\n\n"
+_TEXT_TAIL = b'},"logprobs":null,"finish_reason":null}]}\n\n'
 
 
 def _fallback(value: Any) -> Any:
@@ -27,6 +28,12 @@ def _fallback(value: Any) -> Any:
     if isinstance(value, set | frozenset | tuple):
         return list(value)
     return str(value)
+
+
+def random_uuid() -> str:
+    """A random (version 4) UUID string, without the cost of building a `uuid.UUID`."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:32]}"
 
 
 def dumps(value: Any) -> bytes:
@@ -60,22 +67,20 @@ class ChunkEncoder:
     """Builds the chunks and the final object of one completion."""
 
     def __init__(self, model: str, completion_id: str | None = None) -> None:
-        self.id = completion_id or f"chatcmpl-{uuid.uuid4().hex}"
+        self.id = completion_id or f"chatcmpl-{os.urandom(16).hex()}"
         self.model = model
         self.created = int(time.time())
-        head = dumps(
-            {
-                "id": self.id,
-                "object": "chat.completion.chunk",
-                "created": self.created,
-                "model": model,
-            }
-        )[:-1]
-        self._text_head = b"data: " + head + b',"choices":[{"index":0,"delta":{"content":'
-        self._text_tail = b'},"logprobs":null,"finish_reason":null}]}\n\n'
+        self._text_head: bytes | None = None
 
     def text_frame(self, text: str) -> bytes:
-        return self._text_head + orjson.dumps(text) + self._text_tail
+        head = self._text_head
+        if head is None:  # rendered once per stream, when the first text arrives
+            framing = {"id": self.id, "object": "chat.completion.chunk"}
+            framing.update(created=self.created, model=self.model)
+            head = self._text_head = (
+                b"data: " + dumps(framing)[:-1] + b',"choices":[{"index":0,"delta":{"content":'
+            )
+        return head + orjson.dumps(text) + _TEXT_TAIL
 
     def chunk(self, delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
         return {

@@ -25,13 +25,14 @@ from starlette.responses import StreamingResponse
 
 from pipehouse.plugin import valves as valves_rules
 from pipehouse.plugin.errors import PluginError
+from pipehouse.plugin.handlers import Handler
 from pipehouse.plugin.info import PluginInfo, describe
 from pipehouse.plugin.kinds import PluginKind
 from pipehouse.plugin.loader import LoadedPlugin, load_plugin
 from pipehouse.runtime.events import Host, NullHost, make_caller, make_emitter
 from pipehouse.runtime.items import Item, normalize, streaming_response_items
 from pipehouse.runtime.threads import ThreadRunner
-from pipehouse.runtime.watchdog import IdleWatchdog
+from pipehouse.runtime.watchdog import Deadlines, IdleWatchdog
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +166,7 @@ class InProcessExecutor:
         self.idle_timeout = idle_timeout
         self._cache_dir = cache_dir
         self._threads = ThreadRunner(max_threads)
+        self._deadlines = Deadlines()
         self._plugins: dict[str, LoadedPlugin] = {}
         self._infos: dict[str, PluginInfo] = {}
         self._pipeline_valves: dict[str, Any] = {}
@@ -270,33 +272,42 @@ class InProcessExecutor:
 
     # -- calling -------------------------------------------------------------------------------
     async def _invoke(
-        self, plugin: LoadedPlugin, stage: str, fn: Any, /, *args: Any, **kw: Any
+        self, plugin: LoadedPlugin, stage: str, handler: Handler, /, *args: Any, **kw: Any
     ) -> Any:
         """Call plugin code (awaiting coroutines, threading sync code) with timeout and errors."""
         if self.observer is None:
-            return await self._invoke_plain(plugin, stage, fn, *args, **kw)
+            return await self._invoke_plain(plugin, stage, handler, *args, **kw)
         started = time.perf_counter()
         ok = False
         try:
-            result = await self._invoke_plain(plugin, stage, fn, *args, **kw)
+            result = await self._invoke_plain(plugin, stage, handler, *args, **kw)
             ok = True
             return result
         finally:
             self.observer(plugin.id, stage, time.perf_counter() - started, ok)
 
     async def _invoke_plain(
-        self, plugin: LoadedPlugin, stage: str, fn: Any, /, *args: Any, **kw: Any
+        self, plugin: LoadedPlugin, stage: str, handler: Handler, /, *args: Any, **kw: Any
     ) -> Any:
+        token = self._deadlines.start(self.call_timeout) if self.call_timeout else None
         try:
-            async with asyncio.timeout(self.call_timeout):
-                if inspect.iscoroutinefunction(fn):
-                    return await fn(*args, **kw)
-                if inspect.isasyncgenfunction(fn):
-                    return fn(*args, **kw)
-                result = await self._threads.run(fn, *args, **kw)
+            try:
+                if handler.is_coroutine:
+                    return await handler.fn(*args, **kw)
+                if handler.is_async_generator:
+                    return handler.fn(*args, **kw)
+                result = await self._threads.run(handler.fn, *args, **kw)
                 if inspect.isawaitable(result):  # a sync wrapper that returned a coroutine
                     result = await result
                 return result
+            except asyncio.CancelledError:
+                if token is not None and self._deadlines.finish(token):
+                    token = None
+                    raise TimeoutError from None
+                raise
+            finally:
+                if token is not None:
+                    self._deadlines.finish(token)
         except TimeoutError as exc:
             raise PluginError(
                 plugin_id=plugin.id,
@@ -316,7 +327,7 @@ class InProcessExecutor:
     async def _lifecycle(self, plugin: LoadedPlugin, hook: str) -> None:
         handler = plugin.handler(hook)
         if handler is not None:
-            await self._invoke(plugin, hook, handler.fn)
+            await self._invoke(plugin, hook, handler)
 
     def _apply_valves(self, plugin: LoadedPlugin, stored: Mapping[str, Any] | None) -> None:
         cls = plugin.valves_class
@@ -354,32 +365,18 @@ class InProcessExecutor:
                 user["valves"] = built
         return user
 
-    def _offered(self, plugin: LoadedPlugin, accepts: frozenset[str], call: CallContext) -> dict:
-        """The injected arguments on offer; the method receives the ones it declares."""
-        metadata = call.metadata
-        offered: dict[str, Any] = {
-            "__id__": plugin.id,
-            "__chat_id__": metadata.get("chat_id"),
-            "__session_id__": metadata.get("session_id"),
-            "__message_id__": metadata.get("message_id"),
-            "__task__": metadata.get("task"),
-            "__task_body__": metadata.get("task_body"),
-            "__files__": metadata.get("files") or [],
-            "__metadata__": metadata,
-            "__model__": call.model,
-            "__oauth_token__": None,
-            "__tools__": metadata.get("tools") or {},
-            **call.extra,
-        }
-        if "__user__" in accepts:
-            offered["__user__"] = self._user_dict(plugin, accepts, call)
-        if "__event_emitter__" in accepts:
-            offered["__event_emitter__"] = make_emitter(call.host)
-        if "__event_call__" in accepts:
-            offered["__event_call__"] = make_caller(call.host)
-        if "__request__" in accepts:
-            offered["__request__"] = _make_request(call.request)
-        return offered
+    def _injected(self, plugin: LoadedPlugin, handler: Handler, call: CallContext) -> dict:
+        """The injected arguments this method declares (Open WebUI's rule), built on demand:
+        a hook that declares two names costs two lookups, not a dozen."""
+        given: dict[str, Any] = {}
+        extra = call.extra
+        for name in handler.accepts:
+            offer = _OFFERS.get(name)
+            if offer is not None:
+                given[name] = offer(self, plugin, handler, call)
+            elif name in extra:
+                given[name] = extra[name]
+        return given
 
     async def models(self, plugin_id: str, call: CallContext) -> list[dict[str, Any]]:
         """A manifold's sub-models as `{id, name}` with the id and name Open WebUI gives them."""
@@ -392,7 +389,11 @@ class InProcessExecutor:
         source = getattr(plugin.instance, attribute, None)
         if source is None:
             return []
-        entries = await self._invoke(plugin, attribute, source) if callable(source) else source
+        entries = (
+            await self._invoke(plugin, attribute, Handler.of(source))
+            if callable(source)
+            else source
+        )
         prefix = getattr(plugin.instance, "name", None)
         models = []
         for entry in entries or []:
@@ -432,8 +433,8 @@ class InProcessExecutor:
             }
         else:
             self._apply_valves(plugin, call.valves)
-            kwargs = {"body": body} | handler.select(self._offered(plugin, handler.accepts, call))
-        result = await self._invoke(plugin, "pipe", handler.fn, **kwargs)
+            kwargs = {"body": body, **self._injected(plugin, handler, call)}
+        result = await self._invoke(plugin, "pipe", handler, **kwargs)
         return self._as_result(plugin, result)
 
     def _as_result(self, plugin: LoadedPlugin, result: Any) -> PipeResult:
@@ -520,11 +521,11 @@ class InProcessExecutor:
         if plugin.kind is PluginKind.PIPELINE:
             await self._apply_pipeline_valves(plugin, call.valves)
             user = {k: call.user.get(k) for k in ("id", "email", "name", "role")}
-            return await self._invoke(plugin, hook, handler.fn, body, user)
+            return await self._invoke(plugin, hook, handler, body, user)
         self._apply_valves(plugin, call.valves)
         main = {"event": body} if hook == "stream" else {"body": body}
-        kwargs = main | handler.select(self._offered(plugin, handler.accepts, call))
-        return await self._invoke(plugin, hook, handler.fn, **kwargs)
+        kwargs = main | self._injected(plugin, handler, call)
+        return await self._invoke(plugin, hook, handler, **kwargs)
 
     async def filter_stream(
         self, plugin_ids: list[str], items: AsyncIterator[dict[str, Any]], calls: list[CallContext]
@@ -542,7 +543,7 @@ class InProcessExecutor:
             if handler is None:
                 continue
             self._apply_valves(plugin, call.valves)
-            kwargs = handler.select(self._offered(plugin, handler.accepts, call))
+            kwargs = self._injected(plugin, handler, call)
             stages.append((plugin, handler.fn, handler.is_coroutine, kwargs))
         started = time.perf_counter()
         failed: str | None = None
@@ -568,3 +569,30 @@ class InProcessExecutor:
                 seconds = time.perf_counter() - started
                 for plugin, *_ in stages:
                     self.observer(plugin.id, "stream", seconds, plugin.id != failed)
+
+
+def _metadata(key: str, default: Any = None) -> Callable[..., Any]:
+    return lambda _executor, _plugin, _handler, call: call.metadata.get(key) or default
+
+
+# Every injected name on offer to every hook (reference 3.4, 4.1; pipehouse offers the same set
+# everywhere) and how to make it for one call.
+_OFFERS: dict[str, Callable[[InProcessExecutor, LoadedPlugin, Handler, CallContext], Any]] = {
+    "__id__": lambda _executor, plugin, _handler, _call: plugin.id,
+    "__chat_id__": _metadata("chat_id"),
+    "__session_id__": _metadata("session_id"),
+    "__message_id__": _metadata("message_id"),
+    "__task__": _metadata("task"),
+    "__task_body__": _metadata("task_body"),
+    "__files__": lambda _executor, _plugin, _handler, call: call.metadata.get("files") or [],
+    "__tools__": lambda _executor, _plugin, _handler, call: call.metadata.get("tools") or {},
+    "__metadata__": lambda _executor, _plugin, _handler, call: call.metadata,
+    "__model__": lambda _executor, _plugin, _handler, call: call.model,
+    "__oauth_token__": lambda _executor, _plugin, _handler, _call: None,
+    "__user__": lambda executor, plugin, handler, call: executor._user_dict(
+        plugin, handler.accepts, call
+    ),
+    "__event_emitter__": lambda _executor, _plugin, _handler, call: make_emitter(call.host),
+    "__event_call__": lambda _executor, _plugin, _handler, call: make_caller(call.host),
+    "__request__": lambda _executor, _plugin, _handler, call: _make_request(call.request),
+}
