@@ -183,6 +183,12 @@ def serve(
         False, "--log-json", envvar="PIPEHOUSE_LOG_JSON", help="Log one JSON object per line."
     ),
     log_level: str = typer.Option("INFO", "--log-level", envvar="PIPEHOUSE_LOG_LEVEL"),
+    access_log: bool = typer.Option(
+        False,
+        "--access-log",
+        envvar="PIPEHOUSE_ACCESS_LOG",
+        help="Also log one line per request (costs about a fifth of the request rate).",
+    ),
 ) -> None:
     """Serve the OpenAI API and the admin API over the plugins.
 
@@ -202,6 +208,7 @@ def serve(
         err.print("[red]error:[/] --no-auth is allowed only on a loopback address (127.0.0.1)")
         raise typer.Exit(2)
     configure_logging(log_level, as_json=log_json or settings.log_json)
+    logging.getLogger("pipehouse.access").setLevel(logging.INFO if access_log else logging.WARNING)
     if no_auth:
         logging.getLogger("pipehouse.server").warning(
             "authentication is OFF (--no-auth): anyone who can reach %s:%s is an admin", host, port

@@ -3,8 +3,8 @@ WebUI 0.12.4 (reference 9.2) for local toolkits, served from `PluginService`.
 
 pipehouse has no access grants or workspace permissions: every verified user may read every
 toolkit (without its code) and keep their own user valves; admins change code and valves.
-Rows carry pipehouse's `source`, `path` and `status` as in the Functions API (`api/functions.py`,
-whose shared helpers this module uses).
+Rows carry pipehouse's `source`, `path` and `status` as in the Functions API; what both share is
+in `api/plugin_routes.py`.
 """
 
 from __future__ import annotations
@@ -15,12 +15,10 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict
 
 from pipehouse.api.auth import Principal, admin_user, current_user
-from pipehouse.api.functions import (
+from pipehouse.api.plugin_routes import (
+    add_valves_and_history_routes,
     authors,
     checked_id,
-    history_diff,
-    history_entry,
-    history_page,
     plugin_fields,
     service,
 )
@@ -195,75 +193,4 @@ async def delete_tool(request: Request, tool_id: str, _: Principal = Depends(adm
     return True
 
 
-@router.get("/id/{tool_id}/valves")
-async def get_tool_valves(
-    request: Request, tool_id: str, _: Principal = Depends(admin_user)
-) -> dict[str, Any]:
-    row = await _tool(request, tool_id)
-    return service(request).masked(tool_id, row.valves)
-
-
-@router.get("/id/{tool_id}/valves/spec")
-async def get_tool_valves_spec(
-    request: Request, tool_id: str, user: Principal = Depends(admin_user)
-) -> dict[str, Any] | None:
-    return await service(request).valves_schema(KIND, tool_id, user=False, for_user=user.user)
-
-
-@router.post("/id/{tool_id}/valves/update")
-async def update_tool_valves(
-    request: Request, tool_id: str, form: dict[str, Any], _: Principal = Depends(admin_user)
-) -> dict[str, Any]:
-    """Store the fields set in the form (replacing what was stored); answer as stored."""
-    plugins = service(request)
-    stored = await plugins.set_valves(KIND, tool_id, form)
-    return plugins.masked(tool_id, stored)
-
-
-@router.get("/id/{tool_id}/valves/user")
-async def get_tool_user_valves(
-    request: Request, tool_id: str, user: Principal = Depends(current_user)
-) -> dict[str, Any]:
-    """The caller's own user valves for this toolkit."""
-    plugins = service(request)
-    values = await plugins.user_valves(KIND, tool_id, user.id)
-    return plugins.masked(tool_id, values, user=True)
-
-
-@router.get("/id/{tool_id}/valves/user/spec")
-async def get_tool_user_valves_spec(
-    request: Request, tool_id: str, user: Principal = Depends(current_user)
-) -> dict[str, Any] | None:
-    return await service(request).valves_schema(KIND, tool_id, user=True, for_user=user.user)
-
-
-@router.post("/id/{tool_id}/valves/user/update")
-async def update_tool_user_valves(
-    request: Request, tool_id: str, form: dict[str, Any], user: Principal = Depends(current_user)
-) -> dict[str, Any]:
-    plugins = service(request)
-    stored = await plugins.set_user_valves(KIND, tool_id, user.id, form)
-    return plugins.masked(tool_id, stored, user=True)
-
-
-@router.get("/id/{tool_id}/history")
-async def get_tool_history(
-    request: Request, tool_id: str, page: int = 1, _: Principal = Depends(admin_user)
-) -> list[dict[str, Any]]:
-    """Saved versions, newest first, 20 per page."""
-    return await history_page(request, KIND, tool_id, page)
-
-
-@router.get("/id/{tool_id}/history/diff")
-async def get_tool_history_diff(
-    request: Request, tool_id: str, from_id: str, to_id: str, _: Principal = Depends(admin_user)
-) -> dict[str, Any]:
-    return await history_diff(request, KIND, tool_id, from_id, to_id)
-
-
-@router.get("/id/{tool_id}/history/{history_id}")
-async def get_tool_history_entry(
-    request: Request, tool_id: str, history_id: str, _: Principal = Depends(admin_user)
-) -> dict[str, Any]:
-    """One saved version with its snapshot ({name, content, meta})."""
-    return await history_entry(request, KIND, tool_id, history_id)
+add_valves_and_history_routes(router, KIND)

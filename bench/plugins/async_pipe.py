@@ -1,0 +1,28 @@
+"""
+title: Bench async pipe
+description: Yields `max_tokens` copies of a short token from an async generator.
+"""
+
+from pydantic import BaseModel
+
+
+class Pipe:
+    class Valves(BaseModel):
+        TOKEN: str = "tok "
+
+    def __init__(self):
+        self.valves = self.Valves()
+
+    async def pipe(self, body: dict, __event_emitter__=None):
+        token = self.valves.TOKEN
+        events = bool(body.get("bench_events")) and __event_emitter__ is not None
+        if events:
+            await __event_emitter__(
+                {"type": "status", "data": {"description": "writing", "done": False}}
+            )
+        for _ in range(int(body.get("max_tokens") or 0)):
+            yield token
+        if events:
+            await __event_emitter__(
+                {"type": "status", "data": {"description": "done", "done": True}}
+            )
