@@ -186,3 +186,41 @@ def test_inspect_reports_load_errors():
     result = pipehouse("inspect", str(plugin_path("cli_missing_requirement")))
     assert result.returncode == 1
     assert "--install" in result.stderr
+
+
+def test_event_calls_are_asked_at_a_terminal():
+    # A real pseudo-terminal: the confirmation is asked on screen and the typed answer returned.
+    import pty
+    import select
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipehouse", "run", str(plugin_path("cli_confirm_pipe")), "go"],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env=ENV,
+        close_fds=True,
+    )
+    os.close(follower)
+    seen = b""
+    answered = False
+    try:
+        while process.poll() is None or select.select([leader], [], [], 0)[0]:
+            ready, _, _ = select.select([leader], [], [], 30)
+            assert ready, f"no output from the terminal; saw {seen!r}"
+            try:
+                chunk = os.read(leader, 1024)
+            except OSError:  # the terminal closed: the process is done
+                break
+            seen += chunk
+            if not answered and b"Really?" in seen:
+                os.write(leader, b"y\n")
+                answered = True
+    finally:
+        process.wait(30)
+        os.close(leader)
+    assert b"Proceed?" in seen
+    assert answered
+    assert b"answer=True" in seen
+    assert process.returncode == 0

@@ -106,6 +106,15 @@ def test_a_broken_file_at_start_leaves_the_others_serving(server, caplog):
     assert broken.error["type"] == "SyntaxError"
     logged = load_errors(caplog.get_records("setup"), "load_syntax_error")
     assert logged and "load_syntax_error.py:7" in logged[0]
+    # the API says so too, though the file never loaded (so it has no function row)
+    overview = {p["id"]: p for p in server.client().get("/api/v1/plugins").json()}
+    assert overview["load_syntax_error"]["state"] == "error"
+    assert overview["load_syntax_error"]["error"]["line"] == 7
+    assert overview["cli_status_pipe"]["state"] == "loaded"
+    assert server.client(key=server.user_key()).get("/api/v1/plugins").status_code == 403
+    # removing the broken file forgets it
+    (server.plugin_dir / "load_syntax_error.py").unlink()
+    eventually(lambda: status(server, "load_syntax_error") is None)
 
 
 def test_a_broken_file_added_later_is_reported_with_its_line(server, caplog):

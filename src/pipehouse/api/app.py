@@ -183,6 +183,12 @@ def create_app(settings: Settings) -> FastAPI:
     async def docs(_: Principal = Depends(current_user)) -> HTMLResponse:
         return HTMLResponse(docs_page(app.openapi()))
 
+    @app.get("/api/v1/plugins", tags=["server"])
+    async def plugins_overview(request: Request, _: Principal = Depends(admin_user)) -> Response:
+        """Every plugin the server knows of, directory files that do not load included, with
+        its state (loaded | error | missing) and the error with file and line."""
+        return JSONResponse(request.app.state.plugins.overview())
+
     @app.get("/metrics", tags=["server"])
     async def prometheus(request: Request, _: Principal = Depends(admin_user)) -> Response:
         body, content_type = request.app.state.metrics.render()

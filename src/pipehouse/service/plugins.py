@@ -246,6 +246,9 @@ class PluginService:
         plugin_id = plugin_id_from_path(path)
         entry = self.catalog.get(plugin_id)
         if entry is None or entry.info.path != str(path.resolve()):
+            status = self.status.get(plugin_id)
+            if entry is None and status and (status.error or {}).get("path") == str(path.resolve()):
+                del self.status[plugin_id]  # a file that never loaded is simply gone
             return
         self.catalog.remove(plugin_id)
         await self.executor.unload(plugin_id)
@@ -399,6 +402,32 @@ class PluginService:
     async def all(self, kind: str) -> Sequence[Function | Tool]:
         """Every row of one kind, the most recently updated first."""
         return await self._rows(kind).all()
+
+    def overview(self) -> list[dict[str, Any]]:
+        """Every plugin this server knows of, loaded or not, with why it is not."""
+        seen: dict[str, dict[str, Any]] = {}
+        for entry in self.catalog:
+            info = entry.info
+            seen[info.id] = {
+                "id": info.id,
+                "kind": info.kind.value,
+                "name": info.name,
+                "path": info.path,
+                "active": entry.active,
+            }
+        for plugin_id, status in self.status.items():
+            row = seen.setdefault(
+                plugin_id,
+                {
+                    "id": plugin_id,
+                    "kind": None,
+                    "name": None,
+                    "active": False,
+                    "path": (status.error or {}).get("path"),
+                },
+            )
+            row.update(state=status.state, error=status.error)
+        return sorted(seen.values(), key=lambda row: row["id"])
 
     def state(self, plugin_id: str) -> Status:
         return self.status.get(plugin_id) or Status("missing", {"message": "not loaded"})
