@@ -23,6 +23,15 @@ class Entry:
     is_global: bool = True  # filters and actions: applied to every model
     created_at: int = field(default_factory=lambda: int(time.time()))
 
+    @property
+    def answers_chats(self) -> bool:
+        """An active pipe (or Pipelines pipe or manifold): a model a chat can name."""
+        info = self.info
+        return self.active and (
+            info.kind is PluginKind.PIPE
+            or (info.kind is PluginKind.PIPELINE and info.pipeline_type != "filter")
+        )
+
 
 class ValvesStore(Protocol):
     async def valves(self, plugin_id: str) -> dict[str, Any] | None: ...
@@ -67,11 +76,7 @@ class Catalog:
 
     def pipes(self) -> list[Entry]:
         """Entries that answer chats: Functions pipes and non-filter Pipelines files."""
-        return [
-            e
-            for e in self.active(PluginKind.PIPE, PluginKind.PIPELINE)
-            if e.info.kind is PluginKind.PIPE or e.info.pipeline_type != "filter"
-        ]
+        return [e for e in self if e.answers_chats]
 
     def filters(self) -> list[Entry]:
         return [

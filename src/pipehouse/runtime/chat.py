@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from pipehouse.plugin.errors import PluginError
+from pipehouse.plugin.info import PluginInfo
 from pipehouse.plugin.kinds import PluginKind
 from pipehouse.runtime.catalog import Catalog, Entry, MemoryValvesStore, ValvesStore
 from pipehouse.runtime.encoding import (
@@ -98,7 +99,7 @@ class ChatRuntime:
 
     async def call_context(
         self,
-        plugin_id: str,
+        info: PluginInfo,
         user: dict[str, Any],
         *,
         metadata: dict[str, Any] | None = None,
@@ -106,12 +107,19 @@ class ChatRuntime:
         model: dict[str, Any] | None = None,
         request: dict[str, Any] | None = None,
     ) -> CallContext:
+        """What one call of this plugin gets; stored valves are looked up only for a plugin
+        that has a class to build them into."""
+        store = self.store
         return CallContext(
             user=user,
             metadata=metadata if metadata is not None else {},
             host=host or NullHost(),
-            valves=await self.store.valves(plugin_id),
-            user_valves=await self.store.user_valves(plugin_id, user.get("id", "")),
+            valves=await store.valves(info.id) if info.has_valves else None,
+            user_valves=(
+                await store.user_valves(info.id, user.get("id", ""))
+                if info.has_user_valves
+                else None
+            ),
             model=model,
             request=request,
         )
@@ -129,7 +137,7 @@ class ChatRuntime:
         now = time.monotonic()
         if cached and not refresh and cached[0] > now and cached[1] == entry.info.content_hash:
             return cached[2]
-        call = await self.call_context(entry.info.id, {})
+        call = await self.call_context(entry.info, {})
         try:
             models = await self.executor.models(entry.info.id, call)
         except PluginError as exc:
@@ -189,11 +197,11 @@ class ChatRuntime:
         if not isinstance(model_id, str) or not model_id:
             raise RequestError("'model' must be a non-empty string")
         entry = self.catalog.get(model_id)
-        if entry is not None and entry in self.catalog.pipes() and not entry.info.is_manifold:
+        if entry is not None and entry.answers_chats and not entry.info.is_manifold:
             return entry, self._model_entry(entry, model_id, entry.info.name)
         plugin_id, dot, _ = model_id.partition(".")
         entry = self.catalog.get(plugin_id) if dot else None
-        if entry is None or not entry.info.is_manifold or entry not in self.catalog.pipes():
+        if entry is None or not entry.info.is_manifold or not entry.answers_chats:
             raise ModelNotFound(model_id)
         for refresh in (False, True):
             for sub in await self._sub_models(entry, refresh=refresh):
@@ -300,24 +308,24 @@ def build_metadata(
             if source[key] is not None:
                 kind, label = _REQUEST_KEY_TYPES[key]
                 _expect(source[key], kind, prefix + key, label)
-    metadata = dict(given)
-    metadata.update(
-        user_id=user.get("id"),
-        chat_id=body.get("chat_id") or given.get("chat_id"),
-        message_id=body.get("id") or given.get("message_id") or random_uuid(),
-        session_id=body.get("session_id") or given.get("session_id"),
-        filter_ids=list(body.get("filter_ids") or given.get("filter_ids") or []),
-        tool_ids=body.get("tool_ids", given.get("tool_ids")),
-        files=body.get("files", given.get("files")),
-        features=body.get("features", given.get("features", {})),
-        variables=body.get("variables", given.get("variables", {})),
-        model=model,
-        direct=False,
-        params={"function_calling": "native", **(given.get("params") or {})},
-        task=given.get("task"),
-        task_body=given.get("task_body"),
-    )
-    return metadata
+    top, inner = body.get, given.get
+    return {
+        **given,
+        "user_id": user.get("id"),
+        "chat_id": top("chat_id") or inner("chat_id"),
+        "message_id": top("id") or inner("message_id") or random_uuid(),
+        "session_id": top("session_id") or inner("session_id"),
+        "filter_ids": list(top("filter_ids") or inner("filter_ids") or ()),
+        "tool_ids": top("tool_ids", inner("tool_ids")),
+        "files": top("files", inner("files")),
+        "features": top("features", inner("features", {})),
+        "variables": top("variables", inner("variables", {})),
+        "model": model,
+        "direct": False,
+        "params": {"function_calling": "native", **(inner("params") or {})},
+        "task": inner("task"),
+        "task_body": inner("task_body"),
+    }
 
 
 class _TurnHost:
@@ -370,9 +378,9 @@ class ChatTurn:
         self.include_usage = False
         self.error: PluginError | None = None  # why a stream ended early, with its traceback
 
-    async def _call(self, plugin_id: str, **extra: Any) -> CallContext:
+    async def _call(self, info: PluginInfo, **extra: Any) -> CallContext:
         call = await self.runtime.call_context(
-            plugin_id,
+            info,
             self.user,
             metadata=self.metadata,
             host=self.host,
@@ -383,7 +391,7 @@ class ChatTurn:
         return call
 
     async def _run_filter(self, entry: Entry, hook: str, body: dict[str, Any]) -> dict[str, Any]:
-        call = await self._call(entry.info.id)
+        call = await self._call(entry.info)
         result = await self.runtime.executor.call_filter(entry.info.id, hook, body, call)
         if not isinstance(result, dict):
             raise PluginError(
@@ -436,7 +444,7 @@ class ChatTurn:
         self.body = body
 
     async def _call_pipe(self) -> PipeResult:
-        call = await self._call(self.entry.info.id)
+        call = await self._call(self.entry.info)
         return await self.runtime.executor.call_pipe(self.entry.info.id, self.body, call)
 
     async def _run_outlets(self, content: str) -> str:
@@ -555,7 +563,7 @@ class ChatTurn:
             stream_filters = [e for e in self.filters if "stream" in e.info.hooks]
             framed = self._frame(items, as_chunks=bool(stream_filters))
             if stream_filters:
-                calls = [await self._call(e.info.id, __body__=self.body) for e in stream_filters]
+                calls = [await self._call(e.info, __body__=self.body) for e in stream_filters]
                 framed = self.runtime.executor.filter_stream(
                     [e.info.id for e in stream_filters], framed, calls
                 )
