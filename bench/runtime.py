@@ -41,7 +41,6 @@ PLUGINS = HERE / "plugins"
 USER = {"id": "bench-user", "email": "bench@example.com", "name": "Bench", "role": "user"}
 MESSAGES = [{"role": "user", "content": "Say something long."}]
 TOKEN = "tok "  # the pipes' default TOKEN valve
-STREAM_TARGET = 0.70  # streaming through pipehouse vs the bare loop, every feature on
 
 
 def source_of(name: str) -> tuple[str, str]:
@@ -421,8 +420,6 @@ def report(vs: list[Variant], n: int, load: dict[str, float]) -> str:
             if v.baseline:
                 base = statistics.median(by_key[v.baseline].times)
                 ratio = f"{base / seconds:.2f}x {v.baseline}"
-                if group == "stream":
-                    ratio += "  ok" if base / seconds >= STREAM_TARGET else "  below target"
             else:
                 ratio = "(baseline)"
             row = [
@@ -437,7 +434,10 @@ def report(vs: list[Variant], n: int, load: dict[str, float]) -> str:
             rows.append(row)
         out += ["", f"{title} ({n:,} chunks)", table(rows, "<<>>>><")]
         if group == "stream":
-            out.append(f"  target: each runtime variant >= {STREAM_TARGET:.2f}x its baseline")
+            out.append(
+                "  the baselines do no I/O at all; the 70% streaming target is judged over HTTP "
+                "against a bare endpoint (bench/server.py)"
+            )
     rows = [
         ["plugin load (bench/plugins/async_pipe.py)", "us/load", "vs cached"],
         ["cold: executor.load(), new id", f"{load['cold']:,.1f}", ""],
