@@ -21,7 +21,9 @@ from pipehouse.api.plugin_routes import (
     add_valves_and_history_routes,
     authors,
     checked_id,
+    delete_or_404,
     plugin_fields,
+    save_form,
     service,
 )
 from pipehouse.service.plugins import NOT_FOUND, PluginService, ServiceError
@@ -132,16 +134,7 @@ async def create_function(
     request: Request, form: FunctionForm, user: Principal = Depends(admin_user)
 ) -> dict[str, Any]:
     """A new function, loaded and type-detected; it starts inactive and non-global."""
-    row = await service(request).save(
-        KIND,
-        checked_id(form.id),
-        name=form.name,
-        content=form.content,
-        meta=form.meta.model_dump(exclude_unset=True),
-        user_id=user.id,
-        message=form.commit_message,
-        create=True,
-    )
+    row = await save_form(request, KIND, checked_id(form.id), form, user, create=True)
     return await _one(request, row, content=False)
 
 
@@ -173,16 +166,7 @@ async def update_function(
     request: Request, function_id: str, form: FunctionForm, user: Principal = Depends(admin_user)
 ) -> dict[str, Any]:
     """New code for a function: reloaded, re-typed, valves re-checked, a version kept."""
-    row = await service(request).save(
-        KIND,
-        function_id,
-        name=form.name,
-        content=form.content,
-        meta=form.meta.model_dump(exclude_unset=True),
-        user_id=user.id,
-        message=form.commit_message,
-        create=False,
-    )
+    row = await save_form(request, KIND, function_id, form, user, create=False)
     assert isinstance(row, Function)
     return await _one(request, row)
 
@@ -192,9 +176,7 @@ async def update_function(
 async def delete_function(
     request: Request, function_id: str, _: Principal = Depends(admin_user)
 ) -> bool:
-    if not await service(request).delete(KIND, function_id):
-        raise ServiceError(404, NOT_FOUND)
-    return True
+    return await delete_or_404(request, KIND, function_id)
 
 
 add_valves_and_history_routes(router, KIND)

@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 
 from pipehouse.api.auth import Principal, admin_user, current_user
-from pipehouse.service.plugins import PluginService, ServiceError
+from pipehouse.service.plugins import NOT_FOUND, PluginService, ServiceError
 from pipehouse.store.models import Function, PluginVersion, Tool
 
 
@@ -120,6 +120,28 @@ async def history_diff(
         "content_diff": patch,
         "line_endings_only": old != new and not patch,
     }
+
+
+async def save_form(
+    request: Request, kind: str, plugin_id: str, form: Any, user: Principal, *, create: bool
+) -> Function | Tool:
+    """Create or update from an Open WebUI FunctionForm / ToolForm."""
+    return await service(request).save(
+        kind,
+        plugin_id,
+        name=form.name,
+        content=form.content,
+        meta=form.meta.model_dump(exclude_unset=True),
+        user_id=user.id,
+        message=form.commit_message,
+        create=create,
+    )
+
+
+async def delete_or_404(request: Request, kind: str, plugin_id: str) -> bool:
+    if not await service(request).delete(kind, plugin_id):
+        raise ServiceError(404, NOT_FOUND)
+    return True
 
 
 def add_valves_and_history_routes(router: APIRouter, kind: str) -> None:

@@ -19,10 +19,12 @@ from pipehouse.api.plugin_routes import (
     add_valves_and_history_routes,
     authors,
     checked_id,
+    delete_or_404,
     plugin_fields,
+    save_form,
     service,
 )
-from pipehouse.service.plugins import NOT_FOUND, PluginService, ServiceError
+from pipehouse.service.plugins import PluginService
 from pipehouse.store.models import Tool
 
 router = APIRouter(prefix="/api/v1/tools", tags=["tools"])
@@ -138,16 +140,7 @@ async def create_tool(
     request: Request, form: ToolForm, user: Principal = Depends(admin_user)
 ) -> dict[str, Any]:
     """A new toolkit, loaded, its specs generated from its methods."""
-    row = await service(request).save(
-        KIND,
-        checked_id(form.id),
-        name=form.name,
-        content=form.content,
-        meta=form.meta.model_dump(exclude_unset=True),
-        user_id=user.id,
-        message=form.commit_message,
-        create=True,
-    )
+    row = await save_form(request, KIND, checked_id(form.id), form, user, create=True)
     assert isinstance(row, Tool)
     fields = await _one(request, row, content=False)
     fields.pop("specs")  # Open WebUI's ToolResponse
@@ -171,16 +164,7 @@ async def update_tool(
     request: Request, tool_id: str, form: ToolForm, user: Principal = Depends(admin_user)
 ) -> dict[str, Any]:
     """New code for a toolkit: reloaded, specs regenerated, valves re-checked, a version kept."""
-    row = await service(request).save(
-        KIND,
-        tool_id,
-        name=form.name,
-        content=form.content,
-        meta=form.meta.model_dump(exclude_unset=True),
-        user_id=user.id,
-        message=form.commit_message,
-        create=False,
-    )
+    row = await save_form(request, KIND, tool_id, form, user, create=False)
     assert isinstance(row, Tool)
     return await _one(request, row)
 
@@ -188,9 +172,7 @@ async def update_tool(
 @router.delete("/id/{tool_id}/delete")
 @router.delete("/id/{tool_id}")
 async def delete_tool(request: Request, tool_id: str, _: Principal = Depends(admin_user)) -> bool:
-    if not await service(request).delete(KIND, tool_id):
-        raise ServiceError(404, NOT_FOUND)
-    return True
+    return await delete_or_404(request, KIND, tool_id)
 
 
 add_valves_and_history_routes(router, KIND)
