@@ -518,6 +518,3 @@ class PluginService:
             raise ServiceError(400, error.to_dict()) from error
         await self.valves.set_user_valves(plugin_id, user_id, stored)
         return stored
-
-    def loaded_ids(self) -> Iterable[str]:
-        return (e.info.id for e in self.catalog)

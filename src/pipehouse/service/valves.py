@@ -31,9 +31,6 @@ class StoredValves:
         self._valves.pop(plugin_id, None)
         self._kind.pop(plugin_id, None)
 
-    def forget_user(self, user_id: str) -> None:
-        self._settings.pop(user_id, None)
-
     async def valves(self, plugin_id: str) -> dict[str, Any] | None:
         return self._valves.get(plugin_id)
 
