@@ -267,3 +267,16 @@ async def test_filter_hooks_receive_their_injected_arguments(harness):
     assert outlet["outlet_keys"] == keys
     assert outlet["last_role"] == "assistant"
     assert steps(payloads)[-1] == ({}, "stop")
+
+
+async def test_each_call_gets_its_own_valves_object(harness):
+    # Open WebUI builds Valves afresh for every call: a plugin that changes self.valves during
+    # one call does not change what the next call sees.
+    await harness.add("args_mutates_valves")
+    first = await harness.complete(harness.body("args_mutates_valves"))
+    second = await harness.complete(harness.body("args_mutates_valves"))
+    assert first["choices"][0]["message"]["content"] == "count=0"
+    assert second["choices"][0]["message"]["content"] == "count=0"
+    harness.store.by_plugin["args_mutates_valves"] = {"count": 5}
+    third = await harness.complete(harness.body("args_mutates_valves"))
+    assert third["choices"][0]["message"]["content"] == "count=5"

@@ -45,7 +45,7 @@ class PluginSource:
     kind: PluginKind | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class CallContext:
     """Everything a plugin call may be given besides its main argument; plain data plus a host."""
 
@@ -330,6 +330,8 @@ class InProcessExecutor:
             await self._invoke(plugin, hook, handler)
 
     def _apply_valves(self, plugin: LoadedPlugin, stored: Mapping[str, Any] | None) -> None:
+        """A fresh `Valves` for every call, as Open WebUI builds one: a plugin that changes
+        `self.valves` during a call changes only that call's object."""
         cls = plugin.valves_class
         if cls is not None and plugin.kind is not PluginKind.PIPELINE:
             plugin.instance.valves = valves_rules.build_valves(plugin.id, plugin.kind, cls, stored)
