@@ -477,3 +477,26 @@ def test_a_stream_in_progress_finishes_when_the_server_stops(server):
     while not refused():
         assert time.monotonic() < deadline, "the server kept running"
         time.sleep(0.05)
+
+
+@pytest.mark.parametrize("server_plugins", [["filter_answers_trail"]])
+def test_filter_order_follows_valves_and_flags_changed_through_the_api(server):
+    server.add_plugin("filter_trail", as_name="f_a")
+    server.add_plugin("filter_trail", as_name="f_b")
+    client = server.client()
+
+    def trail() -> str:
+        reply = client.post(
+            "/v1/chat/completions", json={"model": "filter_answers_trail", "messages": HELLO}
+        )
+        return reply.json()["choices"][0]["message"]["content"].split("<")[0]
+
+    deadline = time.monotonic() + 20
+    while trail() != "trail=f_a,f_b":  # both files loaded, same priority: by id
+        assert time.monotonic() < deadline, "the filters did not load"
+        time.sleep(0.05)
+    update = client.post("/api/v1/functions/id/f_b/valves/update", json={"priority": -1})
+    assert update.status_code == 200, update.text
+    assert trail() == "trail=f_b,f_a"  # the stored priority now puts f_b first
+    assert client.post("/api/v1/functions/id/f_a/toggle").json()["is_active"] is False
+    assert trail() == "trail=f_b"  # an inactive filter no longer runs

@@ -56,14 +56,23 @@ class MemoryValvesStore:
 class Catalog:
     def __init__(self) -> None:
         self._entries: dict[str, Entry] = {}
+        self.version = 0  # changes with every change, so derived plans know when to refresh
 
     def add(self, info: PluginInfo, **flags: Any) -> Entry:
         entry = Entry(info, **flags)
         self._entries[info.id] = entry
+        self.version += 1
         return entry
 
     def remove(self, plugin_id: str) -> None:
         self._entries.pop(plugin_id, None)
+        self.version += 1
+
+    def set_flags(self, plugin_id: str, *, active: bool, is_global: bool) -> None:
+        entry = self._entries.get(plugin_id)
+        if entry is not None:
+            entry.active, entry.is_global = active, is_global
+            self.version += 1
 
     def get(self, plugin_id: str) -> Entry | None:
         return self._entries.get(plugin_id)

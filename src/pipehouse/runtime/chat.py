@@ -96,6 +96,7 @@ class ChatRuntime:
         self.store = store or MemoryValvesStore()
         self.manifold_ttl = manifold_ttl
         self._manifolds: dict[str, tuple[float, str, list[dict[str, Any]]]] = {}
+        self._plans: dict[tuple[str, tuple[str, ...]], tuple[tuple[int, int], list[Entry]]] = {}
 
     async def call_context(
         self,
@@ -222,7 +223,23 @@ class ChatRuntime:
 
         Toggle filters run only when the request names them in `filter_ids`; Pipelines-format
         filters run for the models their `pipelines` valve targets ("*" for all).
+
+        The plan is kept until the catalog or the stored valves change, when the store says
+        when that is (a `version`); stores without one are asked every time.
         """
+        store_version = getattr(self.store, "version", None)
+        if store_version is None:
+            return await self._plan_filters(model_id, filter_ids)
+        key = (model_id, tuple(filter_ids))
+        versions = (self.catalog.version, store_version)
+        cached = self._plans.get(key)
+        if cached is None or cached[0] != versions:
+            if len(self._plans) > 4096:  # many distinct filter_ids: start over
+                self._plans.clear()
+            cached = self._plans[key] = (versions, await self._plan_filters(model_id, filter_ids))
+        return cached[1]
+
+    async def _plan_filters(self, model_id: str, filter_ids: list[str]) -> list[Entry]:
         chosen = []
         for entry in self.catalog.filters():
             info = entry.info
@@ -331,13 +348,13 @@ def build_metadata(
 class _TurnHost:
     """Events of one turn: in-band on a stream (through the turn's buffer) and to the outer host."""
 
-    def __init__(self, outer: Host, buffer: deque[Any] | None, wake: asyncio.Event) -> None:
+    def __init__(self, outer: Host, buffer: deque[Any] | None, wake: asyncio.Event | None) -> None:
         self.outer = outer
         self._buffer = buffer
         self._wake = wake
 
     async def emit(self, event: dict[str, Any]) -> None:
-        if self._buffer is not None:
+        if self._buffer is not None and self._wake is not None:
             self._buffer.append({"event": event})
             self._wake.set()
         await self.outer.emit(event)
@@ -367,10 +384,14 @@ class ChatTurn:
         self.user = user
         self.stream = stream
         self.request = request
-        self._buffer: deque[Any] = deque()
-        self._ready = asyncio.Event()
-        self._room = asyncio.Event()
-        self.host = _TurnHost(host, self._buffer if self.inline_events else None, self._ready)
+        if stream:  # the producer/consumer machinery of `sse()`
+            self._buffer: deque[Any] = deque()
+            self._ready = asyncio.Event()
+            self._room = asyncio.Event()
+        if self.inline_events:
+            self.host = _TurnHost(host, self._buffer, self._ready)
+        else:
+            self.host = _TurnHost(host, None, None)
         self.encoder = ChunkEncoder(model["id"])
         self.filters: list[Entry] = []
         self.metadata: dict[str, Any] = {}

@@ -386,10 +386,7 @@ class PluginService:
     async def set_flags(self, plugin_id: str, **flags: bool) -> Function | None:
         row = await self.store.functions.update(plugin_id, **flags)
         if row is not None:
-            entry = self.catalog.get(plugin_id)
-            if entry is not None:
-                entry.active = row.is_active
-                entry.is_global = row.is_global
+            self.catalog.set_flags(plugin_id, active=row.is_active, is_global=row.is_global)
         return row
 
     # -- reading, for the API ------------------------------------------------------------------

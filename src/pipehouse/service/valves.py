@@ -22,14 +22,17 @@ class StoredValves:
         self._valves: dict[str, dict[str, Any] | None] = {}
         self._kind: dict[str, str] = {}  # plugin id -> "function" | "tool"
         self._settings: dict[str, dict[str, Any]] = {}
+        self.version = 0  # admin valves changed: filter order and Pipelines targets may have
 
     def remember(self, plugin_id: str, kind: str, valves: dict[str, Any] | None) -> None:
         self._kind[plugin_id] = kind
         self._valves[plugin_id] = valves
+        self.version += 1
 
     def forget(self, plugin_id: str) -> None:
         self._valves.pop(plugin_id, None)
         self._kind.pop(plugin_id, None)
+        self.version += 1
 
     async def valves(self, plugin_id: str) -> dict[str, Any] | None:
         return self._valves.get(plugin_id)
