@@ -224,3 +224,24 @@ def test_event_calls_are_asked_at_a_terminal():
     assert answered
     assert b"answer=True" in seen
     assert process.returncode == 0
+
+
+def test_new_writes_starting_files_that_work(tmp_path):
+    for kind in ("pipe", "filter", "action", "tools"):
+        made = pipehouse("new", kind, f"my_{kind}", "--dir", str(tmp_path))
+        assert made.returncode == 0, made.stderr
+        path = tmp_path / f"my_{kind}.py"
+        assert made.stdout.strip() == str(path)
+        assert f"title: My {kind.title()}" in path.read_text()
+        described = json.loads(pipehouse("inspect", str(path), "--json").stdout)
+        assert described["kind"] == kind
+    answered = pipehouse("run", str(tmp_path / "my_pipe.py"), "hello from a template")
+    assert answered.returncode == 0, answered.stderr
+    assert "hello from a template" in answered.stdout
+    filtered = pipehouse("run", str(tmp_path / "my_filter.py"), "through the filter")
+    assert filtered.returncode == 0, filtered.stderr
+    assert "through the filter" in filtered.stdout
+    again = pipehouse("new", "pipe", "my_pipe", "--dir", str(tmp_path))
+    assert again.returncode == 2 and "already exists" in again.stderr
+    unknown = pipehouse("new", "widget", "w", "--dir", str(tmp_path))
+    assert unknown.returncode == 2
