@@ -1,0 +1,70 @@
+"""The example plugins, run the way the README runs them: through the `./pipehouse` script."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"}
+
+
+def pipehouse(*args: str):
+    return subprocess.run(
+        [str(ROOT / "pipehouse"), *args],
+        capture_output=True,
+        text=True,
+        input="",
+        env=ENV,
+        cwd=ROOT,
+        timeout=120,
+    )
+
+
+def test_readme_quickstart_pipe_answers_with_its_status_events():
+    result = pipehouse("run", "examples/hello_pipe.py", "hi")
+    assert result.returncode == 0, result.stderr
+    assert "hi" in result.stdout
+    assert result.stderr.strip()  # the status lines the pipe emits, shown on stderr
+
+
+def test_manifold_example_offers_three_models():
+    described = json.loads(pipehouse("inspect", "examples/echo_manifold.py", "--json").stdout)
+    ids = [m["id"] for m in described["models"]]
+    assert ids == ["echo_manifold.upper", "echo_manifold.lower", "echo_manifold.reverse"]
+    upper = pipehouse("run", "examples/echo_manifold.py", "Hello", "--model", "upper")
+    assert upper.stdout.strip() == "HELLO"
+
+
+def test_filter_example_refuses_a_banned_word_and_wraps_a_pipe():
+    refused = pipehouse(
+        "run", "examples/hello_pipe.py", "oh darn", "--filter", "examples/word_filter.py"
+    )
+    assert refused.returncode == 1
+    assert "word_filter" in refused.stderr and "darn" in refused.stderr
+    allowed = pipehouse(
+        "run",
+        "examples/hello_pipe.py",
+        "fine words",
+        "--filter",
+        "examples/word_filter.py",
+        "--no-stream",
+    )
+    assert allowed.returncode == 0, allowed.stderr
+    assert "words)" in allowed.stdout  # the outlet's word-count footnote
+
+
+def test_pipelines_example_runs_as_a_pipelines_file():
+    result = pipehouse("run", "examples/pipelines_echo.py", "ping")
+    assert result.returncode == 0, result.stderr
+    assert "ping" in result.stdout
+
+
+def test_action_and_toolkit_examples_describe_themselves():
+    tools = json.loads(pipehouse("inspect", "examples/clock_tools.py", "--json").stdout)
+    assert tools["kind"] == "tools"
+    assert {s["name"] for s in tools["tool_specs"]} >= {"add_days", "convert_units"}
+    action = json.loads(pipehouse("inspect", "examples/confirm_action.py", "--json").stdout)
+    assert action["kind"] == "action"
