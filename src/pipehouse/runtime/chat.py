@@ -408,7 +408,8 @@ class ChatTurn:
             model=self.model,
             request=self.request,
         )
-        call.extra.update(extra)
+        if extra:
+            call.extra.update(extra)
         return call
 
     async def _run_filter(self, entry: Entry, hook: str, body: dict[str, Any]) -> dict[str, Any]:

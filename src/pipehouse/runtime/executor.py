@@ -274,55 +274,45 @@ class InProcessExecutor:
     async def _invoke(
         self, plugin: LoadedPlugin, stage: str, handler: Handler, /, *args: Any, **kw: Any
     ) -> Any:
-        """Call plugin code (awaiting coroutines, threading sync code) with timeout and errors."""
-        if self.observer is None:
-            return await self._invoke_plain(plugin, stage, handler, *args, **kw)
-        started = time.perf_counter()
+        """Call plugin code (awaiting coroutines, threading sync code) with a timeout, errors
+        that name the plugin, and one report to the observer."""
+        started = time.perf_counter() if self.observer is not None else 0.0
+        token = self._deadlines.start(self.call_timeout) if self.call_timeout else None
         ok = False
         try:
-            result = await self._invoke_plain(plugin, stage, handler, *args, **kw)
-            ok = True
-            return result
-        finally:
-            self.observer(plugin.id, stage, time.perf_counter() - started, ok)
-
-    async def _invoke_plain(
-        self, plugin: LoadedPlugin, stage: str, handler: Handler, /, *args: Any, **kw: Any
-    ) -> Any:
-        token = self._deadlines.start(self.call_timeout) if self.call_timeout else None
-        try:
-            try:
-                if handler.is_coroutine:
-                    return await handler.fn(*args, **kw)
-                if handler.is_async_generator:
-                    return handler.fn(*args, **kw)
+            if handler.is_coroutine:
+                result = await handler.fn(*args, **kw)
+            elif handler.is_async_generator:
+                result = handler.fn(*args, **kw)
+            else:
                 result = await self._threads.run(handler.fn, *args, **kw)
                 if inspect.isawaitable(result):  # a sync wrapper that returned a coroutine
                     result = await result
-                return result
-            except asyncio.CancelledError:
-                if token is not None and self._deadlines.finish(token):
-                    token = None
-                    raise TimeoutError from None
-                raise
-            finally:
-                if token is not None:
-                    self._deadlines.finish(token)
-        except TimeoutError as exc:
-            raise PluginError(
-                plugin_id=plugin.id,
-                message=f"{stage} did not finish within {self.call_timeout} s",
-                path=plugin.path,
-                error_type="Timeout",
-                stage=stage,
-                hint="the plugin is slow or stuck; raise the call timeout if this is expected",
-            ) from exc
+            ok = True
+            return result
+        except asyncio.CancelledError:
+            if token is not None and self._deadlines.finish(token):
+                token = None
+                raise PluginError(
+                    plugin_id=plugin.id,
+                    message=f"{stage} did not finish within {self.call_timeout} s",
+                    path=plugin.path,
+                    error_type="Timeout",
+                    stage=stage,
+                    hint="the plugin is slow or stuck; raise the call timeout if this is expected",
+                ) from None
+            raise
         except PluginError:
             raise
         except Exception as exc:
             raise PluginError.from_exception(
                 exc, plugin_id=plugin.id, path=plugin.path, stage=stage
             ) from exc
+        finally:
+            if token is not None:
+                self._deadlines.finish(token)
+            if self.observer is not None:
+                self.observer(plugin.id, stage, time.perf_counter() - started, ok)
 
     async def _lifecycle(self, plugin: LoadedPlugin, hook: str) -> None:
         handler = plugin.handler(hook)

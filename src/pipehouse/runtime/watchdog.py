@@ -65,10 +65,11 @@ class Deadlines:
     def start(self, seconds: float) -> object:
         """Register the current task's call; returns a token for `finish`."""
         loop = asyncio.get_running_loop()
+        now = loop.time()
         token = object()
-        self._due[token] = (loop.time() + seconds, asyncio.current_task())  # type: ignore[arg-type]
+        self._due[token] = (now + seconds, asyncio.current_task(loop))  # type: ignore[arg-type]
         if self._handle is None:
-            self._handle = loop.call_at(loop.time() + min(self.tick, seconds), self._check)
+            self._handle = loop.call_at(now + min(self.tick, seconds), self._check)
         return token
 
     def finish(self, token: object) -> bool:
