@@ -51,6 +51,47 @@ class Status:
     error: dict[str, Any] | None = None
 
 
+def build_row(
+    info: PluginInfo,
+    existing: Function | Tool | None,
+    *,
+    name: str,
+    content: str,
+    meta: dict[str, Any],
+    source: str,
+    path: str | None,
+    user_id: str,
+    starts_enabled: bool,
+) -> Function | Tool:
+    """The row to save for loaded code. It keeps what a save must not change (owner, valves,
+    creation time, flags); a new function starts enabled or not by `starts_enabled`: directory
+    files do, functions created through the API do not (as in Open WebUI)."""
+    meta = {"description": info.description, **meta, "manifest": info.frontmatter}
+    fields: dict[str, Any] = {
+        "id": info.id,
+        "user_id": existing.user_id if existing is not None else user_id,
+        "name": name,
+        "content": content,
+        "meta": meta,
+        "valves": existing.valves if existing is not None else None,
+        "source": source,
+        "path": path,
+    }
+    if existing is not None:
+        fields["created_at"] = existing.created_at
+    if info.kind is PluginKind.TOOLS:
+        meta["has_user_valves"] = info.has_user_valves
+        return Tool(specs=info.tool_specs, **fields)
+    meta["toggle"] = info.toggle
+    keep = isinstance(existing, Function)
+    return Function(
+        type="pipeline" if info.kind is PluginKind.PIPELINE else info.kind.value,
+        is_active=existing.is_active if keep else starts_enabled,
+        is_global=existing.is_global if keep else starts_enabled,
+        **fields,
+    )
+
+
 def row_kind(row: Function | Tool) -> str:
     return "tool" if isinstance(row, Tool) else "function"
 
@@ -204,7 +245,17 @@ class PluginService:
                 info = await self._load(plugin_id, content, str(path), None)
             except PluginError:
                 return None
-            row = self._row_for(info, existing, content, path)
+            row = build_row(
+                info,
+                existing,
+                name=info.name,
+                content=content,
+                meta={},
+                source="directory",
+                path=str(path),
+                user_id="",
+                starts_enabled=True,
+            )
             if existing is not None and row_kind(existing) != row_kind(row):
                 await self._rows(row_kind(existing)).delete(plugin_id)
             saved = await self._rows(row_kind(row)).save(
@@ -213,34 +264,6 @@ class PluginService:
             self._publish(saved, info)
             log.info("loaded %s %s from %s", info.kind.value, plugin_id, path)
             return info
-
-    def _row_for(
-        self, info: PluginInfo, existing: Function | Tool | None, content: str, path: Path
-    ) -> Function | Tool:
-        meta = {"description": info.description, "manifest": info.frontmatter}
-        common = {
-            "id": info.id,
-            "user_id": existing.user_id if existing is not None else "",
-            "name": info.name,
-            "content": content,
-            "meta": meta,
-            "valves": existing.valves if existing is not None else None,
-            "source": "directory",
-            "path": str(path),
-        }
-        if existing is not None:
-            common["created_at"] = existing.created_at
-        if info.kind is PluginKind.TOOLS:
-            meta["has_user_valves"] = info.has_user_valves
-            return Tool(specs=info.tool_specs, **common)
-        keep = isinstance(existing, Function)
-        meta["toggle"] = info.toggle
-        return Function(
-            type=info.kind.value if info.kind is not PluginKind.PIPELINE else "pipeline",
-            is_active=existing.is_active if keep else True,
-            is_global=existing.is_global if keep else True,
-            **common,
-        )
 
     async def file_removed(self, path: Path) -> None:
         plugin_id = plugin_id_from_path(path)
@@ -334,34 +357,17 @@ class PluginService:
                         raise ServiceError(
                             400, f"Current Valves are incompatible with this code: {error.message}"
                         ) from error
-            full_meta = {
-                "description": info.description,
-                **(meta or {}),
-                "manifest": info.frontmatter,
-            }
-            fields = {
-                "id": plugin_id,
-                "user_id": existing.user_id if existing is not None else user_id,
-                "name": name,
-                "content": content,
-                "meta": full_meta,
-                "valves": existing.valves if existing is not None else None,
-                "source": "api",
-                "path": None,
-            }
-            if existing is not None:
-                fields["created_at"] = existing.created_at
-            if kind == "tool":
-                full_meta["has_user_valves"] = info.has_user_valves
-                row: Function | Tool = Tool(specs=info.tool_specs, **fields)
-            else:
-                full_meta["toggle"] = info.toggle
-                row = Function(
-                    type=info.kind.value,
-                    is_active=existing.is_active if existing is not None else False,
-                    is_global=existing.is_global if existing is not None else False,
-                    **fields,
-                )
+            row = build_row(
+                info,
+                existing,
+                name=name,
+                content=content,
+                meta=meta or {},
+                source="api",
+                path=None,
+                user_id=user_id,
+                starts_enabled=False,
+            )
             saved = await rows.save(row, user_id=user_id, message=message)
             self._publish(saved, info)
             return saved
