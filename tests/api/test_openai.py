@@ -500,3 +500,19 @@ def test_filter_order_follows_valves_and_flags_changed_through_the_api(server):
     assert trail() == "trail=f_b,f_a"  # the stored priority now puts f_b first
     assert client.post("/api/v1/functions/id/f_a/toggle").json()["is_active"] is False
     assert trail() == "trail=f_b"  # an inactive filter no longer runs
+
+
+@pytest.mark.parametrize("server_plugins", [["server_leaks_key_in_error"]])
+def test_a_secret_valve_never_appears_in_an_error(server):
+    client = server.client()
+    secret = "sk-live-0123456789abcdef"
+    stored = client.post(
+        "/api/v1/functions/id/server_leaks_key_in_error/valves/update", json={"api_key": secret}
+    )
+    assert stored.status_code == 200, stored.text
+    reply = client.post(
+        "/v1/chat/completions", json={"model": "server_leaks_key_in_error", "messages": HELLO}
+    )
+    assert reply.status_code == 502
+    assert secret not in reply.text
+    assert "key=********" in reply.json()["error"]["message"]

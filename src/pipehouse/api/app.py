@@ -70,21 +70,6 @@ Try it:
     )
 
 
-def _secret_redactor(app: FastAPI):
-    def redact(text: str) -> str:
-        catalog: Catalog = app.state.catalog
-        valves: StoredValves = app.state.valves
-        for entry in catalog:
-            stored = valves._valves.get(entry.info.id) or {}
-            for name in entry.info.secret_valves:
-                value = stored.get(name)
-                if isinstance(value, str) and len(value) >= 4:
-                    text = text.replace(value, "********")
-        return text
-
-    return redact
-
-
 def docs_page(schema: dict[str, Any]) -> str:
     """The API as one self-contained page (no scripts from elsewhere): every route with its
     summary and description; `/openapi.json` has the full schema for tools."""
@@ -142,7 +127,6 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.plugins = plugins
         app.state.executor = executor
         app.state.event_host = lambda user: NullHost()
-        app.state.secret_values = _secret_redactor(app)
         await plugins.start()
         if new_key:
             announce_key(new_key, settings)

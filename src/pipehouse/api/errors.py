@@ -34,8 +34,8 @@ def plugin_status(error: PluginError) -> int:
 
 
 def redact(request: Request, text: str) -> str:
-    secrets = getattr(request.app.state, "secret_values", None)
-    return secrets(text) if secrets else text
+    plugins = getattr(request.app.state, "plugins", None)
+    return plugins.redact(text) if plugins is not None else text
 
 
 def plugin_error_response(request: Request, error: PluginError) -> JSONResponse:

@@ -38,30 +38,32 @@ from pipehouse.runtime.items import Item
 log = logging.getLogger(__name__)
 
 # Keys Open WebUI takes out of the body before a pipe sees it (reference section 3.3).
-REQUEST_ONLY_KEYS = (
-    "metadata",
-    "variables",
-    "features",
-    "tool_ids",
-    "terminal_id",
-    "files",
-    "folder_id",
-    "skill_ids",
-    "regeneration_prompt",
-    "model_item",
-    "background_tasks",
-    "parent_id",
-    "message_ids",
-    "id",
-    "user_message",
-    "chat_id",
-    "chat_variables",
-    "tool_servers",
-    "automation_id",
-    "assistant_message_id",
-    "regeneration_message_id",
-    "session_id",
-    "filter_ids",
+REQUEST_ONLY_KEYS = frozenset(
+    (
+        "metadata",
+        "variables",
+        "features",
+        "tool_ids",
+        "terminal_id",
+        "files",
+        "folder_id",
+        "skill_ids",
+        "regeneration_prompt",
+        "model_item",
+        "background_tasks",
+        "parent_id",
+        "message_ids",
+        "id",
+        "user_message",
+        "chat_id",
+        "chat_variables",
+        "tool_servers",
+        "automation_id",
+        "assistant_message_id",
+        "regeneration_message_id",
+        "session_id",
+        "filter_ids",
+    )
 )
 # `params` is flattened into the body without these, which only Open WebUI itself reads.
 WEBUI_ONLY_PARAMS = (
@@ -75,7 +77,6 @@ WEBUI_ONLY_PARAMS = (
     "tool_approval_mode",
     "model_controls",
 )
-_REQUEST_ONLY = frozenset(REQUEST_ONLY_KEYS)
 HIGH_WATER = 256
 _END = object()
 
@@ -457,7 +458,7 @@ class ChatTurn:
         params = body.pop("params", None)
         if isinstance(params, dict):
             body.update({k: v for k, v in params.items() if k not in WEBUI_ONLY_PARAMS})
-        for key in body.keys() & _REQUEST_ONLY:
+        for key in body.keys() & REQUEST_ONLY_KEYS:
             del body[key]
         if self.entry.info.kind is PluginKind.PIPELINE:
             body["user"] = {k: self.user.get(k) for k in ("name", "id", "email", "role")}

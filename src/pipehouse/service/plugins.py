@@ -406,6 +406,16 @@ class PluginService:
         """Every row of one kind, the most recently updated first."""
         return await self._rows(kind).all()
 
+    def redact(self, text: str) -> str:
+        """`text` without any stored secret valve value (for errors that reach clients)."""
+        for entry in self.catalog:
+            stored = self.valves.stored(entry.info.id)
+            for name in entry.info.secret_valves:
+                value = stored.get(name)
+                if isinstance(value, str) and len(value) >= 4:
+                    text = text.replace(value, "********")
+        return text
+
     def overview(self) -> list[dict[str, Any]]:
         """Every plugin this server knows of, loaded or not, with why it is not."""
         seen: dict[str, dict[str, Any]] = {}

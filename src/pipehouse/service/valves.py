@@ -37,6 +37,10 @@ class StoredValves:
     async def valves(self, plugin_id: str) -> dict[str, Any] | None:
         return self._valves.get(plugin_id)
 
+    def stored(self, plugin_id: str) -> dict[str, Any]:
+        """The stored admin valves right now ({} when none), without awaiting."""
+        return self._valves.get(plugin_id) or {}
+
     async def _user_settings(self, user_id: str) -> dict[str, Any]:
         settings = self._settings.get(user_id)
         if settings is None:
