@@ -30,6 +30,9 @@ from typing import Any
 
 import orjson
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bare_app import _chunk as bare_chunk  # the baseline server's own encoder
+
 from pipehouse.plugin.info import describe
 from pipehouse.plugin.loader import load_plugin
 from pipehouse.runtime.catalog import Catalog, MemoryValvesStore
@@ -49,29 +52,18 @@ def source_of(name: str) -> tuple[str, str]:
 
 
 # -- baselines: the same generators, consumed by the least code any server needs -----------------
-def _bare_chunk(cid: str, created: int, model: str, delta: dict, finish: str | None) -> bytes:
-    chunk = {
-        "id": cid,
-        "object": "chat.completion.chunk",
-        "created": created,
-        "model": model,
-        "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
-    }
-    return b"data: " + orjson.dumps(chunk) + b"\n\n"
-
-
 async def bare_stream(instance: Any, model: str, n: int, is_async: bool) -> int:
     """Role chunk, one OpenAI chunk per yielded string, finish chunk, [DONE]; bytes produced."""
     body = {"model": model, "messages": MESSAGES, "stream": True, "max_tokens": n}
     cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
-    size = len(_bare_chunk(cid, created, model, {"role": "assistant", "content": ""}, None))
+    size = len(bare_chunk(cid, created, model, {"role": "assistant", "content": ""}, None))
     if is_async:
         async for text in instance.pipe(body):
-            size += len(_bare_chunk(cid, created, model, {"content": text}, None))
+            size += len(bare_chunk(cid, created, model, {"content": text}, None))
     else:  # iterated right on the loop: less work than any server that keeps its loop free
         for text in instance.pipe(body):
-            size += len(_bare_chunk(cid, created, model, {"content": text}, None))
-    size += len(_bare_chunk(cid, created, model, {}, "stop"))
+            size += len(bare_chunk(cid, created, model, {"content": text}, None))
+    size += len(bare_chunk(cid, created, model, {}, "stop"))
     return size + len(b"data: [DONE]\n\n")
 
 

@@ -80,16 +80,14 @@ class Catalog:
     def __iter__(self) -> Iterator[Entry]:
         return iter(list(self._entries.values()))
 
-    def active(self, *kinds: PluginKind) -> list[Entry]:
-        return [e for e in self if e.active and (not kinds or e.info.kind in kinds)]
-
     def pipes(self) -> list[Entry]:
         """Entries that answer chats: Functions pipes and non-filter Pipelines files."""
         return [e for e in self if e.answers_chats]
 
     def filters(self) -> list[Entry]:
+        """Active filters: Functions filters and Pipelines files of type "filter"."""
         return [
             e
-            for e in self.active(PluginKind.FILTER, PluginKind.PIPELINE)
-            if e.info.kind is PluginKind.FILTER or e.info.pipeline_type == "filter"
+            for e in self
+            if e.active and (e.info.kind is PluginKind.FILTER or e.info.pipeline_type == "filter")
         ]
