@@ -26,8 +26,9 @@ def pipehouse(*args: str):
 def test_readme_quickstart_pipe_answers_with_its_status_events():
     result = pipehouse("run", "examples/hello_pipe.py", "hi")
     assert result.returncode == 0, result.stderr
-    assert "hi" in result.stdout
-    assert result.stderr.strip()  # the status lines the pipe emits, shown on stderr
+    assert result.stdout.startswith("Hello,") and "“hi”" in result.stdout
+    # the status events the pipe emits, shown on stderr as they arrive
+    assert "Reading your message" in result.stderr and "Done" in result.stderr
 
 
 def test_manifold_example_offers_three_models():
