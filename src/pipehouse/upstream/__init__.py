@@ -1,0 +1,1 @@
+"""OpenAI-compatible model servers (Ollama, vLLM, OpenAI, ...) behind pipehouse's filters."""
