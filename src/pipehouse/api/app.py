@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import html
 import logging
+import os
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,9 +13,10 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.types import ASGIApp
 
 from pipehouse import __version__
-from pipehouse.api import errors, functions, openai, tools
+from pipehouse.api import connections, errors, functions, openai, tools
 from pipehouse.api.auth import Authenticator, Principal, admin_user, current_user
 from pipehouse.api.fastlane import FastLane
 from pipehouse.api.observability import Metrics, ObservabilityMiddleware
@@ -23,11 +25,14 @@ from pipehouse.runtime.catalog import Catalog
 from pipehouse.runtime.chat import ChatRuntime
 from pipehouse.runtime.events import NullHost
 from pipehouse.runtime.executor import InProcessExecutor
+from pipehouse.service.connections import ConnectionService
 from pipehouse.service.plugins import PluginService
 from pipehouse.service.valves import StoredValves
 from pipehouse.store.accounts import Accounts
+from pipehouse.store.connections import ConnectionStore
 from pipehouse.store.db import Database
 from pipehouse.store.plugins import PluginStore
+from pipehouse.upstream.registry import UpstreamRegistry
 
 log = logging.getLogger("pipehouse.server")
 
@@ -93,6 +98,19 @@ def docs_page(schema: dict[str, Any]) -> str:
     )
 
 
+class PipehouseApp(FastAPI):
+    """FastAPI with the request-id and metrics middleware outermost and the fast lane for the
+    hot routes just inside it (see `api/fastlane.py`)."""
+
+    def __init__(self, *, metrics: Metrics, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.state.metrics = metrics
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = FastLane(self, super().build_middleware_stack(), openai.hot_endpoints())
+        return ObservabilityMiddleware(stack, metrics=self.state.metrics)
+
+
 def create_app(settings: Settings) -> FastAPI:
     metrics = Metrics()
 
@@ -117,6 +135,10 @@ def create_app(settings: Settings) -> FastAPI:
         valves = StoredValves(accounts)
         runtime = ChatRuntime(executor, catalog, valves, manifold_ttl=settings.manifold_ttl)
         plugins = PluginService(settings, PluginStore(db), valves, executor, catalog, runtime)
+        upstreams = UpstreamRegistry()
+        upstream_connections = ConnectionService(
+            settings, ConnectionStore(db), upstreams, os.environ
+        )
         app.state.settings = settings
         app.state.db = db
         app.state.accounts = accounts
@@ -126,8 +148,11 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.runtime = runtime
         app.state.plugins = plugins
         app.state.executor = executor
+        app.state.upstreams = upstreams
+        app.state.connections = upstream_connections
         app.state.event_host = lambda user: NullHost()
         await plugins.start()
+        await upstream_connections.start()
         if new_key:
             announce_key(new_key, settings)
         log.info("pipehouse %s serving %d plugins", __version__, len(list(catalog)))
@@ -136,10 +161,12 @@ def create_app(settings: Settings) -> FastAPI:
             yield
         finally:
             await plugins.stop()
+            await upstreams.close()
             await executor.close()
             await db.close()
 
-    app = FastAPI(
+    app = PipehouseApp(
+        metrics=metrics,
         title="pipehouse",
         version=__version__,
         description="Open WebUI plugins behind the OpenAI API.",
@@ -149,11 +176,11 @@ def create_app(settings: Settings) -> FastAPI:
         openapi_url=None,
         telemetry={"tracing": False, "metrics": False, "logs": False},  # /metrics instead
     )
-    app.state.metrics = metrics
     errors.install(app)
     app.include_router(openai.router)
     app.include_router(functions.router)
     app.include_router(tools.router)
+    app.include_router(connections.router)
 
     @app.get("/health", tags=["server"])
     async def health() -> JSONResponse:
@@ -178,6 +205,4 @@ def create_app(settings: Settings) -> FastAPI:
         body, content_type = request.app.state.metrics.render()
         return Response(body, media_type=content_type)
 
-    app.add_middleware(FastLane, endpoints=openai.hot_endpoints(), handlers=app.exception_handlers)
-    app.add_middleware(ObservabilityMiddleware, metrics=metrics)
     return app

@@ -93,10 +93,6 @@ def install(app: FastAPI) -> None:
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
         log.exception("unexpected error")
         request_id = request.scope.get("state", {}).get("request_id")
-        # sent from Starlette's outermost middleware, past the one that adds the header
-        headers = {"x-request-id": request_id} if request_id else None
         return JSONResponse(
-            {"detail": "Internal server error", "request_id": request_id},
-            status_code=500,
-            headers=headers,
+            {"detail": "Internal server error", "request_id": request_id}, status_code=500
         )

@@ -1,9 +1,11 @@
-"""The chat and model routes, served ahead of FastAPI's routing.
+"""The chat and model routes, served ahead of the whole FastAPI stack.
 
-A request through FastAPI passes four more middlewares, a search of every route and the
-dependency machinery before its endpoint runs; for a trivial pipe that costs more than the
-endpoint itself. The hot routes are matched here by exact method and path and answered
-directly, with the same exception handlers as the rest of the app.
+Through FastAPI a request passes its outer middlewares (server errors, telemetry, body limit),
+a search of every route and the dependency machinery before its endpoint runs; for a trivial
+pipe that costs more than the endpoint itself. The app (`PipehouseApp`) puts the fast lane
+outermost, just inside the request-id and metrics middleware: the hot routes are matched by
+exact method and path and answered directly, with the app's own exception handlers, and every
+other request goes on through FastAPI as usual.
 """
 
 from __future__ import annotations
@@ -11,22 +13,25 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from starlette.requests import Request
+from fastapi import FastAPI
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
+from starlette.types import ASGIApp
 
+Endpoint = Callable[[Request], Awaitable[Response]]
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 
 
 class FastLane:
     def __init__(
         self,
-        app: Any,
-        endpoints: Mapping[tuple[str, str], Callable[[Request], Awaitable[Response]]],
-        handlers: Mapping[Any, Handler],
+        app: FastAPI,
+        stack: ASGIApp,
+        endpoints: Mapping[tuple[str, str], Endpoint],
     ) -> None:
         self.app = app
+        self.stack = stack  # FastAPI's own middleware stack and router
         self.endpoints = endpoints
-        self.handlers = handlers  # the app's exception handlers, by exception class
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         endpoint = (
@@ -35,16 +40,33 @@ class FastLane:
             else None
         )
         if endpoint is None:
-            await self.app(scope, receive, send)
+            await self.stack(scope, receive, send)
             return
+        scope["app"] = self.app
         request = Request(scope, receive, send)
         try:
+            await read_body(request)
             response = await endpoint(request)
+        except ClientDisconnect:
+            return  # nobody is left to answer
         except Exception as exc:
-            handler = next(
-                (self.handlers[cls] for cls in type(exc).__mro__ if cls in self.handlers), None
-            )
-            if handler is None:
-                raise
-            response = await handler(request, exc)
+            handlers = self.app.exception_handlers
+            handler = next(cls for cls in type(exc).__mro__ if cls in handlers)
+            response = await handlers[handler](request, exc)
         await response(scope, receive, send)
+
+
+async def read_body(request: Request) -> bytes:
+    """The whole body, kept where `Request.body()` looks for it, so a plugin that reads the
+    request again (through `__request__`) gets it too. Read here rather than through
+    `Request.body()`, whose async generator costs more than the rest of the read."""
+    chunks = []
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    body = request._body = b"".join(chunks)
+    return body

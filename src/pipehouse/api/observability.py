@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
-import os
 import time
 from bisect import bisect_left
 from collections.abc import Iterator
@@ -20,6 +19,8 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
+
+from pipehouse.runtime.ids import random_hex
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 access_log = logging.getLogger("pipehouse.access")
@@ -158,7 +159,7 @@ class ObservabilityMiddleware:
             await self.app(scope, receive, send)
             return
         given = next((v for k, v in scope["headers"] if k == b"x-request-id"), None)
-        rid = given.decode("latin-1")[:128] if given else os.urandom(16).hex()
+        rid = given.decode("latin-1")[:128] if given else random_hex()
         token = request_id.set(rid)
         scope.setdefault("state", {})["request_id"] = rid
         started = time.perf_counter()
@@ -182,7 +183,7 @@ class ObservabilityMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         except Exception:
-            if not responded:  # Starlette's outermost middleware answers this one with a 500
+            if not responded:  # the server answers this one with a 500
                 count()
             raise
         finally:

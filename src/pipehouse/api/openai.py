@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
 
 from pipehouse.api.auth import Principal, current_user
+from pipehouse.api.fastlane import Endpoint
 from pipehouse.runtime.encoding import dumps
 from pipehouse.runtime.errors import RequestError
 
@@ -45,18 +46,19 @@ async def _models(request: Request, user: Principal) -> Response:
 
 
 async def _chat(request: Request, user: Principal) -> Response:
-    raw = await request.body()
+    raw = await request.body()  # already read by the fast lane: no second read
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise RequestError(f"the request body is not valid JSON: {exc}") from exc
     state = request.app.state
+    stream = isinstance(body, dict) and bool(body.get("stream"))
     turn = await state.runtime.start(
         body,
         user.user,
         host=state.event_host(user),
         request={"request": request},
-        inline_events=wants_inline_events(request, body),
+        inline_events=stream and wants_inline_events(request, body),
     )
     if turn.stream:
         return StreamingResponse(turn.sse(), media_type="text/event-stream", headers=_SSE_HEADERS)
@@ -80,13 +82,10 @@ async def chat_completions(request: Request, user: Principal = Depends(current_u
     return await _chat(request, user)
 
 
-Endpoint = Callable[[Request], Awaitable[Response]]
-
-
 def hot_endpoints() -> dict[tuple[str, str], Endpoint]:
     """The endpoints above as plain functions by (method, path), for the fast lane (`api/
-    fastlane.py`) that serves them ahead of FastAPI's routing; the routes above still document
-    them in the schema."""
+    fastlane.py`) that serves them ahead of FastAPI; the routes above still document them in
+    the schema. The fast lane has read the body already."""
 
     def endpoint(handler: Callable[[Request, Principal], Awaitable[Response]], documented: Any):
         async def serve(request: Request) -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel
@@ -57,11 +58,11 @@ class PluginInfo:
     tool_specs: list[dict[str, Any]] = field(default_factory=list)
     citation: bool = False
 
-    @property
+    @cached_property  # asked once per plugin call: kept after the first time
     def has_valves(self) -> bool:
         return self.valves_schema is not None
 
-    @property
+    @cached_property
     def has_user_valves(self) -> bool:
         return self.user_valves_schema is not None
 

@@ -27,12 +27,12 @@ from pipehouse.runtime.encoding import (
     ChunkEncoder,
     error_body,
     frame,
-    random_uuid,
     usage_estimate,
 )
 from pipehouse.runtime.errors import ModelNotFound, RequestError
 from pipehouse.runtime.events import Host, NullHost
 from pipehouse.runtime.executor import CallContext, Executor, PipeResult
+from pipehouse.runtime.ids import random_uuid
 from pipehouse.runtime.items import Item
 
 log = logging.getLogger(__name__)
@@ -103,27 +103,22 @@ class ChatRuntime:
         self,
         info: PluginInfo,
         user: dict[str, Any],
-        *,
-        metadata: dict[str, Any] | None = None,
-        host: Host | None = None,
+        metadata: dict[str, Any],
+        host: Host,
         model: dict[str, Any] | None = None,
         request: dict[str, Any] | None = None,
     ) -> CallContext:
         """What one call of this plugin gets; stored valves are looked up only for a plugin
-        that has a class to build them into."""
+        that has a class to build them into. Hot: once per plugin call."""
         store = self.store
         return CallContext(
-            user=user,
-            metadata=metadata if metadata is not None else {},
-            host=host or NullHost(),
-            valves=await store.valves(info.id) if info.has_valves else None,
-            user_valves=(
-                await store.user_valves(info.id, user.get("id", ""))
-                if info.has_user_valves
-                else None
-            ),
-            model=model,
-            request=request,
+            user,
+            metadata,
+            host,
+            await store.valves(info.id) if info.has_valves else None,
+            await store.user_valves(info.id, user.get("id", "")) if info.has_user_valves else None,
+            model,
+            request,
         )
 
     # -- models -------------------------------------------------------------------------------
@@ -139,7 +134,7 @@ class ChatRuntime:
         now = time.monotonic()
         if cached and not refresh and cached[0] > now and cached[1] == entry.info.content_hash:
             return cached[2]
-        call = await self.call_context(entry.info, {})
+        call = await self.call_context(entry.info, {}, {}, NullHost())
         try:
             models = await self.executor.models(entry.info.id, call)
         except PluginError as exc:
@@ -402,12 +397,7 @@ class ChatTurn:
 
     async def _call(self, info: PluginInfo, **extra: Any) -> CallContext:
         call = await self.runtime.call_context(
-            info,
-            self.user,
-            metadata=self.metadata,
-            host=self.host,
-            model=self.model,
-            request=self.request,
+            info, self.user, self.metadata, self.host, self.model, self.request
         )
         if extra:
             call.extra.update(extra)

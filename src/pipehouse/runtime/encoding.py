@@ -9,12 +9,13 @@ spliced into a pre-rendered template instead of being serialised as a whole.
 from __future__ import annotations
 
 import json
-import os
 import time
 from typing import Any
 
 import orjson
 from pydantic import BaseModel
+
+from pipehouse.runtime.ids import random_hex
 
 DONE = b"data: [DONE]\n\n"
 _TEXT_TAIL = b'},"logprobs":null,"finish_reason":null}]}\n\n'
@@ -28,12 +29,6 @@ def _fallback(value: Any) -> Any:
     if isinstance(value, set | frozenset | tuple):
         return list(value)
     return str(value)
-
-
-def random_uuid() -> str:
-    """A random (version 4) UUID string, without the cost of building a `uuid.UUID`."""
-    h = os.urandom(16).hex()
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:32]}"
 
 
 def dumps(value: Any) -> bytes:
@@ -67,7 +62,7 @@ class ChunkEncoder:
     """Builds the chunks and the final object of one completion."""
 
     def __init__(self, model: str, completion_id: str | None = None) -> None:
-        self.id = completion_id or f"chatcmpl-{os.urandom(16).hex()}"
+        self.id = completion_id or f"chatcmpl-{random_hex()}"
         self.model = model
         self.created = int(time.time())
         self._text_head: bytes | None = None
