@@ -314,7 +314,9 @@ def build_metadata(
 ) -> dict[str, Any]:
     """The chat metadata Open WebUI builds, from what an API client can send: top-level ids and
     a `metadata` object (chat_id, message_id, session_id, files, task, ...)."""
-    given = body.get("metadata", {})
+    given = body.get("metadata")
+    if given is None:
+        given = {}
     _expect(given, dict, "metadata", "an object")
     for source, prefix in ((body, ""), (given, "metadata.")):
         for key in _REQUEST_KEY_TYPES.keys() & source.keys():
