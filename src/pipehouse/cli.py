@@ -183,6 +183,12 @@ def serve(
         False, "--log-json", envvar="PIPEHOUSE_LOG_JSON", help="Log one JSON object per line."
     ),
     log_level: str = typer.Option("INFO", "--log-level", envvar="PIPEHOUSE_LOG_LEVEL"),
+    upstream: list[str] = typer.Option(
+        [],
+        "--upstream",
+        help="An OpenAI-compatible server's base URL to offer models from (repeatable; "
+        "overrides PIPEHOUSE_UPSTREAMS). Keys: PIPEHOUSE_UPSTREAM_KEYS, in the same order.",
+    ),
     access_log: bool = typer.Option(
         False,
         "--access-log",
@@ -204,6 +210,9 @@ def serve(
     )
     if no_watch:
         settings.watch = False
+    if upstream:
+        settings.upstreams = upstream
+    _check_upstreams(settings.upstreams)
     if no_auth and not settings.is_loopback:
         err.print("[red]error:[/] --no-auth is allowed only on a loopback address (127.0.0.1)")
         raise typer.Exit(2)
@@ -223,10 +232,27 @@ def serve(
     )
 
 
+def _check_upstreams(urls: list[str]) -> None:
+    from pipehouse.service.connections import checked_base_url
+
+    for url in filter(None, urls):
+        try:
+            checked_base_url(url)
+        except ValueError as exc:
+            err.print(f"[red]error:[/] upstream {url}: {exc}")
+            raise typer.Exit(2) from exc
+
+
 keys_app = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
 users_app = typer.Typer(help="Users: list, create, set-role, delete.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
+connections_app = typer.Typer(
+    help="Upstream connections (OpenAI-compatible servers) stored in the database: add, list, "
+    "remove. A running server applies changes at its next start.",
+    no_args_is_help=True,
+)
+app.add_typer(connections_app, name="connections")
 
 
 def _accounts(data_dir: Path | None, database_url: str | None, action):
@@ -337,6 +363,89 @@ def users_delete(
     from pipehouse.console import accounts
 
     _accounts(data_dir, database_url, lambda a: accounts.delete_user(a, email))
+
+
+def _connections(data_dir: Path | None, database_url: str | None, action):
+    import asyncio
+
+    from pipehouse.console.connections import ConnectionsError, with_store
+
+    try:
+        return asyncio.run(with_store(_settings(data_dir, database_url), action))
+    except ConnectionsError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+
+
+@connections_app.command("add")
+def connections_add(
+    url: str = typer.Argument(..., help="The base URL, e.g. http://127.0.0.1:11434/v1"),
+    connection_id: str | None = typer.Option(
+        None, "--id", help="The connection's id (default: made from the host and port)."
+    ),
+    key_env: str | None = typer.Option(
+        None, "--key-env", help="Read the API key from this environment variable (preferred)."
+    ),
+    key: str | None = typer.Option(
+        None, "--key", help="The API key itself (visible in `ps` and shell history)."
+    ),
+    prefix: str | None = typer.Option(
+        None, "--prefix", help="List its models as PREFIX.MODEL (Open WebUI's prefix_id)."
+    ),
+    model: list[str] = typer.Option(
+        [], "--model", "-m", help="Offer only this model id (repeatable; default: all)."
+    ),
+    disabled: bool = typer.Option(False, "--disabled", help="Store it switched off."),
+    data_dir: Path | None = DATA_DIR,
+    database_url: str | None = DATABASE_URL,
+) -> None:
+    """Store a connection and print its id.
+
+    Example: OLLAMA_KEY=... pipehouse connections add http://127.0.0.1:11434/v1 --key-env OLLAMA_KEY
+    """
+    from pipehouse.console import connections
+
+    print(
+        _connections(
+            data_dir,
+            database_url,
+            lambda store: connections.add(
+                store,
+                url,
+                connection_id=connection_id,
+                key=key,
+                key_env=key_env,
+                prefix=prefix,
+                models=model,
+                enabled=not disabled,
+            ),
+        )
+    )
+
+
+@connections_app.command("list")
+def connections_list(
+    data_dir: Path | None = DATA_DIR, database_url: str | None = DATABASE_URL
+) -> None:
+    """List stored connections and whether each has a key (never the key itself)."""
+    from pipehouse.console import accounts, connections
+
+    accounts.print_table(_connections(data_dir, database_url, connections.table))
+
+
+@connections_app.command("remove")
+def connections_remove(
+    connection_id: str = typer.Argument(..., help="The connection's id (from `list`)."),
+    data_dir: Path | None = DATA_DIR,
+    database_url: str | None = DATABASE_URL,
+) -> None:
+    """Remove a stored connection."""
+    from pipehouse.console import connections
+
+    if not _connections(data_dir, database_url, lambda s: connections.remove(s, connection_id)):
+        err.print(f"[red]error:[/] no stored connection {connection_id}")
+        raise typer.Exit(1)
+    err.print(f"removed {connection_id}")
 
 
 def main() -> None:

@@ -14,6 +14,13 @@ def _env_float(name: str, default: float | None) -> float | None:
     return None if raw.lower() in ("0", "none", "off") else float(raw)
 
 
+def _env_list(name: str) -> list[str]:
+    """A semicolon-separated variable, as Open WebUI's `OPENAI_API_BASE_URLS`; empty items stay,
+    so that lists paired by position (URLs and keys) stay paired."""
+    raw = os.environ.get(name, "")
+    return [item.strip() for item in raw.split(";")] if raw.strip() else []
+
+
 def _env_bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     return default if raw is None else raw.strip().lower() in ("1", "true", "yes", "on")
@@ -49,6 +56,12 @@ class Settings:
     # Send plugins' events in-band in every stream (otherwise only when a client asks).
     inline_events: bool = field(default_factory=lambda: _env_bool("PIPEHOUSE_INLINE_EVENTS", False))
     auth_cache_ttl: float = 10.0
+    # Upstream model servers from `serve --upstream` or PIPEHOUSE_UPSTREAMS; each one's key is at
+    # the same position in PIPEHOUSE_UPSTREAM_KEYS (never a flag: flags show in `ps`).
+    upstreams: list[str] = field(default_factory=lambda: _env_list("PIPEHOUSE_UPSTREAMS"))
+    upstream_keys: list[str] = field(
+        default_factory=lambda: _env_list("PIPEHOUSE_UPSTREAM_KEYS"), repr=False
+    )
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)

@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pipehouse import __version__
 from pipehouse.api import connections, errors, functions, openai, tools
@@ -106,6 +106,15 @@ class PipehouseApp(FastAPI):
         super().__init__(**kwargs)
         self.state.metrics = metrics
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.root_path:  # lifespan, websockets: FastAPI's way
+            await super().__call__(scope, receive, send)
+            return
+        scope["app"] = self
+        if self.middleware_stack is None:
+            self.middleware_stack = self.build_middleware_stack()
+        await self.middleware_stack(scope, receive, send)
+
     def build_middleware_stack(self) -> ASGIApp:
         stack = FastLane(self, super().build_middleware_stack(), openai.hot_endpoints())
         return ObservabilityMiddleware(stack, metrics=self.state.metrics)
@@ -133,9 +142,11 @@ def create_app(settings: Settings) -> FastAPI:
         )
         catalog = Catalog()
         valves = StoredValves(accounts)
-        runtime = ChatRuntime(executor, catalog, valves, manifold_ttl=settings.manifold_ttl)
+        upstreams = UpstreamRegistry(ttl=settings.manifold_ttl)
+        runtime = ChatRuntime(
+            executor, catalog, valves, manifold_ttl=settings.manifold_ttl, upstreams=upstreams
+        )
         plugins = PluginService(settings, PluginStore(db), valves, executor, catalog, runtime)
-        upstreams = UpstreamRegistry()
         upstream_connections = ConnectionService(
             settings, ConnectionStore(db), upstreams, os.environ
         )

@@ -16,6 +16,7 @@ from pipehouse.plugin.valves import ValvesError
 from pipehouse.runtime.encoding import error_body
 from pipehouse.runtime.errors import RequestError
 from pipehouse.service.plugins import ServiceError
+from pipehouse.upstream.client import UpstreamError
 
 log = logging.getLogger("pipehouse.api")
 
@@ -60,6 +61,17 @@ def install(app: FastAPI) -> None:
     async def _plugin(request: Request, error: PluginError) -> JSONResponse:
         log.warning("plugin error: %s", redact(request, str(error)))
         return plugin_error_response(request, error)
+
+    @app.exception_handler(UpstreamError)
+    async def _upstream(request: Request, error: UpstreamError) -> JSONResponse:
+        log.warning("upstream error: %s", error.message)
+        body = error_body(
+            error.message, type_="upstream_error", code=error.status, upstream=error.connection_id
+        )
+        body["detail"] = error.message
+        # a rate limit is worth retrying; a refusal or an outage three times over is not
+        headers = None if error.status == 429 else {"x-should-retry": "false"}
+        return JSONResponse(body, status_code=error.status, headers=headers)
 
     @app.exception_handler(RequestError)
     async def _request(request: Request, error: RequestError) -> JSONResponse:

@@ -16,6 +16,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from typing import Any
 
 from pipehouse.plugin.errors import PluginError
@@ -34,6 +35,8 @@ from pipehouse.runtime.events import Host, NullHost
 from pipehouse.runtime.executor import CallContext, Executor, PipeResult
 from pipehouse.runtime.ids import random_uuid
 from pipehouse.runtime.items import Item
+from pipehouse.upstream.client import UpstreamError
+from pipehouse.upstream.registry import UpstreamModel, UpstreamRegistry
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +82,12 @@ WEBUI_ONLY_PARAMS = (
 )
 HIGH_WATER = 256
 _END = object()
+MAX_DEPTH = 8  # model calls made from plugin code, nested
+
+# The runtime and user of the request being served, for host calls from plugin code
+# (`pipehouse.host`).
+serving: ContextVar[tuple[ChatRuntime, dict[str, Any]] | None] = ContextVar("serving", default=None)
+call_depth: ContextVar[int] = ContextVar("call_depth", default=0)
 
 
 class ChatRuntime:
@@ -91,10 +100,12 @@ class ChatRuntime:
         store: ValvesStore | None = None,
         *,
         manifold_ttl: float = 60.0,
+        upstreams: UpstreamRegistry | None = None,
     ) -> None:
         self.executor = executor
         self.catalog = catalog
         self.store = store or MemoryValvesStore()
+        self.upstreams = upstreams
         self.manifold_ttl = manifold_ttl
         self._manifolds: dict[str, tuple[float, str, list[dict[str, Any]]]] = {}
         self._plans: dict[tuple[str, tuple[str, ...]], tuple[tuple[int, int], list[Entry]]] = {}
@@ -175,7 +186,8 @@ class ChatRuntime:
         return model
 
     async def models(self) -> list[dict[str, Any]]:
-        """Every model a client can pick, as Open WebUI lists pipe models."""
+        """Every model a client can pick: pipes as Open WebUI lists them, then the models of
+        the upstream connections (a pipe's id wins over an upstream model's)."""
         models = []
         filters = self._toggle_filters()
         for entry in self.catalog.pipes():
@@ -184,13 +196,16 @@ class ChatRuntime:
                     models.append(self._model_entry(entry, sub["id"], sub["name"]))
             else:
                 models.append(self._model_entry(entry, entry.info.id, entry.info.name))
+        if self.upstreams is not None:
+            taken = {m["id"] for m in models}
+            models += [m for m in await self.upstreams.models() if m["id"] not in taken]
         for model in models:
             model["filters"] = filters
             model["actions"] = []
         return models
 
-    async def resolve(self, model_id: str) -> tuple[Entry, dict[str, Any]]:
-        """The pipe serving `model_id`: a pipe id, or `manifold_id.sub_id`."""
+    async def resolve(self, model_id: str) -> tuple[Entry | UpstreamModel, dict[str, Any]]:
+        """What serves `model_id`: a pipe id, `manifold_id.sub_id`, or an upstream model."""
         if not isinstance(model_id, str) or not model_id:
             raise RequestError("'model' must be a non-empty string")
         entry = self.catalog.get(model_id)
@@ -198,13 +213,15 @@ class ChatRuntime:
             return entry, self._model_entry(entry, model_id, entry.info.name)
         plugin_id, dot, _ = model_id.partition(".")
         entry = self.catalog.get(plugin_id) if dot else None
-        if entry is None or not entry.info.is_manifold or not entry.answers_chats:
+        if entry is not None and entry.info.is_manifold and entry.answers_chats:
+            for refresh in (False, True):
+                for sub in await self._sub_models(entry, refresh=refresh):
+                    if sub["id"] == model_id:
+                        return entry, self._model_entry(entry, model_id, sub["name"])
+        upstream = await self.upstreams.find(model_id) if self.upstreams is not None else None
+        if upstream is None:
             raise ModelNotFound(model_id)
-        for refresh in (False, True):
-            for sub in await self._sub_models(entry, refresh=refresh):
-                if sub["id"] == model_id:
-                    return entry, self._model_entry(entry, model_id, sub["name"])
-        raise ModelNotFound(model_id)
+        return upstream, upstream.model
 
     # -- filters ------------------------------------------------------------------------------
     async def _priority(self, entry: Entry) -> int:
@@ -269,29 +286,63 @@ class ChatRuntime:
         host: Host | None = None,
         request: dict[str, Any] | None = None,
         inline_events: bool = True,
+        filters: bool = True,
     ) -> ChatTurn:
         """Resolve the model and run the inlet filters; errors here are the client's to see as
         a 4xx. The pipe itself runs when the turn is completed or streamed.
 
         `inline_events`: a stream also carries the plugins' events as `{"event": ...}` frames
         (Open WebUI reads them from upstream servers; plain OpenAI SDK loops do not expect
-        frames without `choices`). Events always reach `host`."""
+        frames without `choices`). Events always reach `host`. `filters=False` skips every
+        filter (Open WebUI's `bypass_filter`)."""
         if not isinstance(body, dict):
             raise RequestError("the request body must be a JSON object")
         messages = body.get("messages")
         if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
             raise RequestError("'messages' must be a list of message objects")
-        entry, model = await self.resolve(body.get("model"))
+        source, model = await self.resolve(body.get("model"))
         body = dict(body)
         stream = bool(body.get("stream", False))
         metadata = build_metadata(body, user, model)
         body["metadata"] = metadata
         turn = ChatTurn(
-            self, entry, model, user, host or NullHost(), request, stream, inline_events
+            self, source, model, user, host or NullHost(), request, stream, inline_events
         )
-        body = await turn.run_inlets(body)
+        serving.set((self, user))
+        body = await turn.run_inlets(body, filters)
         turn.prepare(body)
+        if stream and turn.upstream is not None:
+            await turn.open_upstream()  # its refusal is still an HTTP error, not a stream frame
         return turn
+
+    async def generate(
+        self,
+        body: dict[str, Any],
+        user: dict[str, Any],
+        *,
+        host: Host | None = None,
+        bypass_filter: bool = False,
+    ) -> dict[str, Any] | AsyncIterator[bytes]:
+        """Any model (a pipe or an upstream one) from inside plugin code, as Open WebUI's
+        `generate_chat_completion`: a completion dict, or the SSE frames of a stream.
+
+        A pipe that asks for its own model would recurse forever; past `MAX_DEPTH` nested
+        calls the request is refused instead."""
+        depth = call_depth.get()
+        if depth >= MAX_DEPTH:
+            raise RequestError(
+                f"model calls nested more than {MAX_DEPTH} deep; is a pipe calling itself?"
+            )
+        token = call_depth.set(depth + 1)
+        try:
+            turn = await self.start(
+                body, user, host=host, inline_events=False, filters=not bypass_filter
+            )
+            if turn.stream:
+                return turn.sse()
+            return await turn.complete()
+        finally:
+            call_depth.reset(token)
 
 
 _REQUEST_KEY_TYPES = {
@@ -367,7 +418,7 @@ class ChatTurn:
     def __init__(
         self,
         runtime: ChatRuntime,
-        entry: Entry,
+        source: Entry | UpstreamModel,
         model: dict[str, Any],
         user: dict[str, Any],
         host: Host,
@@ -377,7 +428,14 @@ class ChatTurn:
     ) -> None:
         self.runtime = runtime
         self.inline_events = stream and inline_events
-        self.entry = entry
+        self.pipe = source if isinstance(source, Entry) else None
+        self.upstream = source if isinstance(source, UpstreamModel) else None
+        # who answers, as errors and logs name it
+        if isinstance(source, Entry):
+            self.source_id = source.info.id
+        else:
+            self.source_id = f"upstream:{source.client.connection.id}"
+        self._opened: PipeResult | None = None
         self.model = model
         self.user = user
         self.stream = stream
@@ -395,7 +453,7 @@ class ChatTurn:
         self.metadata: dict[str, Any] = {}
         self.body: dict[str, Any] = {}
         self.include_usage = False
-        self.error: PluginError | None = None  # why a stream ended early, with its traceback
+        self.error: PluginError | UpstreamError | None = None  # why a stream ended early
 
     async def _call(self, info: PluginInfo, **extra: Any) -> CallContext:
         call = await self.runtime.call_context(
@@ -424,14 +482,17 @@ class ChatTurn:
         server's part of the chain: its inlet after the Pipelines filters, its outlet before
         them (pipelines-server.md A.8); Functions filters follow either way."""
         chain = [e for e in self.filters if hook in e.info.hooks]
-        if self.entry.info.kind is PluginKind.PIPELINE and hook in self.entry.info.hooks:
+        pipe = self.pipe
+        if pipe is not None and pipe.info.kind is PluginKind.PIPELINE and hook in pipe.info.hooks:
             pipelines = sum(1 for e in chain if e.info.kind is PluginKind.PIPELINE)
-            chain.insert(pipelines if hook == "inlet" else 0, self.entry)
+            chain.insert(pipelines if hook == "inlet" else 0, pipe)
         return chain
 
-    async def run_inlets(self, body: dict[str, Any]) -> dict[str, Any]:
+    async def run_inlets(self, body: dict[str, Any], filters: bool = True) -> dict[str, Any]:
         self.metadata = body["metadata"]
-        self.filters = await self.runtime.filters_for(self.model["id"], self.metadata["filter_ids"])
+        if filters:
+            filter_ids = self.metadata["filter_ids"]
+            self.filters = await self.runtime.filters_for(self.model["id"], filter_ids)
         inlets = self._chain("inlet")
         for entry in inlets:
             body = await self._run_filter(entry, "inlet", body)
@@ -452,15 +513,40 @@ class ChatTurn:
             body.update({k: v for k, v in params.items() if k not in WEBUI_ONLY_PARAMS})
         for key in body.keys() & REQUEST_ONLY_KEYS:
             del body[key]
-        if self.entry.info.kind is PluginKind.PIPELINE:
+        if self.pipe is not None and self.pipe.info.kind is PluginKind.PIPELINE:
             body["user"] = {k: self.user.get(k) for k in ("name", "id", "email", "role")}
         options = body.get("stream_options")
         self.include_usage = isinstance(options, dict) and bool(options.get("include_usage"))
         self.body = body
 
     async def _call_pipe(self) -> PipeResult:
-        call = await self._call(self.entry.info)
-        return await self.runtime.executor.call_pipe(self.entry.info.id, self.body, call)
+        if self._opened is not None:
+            opened, self._opened = self._opened, None
+            return opened
+        if self.upstream is not None:
+            return await self._call_upstream()
+        call = await self._call(self.pipe.info)
+        return await self.runtime.executor.call_pipe(self.pipe.info.id, self.body, call)
+
+    async def _call_upstream(self) -> PipeResult:
+        """The upstream model with the body the filters left, under its own id."""
+        body = {**self.body, "model": self.upstream.upstream_id}
+        client = self.upstream.client
+        if self.stream:
+            return PipeResult(stream=client.stream(body))
+        return PipeResult(value=await client.complete(body))
+
+    async def open_upstream(self) -> None:
+        """Send the streamed request and wait for its first chunk, so that an upstream that
+        refuses it (unknown model, bad key, down) is answered with its HTTP status."""
+        result = await self._call_upstream()
+        stream = result.stream
+        try:
+            first = await anext(stream)
+        except StopAsyncIteration:
+            self._opened = PipeResult(stream=_nothing())
+            return
+        self._opened = PipeResult(stream=_prepend(first, stream))
 
     async def _run_outlets(self, content: str) -> str:
         """Outlet filters see the whole exchange; their edit of the answer is what's returned."""
@@ -503,7 +589,7 @@ class ChatTurn:
             _raise_reported_error(self, result.value)
             return await self._as_is(result.value)
         elif result.value is not None:
-            await acc.add_value(result.value, self.host, self.entry.info.id)
+            await acc.add_value(result.value, self.host, self.source_id)
         content = acc.text() if acc.has_content else None
         if content is not None or self.filters:
             content = await self._run_outlets(content or "")
@@ -565,7 +651,7 @@ class ChatTurn:
         elif value is not None:
             log.warning(
                 "pipe %s returned a %s; Open WebUI shows nothing for it",
-                self.entry.info.id,
+                self.source_id,
                 type(value).__name__,
             )
 
@@ -588,14 +674,12 @@ class ChatTurn:
                 if len(buffer) >= HIGH_WATER:
                     room.clear()
                     await room.wait()
-        except PluginError as exc:
+        except (PluginError, UpstreamError) as exc:
             buffer.append(exc)
         except Exception as exc:  # a bug of ours must still end the stream cleanly
-            log.exception("stream of %s failed", self.entry.info.id)
+            log.exception("stream of %s failed", self.source_id)
             buffer.append(
-                PluginError.from_exception(
-                    exc, plugin_id=self.entry.info.id, path=None, stage="stream"
-                )
+                PluginError.from_exception(exc, plugin_id=self.source_id, path=None, stage="stream")
             )
         finally:
             if result is not None and result.stream is not None:
@@ -613,7 +697,7 @@ class ChatTurn:
         text_parts = acc.parts
         producer = asyncio.create_task(self._produce())
         out = [frame(encoder.role_chunk())]
-        error: PluginError | None = None
+        error: PluginError | UpstreamError | None = None
         try:
             while True:
                 ended = False
@@ -628,7 +712,7 @@ class ChatTurn:
                     elif item is _END:
                         ended = True
                         break
-                    elif isinstance(item, PluginError):
+                    elif isinstance(item, PluginError | UpstreamError):
                         error = item
                     elif item:  # a stream filter may hand back any truthy value
                         out.append(frame(item))
@@ -673,8 +757,8 @@ def _raise_reported_error(turn: ChatTurn, value: dict[str, Any]) -> None:
         return
     message = error.get("message") or error.get("detail") if isinstance(error, dict) else error
     raise PluginError(
-        plugin_id=turn.entry.info.id,
-        path=turn.entry.info.path,
+        plugin_id=turn.source_id,
+        path=turn.pipe.info.path if turn.pipe is not None else None,
         stage="pipe",
         error_type="PipeReportedError",
         message=str(message or error),
@@ -693,7 +777,11 @@ def _completion_to_chunk(completion: dict[str, Any]) -> dict[str, Any]:
     return chunk
 
 
-def _stream_error(error: PluginError) -> dict[str, Any]:
+def _stream_error(error: PluginError | UpstreamError) -> dict[str, Any]:
+    if isinstance(error, UpstreamError):
+        return error_body(
+            error.message, type_="upstream_error", code=error.status, upstream=error.connection_id
+        )
     return error_body(
         str(error.message),
         type_="plugin_error",
@@ -785,3 +873,17 @@ class _Accumulator:
             log.warning(
                 "pipe %s returned a %s; answered with no content", plugin_id, type(value).__name__
             )
+
+
+async def _nothing() -> AsyncIterator[Item]:
+    return
+    yield
+
+
+async def _prepend(first: Item, rest: AsyncIterator[Item]) -> AsyncIterator[Item]:
+    try:
+        yield first
+        async for item in rest:
+            yield item
+    finally:
+        await rest.aclose()  # type: ignore[attr-defined]

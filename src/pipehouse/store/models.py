@@ -87,3 +87,19 @@ class PluginVersion(Base):
     user_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     commit_message: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[int] = mapped_column(BigInteger, default=now)
+
+
+class StoredConnection(Base):
+    """An upstream model server an admin added (API or `pipehouse connections add`). The key is
+    kept as given, not hashed: pipehouse must send it to the upstream."""
+
+    __tablename__ = "connections"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    base_url: Mapped[str] = mapped_column(Text)
+    api_key: Mapped[str | None] = mapped_column(Text, nullable=True)
+    prefix: Mapped[str | None] = mapped_column(Text, nullable=True)
+    models: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now)
+    updated_at: Mapped[int] = mapped_column(BigInteger, default=now)
