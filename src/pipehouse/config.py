@@ -62,6 +62,14 @@ class Settings:
     upstream_keys: list[str] = field(
         default_factory=lambda: _env_list("PIPEHOUSE_UPSTREAM_KEYS"), repr=False
     )
+    # Longest wait for an upstream's next bytes (its answer, or the next chunk of a stream).
+    upstream_timeout: float = field(
+        default_factory=lambda: _env_float("PIPEHOUSE_UPSTREAM_TIMEOUT", 300.0) or 300.0
+    )
+    # Model round trips a chat with tools may take before it must answer (Open WebUI: 256).
+    max_tool_rounds: int = field(
+        default_factory=lambda: int(os.environ.get("PIPEHOUSE_MAX_TOOL_ROUNDS", "") or 16)
+    )
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)

@@ -142,7 +142,9 @@ def create_app(settings: Settings) -> FastAPI:
         )
         catalog = Catalog()
         valves = StoredValves(accounts)
-        upstreams = UpstreamRegistry(ttl=settings.manifold_ttl)
+        upstreams = UpstreamRegistry(
+            ttl=settings.manifold_ttl, read_timeout=settings.upstream_timeout
+        )
         runtime = ChatRuntime(
             executor, catalog, valves, manifold_ttl=settings.manifold_ttl, upstreams=upstreams
         )

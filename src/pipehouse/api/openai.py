@@ -24,6 +24,18 @@ router = APIRouter(tags=["openai"])
 _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
+class _SSEResponse(StreamingResponse):
+    """Closes the stream as soon as the response ends, however it ends. Starlette leaves a
+    stream that was cancelled mid-send to the garbage collector, and until then the pipe (or
+    the upstream request) behind it goes on for a client that has left."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self.body_iterator.aclose()  # type: ignore[attr-defined]
+
+
 def _json(value: object, status: int = 200) -> Response:
     # the encoder of streamed frames: a pipe's dict may hold sets, bytes or pydantic models
     return Response(dumps(value), status_code=status, media_type="application/json")
@@ -61,7 +73,7 @@ async def _chat(request: Request, user: Principal) -> Response:
         inline_events=stream and wants_inline_events(request, body),
     )
     if turn.stream:
-        return StreamingResponse(turn.sse(), media_type="text/event-stream", headers=_SSE_HEADERS)
+        return _SSEResponse(turn.sse(), media_type="text/event-stream", headers=_SSE_HEADERS)
     return _json(await turn.complete())
 
 

@@ -747,8 +747,11 @@ class ChatTurn:
         finally:
             if not producer.done():
                 producer.cancel()
+                # Shielded: this task may be cancelled again while it waits (a response's
+                # cancel scope repeats its cancellation), and cancelling a task that awaits the
+                # producer would cancel the producer's own clean-up halfway through.
                 with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await producer
+                    await asyncio.shield(producer)
 
 
 def _raise_reported_error(turn: ChatTurn, value: dict[str, Any]) -> None:

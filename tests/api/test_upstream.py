@@ -1,0 +1,154 @@
+"""Upstream models through a real pipehouse server: listed, proxied both ways, wrapped by
+filters, and every way an upstream can fail reaching the client as a clear error."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import openai
+import pytest
+
+from tests.api.conftest import start_server
+from tests.conftest import content_of, parse_sse
+from tests.support.mock_upstream import MockUpstream, dead_base_url
+
+KEY = "sk-upstream-secret-0123456789"
+
+
+@pytest.fixture
+def upstream() -> Iterator[MockUpstream]:
+    with MockUpstream(api_key=KEY, models=["mock-small", "mock-large"]) as mock:
+        yield mock
+
+
+@pytest.fixture
+def server(tmp_path, upstream, monkeypatch) -> Iterator:
+    """SQLite is enough here: nothing of this path touches the database per request."""
+    monkeypatch.setenv("OPENAI_API_BASE_URL", upstream.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    yield from start_server(tmp_path, None, ["filter_trail", "returns_str"], upstream_timeout=2.0)
+
+
+def sdk(server) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{server.base_url}/v1", api_key=server.admin_key, max_retries=0)
+
+
+def ask(text: str = "hello upstream", **extra) -> dict:
+    return {"model": "mock-small", "messages": [{"role": "user", "content": text}], **extra}
+
+
+def test_upstream_models_are_listed_beside_pipes(server):
+    ids = [m.id for m in sdk(server).models.list().data]
+    assert {"mock-small", "mock-large", "returns_str"} <= set(ids)
+
+
+def test_a_completion_is_proxied_with_the_upstream_key_and_filters_around_it(server, upstream):
+    answer = sdk(server).chat.completions.create(**ask())
+    # the echo came back, edited by the global filter's outlet
+    assert answer.choices[0].message.content == "hello upstream<filter_trail>"
+    sent = upstream.chat_requests[-1]
+    assert (
+        sent.authorization == f"Bearer {KEY}"
+    )  # pipehouse's key for the upstream, not the caller's
+    assert sent.body["trail"] == ["filter_trail"]  # the inlet ran before the upstream saw the body
+    assert "metadata" not in sent.body and "filter_ids" not in sent.body
+
+
+def test_a_stream_is_proxied_chunk_by_chunk_under_one_id(server, upstream):
+    upstream.reply("one two three")
+    chunks = list(sdk(server).chat.completions.create(**ask(), stream=True))
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    # every text chunk went through the stream filter, and the outlet's suffix came last
+    assert text.replace("[filter_trail]", "") == "one two three<filter_trail>"
+    assert text.count("[filter_trail]") >= 2
+    assert len({c.id for c in chunks}) == 1
+    assert upstream.chat_requests[-1].body["stream"] is True
+
+
+def test_a_prefixed_connection_lists_and_routes_by_prefix(tmp_path, upstream, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_BASE_URL", raising=False)
+    for running in start_server(tmp_path, None, []):
+        admin = running.client()
+        created = admin.post(
+            "/api/v1/connections",
+            json={"id": "mock", "base_url": upstream.base_url, "api_key": KEY, "prefix": "m"},
+        )
+        assert created.status_code == 200, created.text
+        ids = {m["id"] for m in admin.get("/v1/models").json()["data"]}
+        assert {"m.mock-small", "m.mock-large"} <= ids
+        reply = admin.post("/v1/chat/completions", json=ask(model="m.mock-large"))
+        assert reply.status_code == 200, reply.text
+        assert upstream.chat_requests[-1].body["model"] == "mock-large"
+
+
+@pytest.mark.parametrize(
+    ("scripted", "status", "words"),
+    [
+        ({"status": 500, "error": "the GPU caught fire"}, 502, "the GPU caught fire"),
+        ({"status": 400, "error": "context too long"}, 400, "context too long"),
+        ({"status": 429, "error": "slow down"}, 429, "slow down"),
+        ({"hang": True}, 504, "in time"),
+    ],
+)
+@pytest.mark.parametrize("stream", [False, True])
+def test_upstream_failures_reach_the_client_as_http_errors(
+    server, upstream, scripted, status, words, stream
+):
+    upstream.reply(**scripted)
+    reply = server.client().post("/v1/chat/completions", json=ask(stream=stream))
+    assert reply.status_code == status, reply.text
+    error = reply.json()["error"]
+    assert words in error["message"]
+    assert error["type"] == "upstream_error"
+    assert KEY not in reply.text
+
+
+def test_an_upstream_error_mid_stream_ends_the_stream_with_an_error_frame(server, upstream):
+    upstream.reply("first words then trouble", stream_error="connection reset by model")
+    reply = server.client().post("/v1/chat/completions", json=ask(stream=True))
+    assert reply.status_code == 200
+    payloads = parse_sse(reply.content)
+    assert content_of(payloads).startswith("first")
+    assert "connection reset by model" in payloads[-2]["error"]["message"]
+    assert payloads[-1] == "[DONE]"
+
+
+def test_an_unreachable_upstream_is_a_bad_gateway_and_the_others_still_list(
+    tmp_path, upstream, monkeypatch
+):
+    monkeypatch.setenv("OPENAI_API_BASE_URLS", f"{dead_base_url()};{upstream.base_url}")
+    monkeypatch.setenv("OPENAI_API_KEYS", f"x;{KEY}")
+    for running in start_server(tmp_path, None, []):
+        admin = running.client()
+        ids = {m["id"] for m in admin.get("/v1/models").json()["data"]}
+        assert "mock-small" in ids
+        created = admin.post(
+            "/api/v1/connections",
+            json={"id": "gone", "base_url": dead_base_url(), "models": ["ghost"]},
+        )
+        assert created.status_code == 200
+        reply = admin.post("/v1/chat/completions", json=ask(model="ghost"))
+        assert reply.status_code == 502
+        assert "unreachable" in reply.json()["error"]["message"]
+
+
+def test_a_client_that_leaves_mid_stream_stops_the_upstream_request(server, upstream):
+    upstream.reply("word " * 200, chunk_delay=0.02)
+    with (
+        httpx.Client(base_url=server.base_url, timeout=10) as client,
+        client.stream(
+            "POST",
+            "/v1/chat/completions",
+            json=ask(stream=True),
+            headers={"Authorization": f"Bearer {server.admin_key}"},
+        ) as reply,
+    ):
+        assert reply.status_code == 200
+        next(reply.iter_bytes())
+    assert upstream.wait_for_disconnect_blocking(5)
+
+
+def test_unknown_models_are_still_404(server):
+    reply = server.client().post("/v1/chat/completions", json=ask(model="no-such-model"))
+    assert reply.status_code == 404
