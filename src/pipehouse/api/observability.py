@@ -20,7 +20,7 @@ from typing import Any
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
 
-from pipehouse.runtime.ids import random_hex
+from pipehouse.runtime.ids import unique_hex
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 access_log = logging.getLogger("pipehouse.access")
@@ -159,7 +159,7 @@ class ObservabilityMiddleware:
             await self.app(scope, receive, send)
             return
         given = next((v for k, v in scope["headers"] if k == b"x-request-id"), None)
-        rid = given.decode("latin-1")[:128] if given else random_hex()
+        rid = given.decode("latin-1")[:128] if given else unique_hex()
         token = request_id.set(rid)
         scope.setdefault("state", {})["request_id"] = rid
         started = time.perf_counter()

@@ -33,7 +33,7 @@ from pipehouse.runtime.encoding import (
 from pipehouse.runtime.errors import ModelNotFound, RequestError
 from pipehouse.runtime.events import Host, NullHost
 from pipehouse.runtime.executor import CallContext, Executor, PipeResult
-from pipehouse.runtime.ids import random_uuid
+from pipehouse.runtime.ids import unique_uuid
 from pipehouse.runtime.items import Item
 from pipehouse.upstream.client import UpstreamError
 from pipehouse.upstream.registry import UpstreamModel, UpstreamRegistry
@@ -379,7 +379,7 @@ def build_metadata(
         **given,
         "user_id": user.get("id"),
         "chat_id": top("chat_id") or inner("chat_id"),
-        "message_id": top("id") or inner("message_id") or random_uuid(),
+        "message_id": top("id") or inner("message_id") or unique_uuid(),
         "session_id": top("session_id") or inner("session_id"),
         "filter_ids": list(top("filter_ids") or inner("filter_ids") or ()),
         "tool_ids": top("tool_ids", inner("tool_ids")),

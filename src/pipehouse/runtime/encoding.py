@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 from pydantic import BaseModel
 
-from pipehouse.runtime.ids import random_hex
+from pipehouse.runtime.ids import unique_hex
 
 DONE = b"data: [DONE]\n\n"
 _TEXT_TAIL = b'},"logprobs":null,"finish_reason":null}]}\n\n'
@@ -62,7 +62,7 @@ class ChunkEncoder:
     """Builds the chunks and the final object of one completion."""
 
     def __init__(self, model: str, completion_id: str | None = None) -> None:
-        self.id = completion_id or f"chatcmpl-{random_hex()}"
+        self.id = completion_id or f"chatcmpl-{unique_hex()}"
         self.model = model
         self.created = int(time.time())
         self._text_head: bytes | None = None

@@ -1,21 +1,33 @@
 """Identifiers for completions, messages and requests.
 
-They must be unique, not secret: nobody gains anything by guessing one. So they come from
-`random` (seeded from the OS at start and again in every forked child) instead of
-`os.urandom`, whose system call costs more than the rest of an id, three times per request.
+They must be unique, not secret: nobody gains anything by guessing one. So each is a random
+per-process prefix and a counter, not fresh randomness: `os.urandom` is a system call, and
+even `random.getrandbits` costs more than the rest of an id, three times per request. The
+prefix (80 random bits) is drawn again in every forked child.
 """
 
 from __future__ import annotations
 
-from random import getrandbits
+import itertools
+import os
 
 
-def random_hex() -> str:
-    """32 random hex digits."""
-    return f"{getrandbits(128):032x}"
+def _reset() -> None:
+    global _prefix, _counter
+    _prefix = os.urandom(10).hex()
+    _counter = itertools.count(int.from_bytes(os.urandom(3), "big"))
 
 
-def random_uuid() -> str:
-    """A version 4 UUID string, without the cost of building a `uuid.UUID`."""
-    h = f"{getrandbits(128):032x}"
+_reset()
+os.register_at_fork(after_in_child=_reset)
+
+
+def unique_hex() -> str:
+    """32 hex digits, unique to this process and call."""
+    return f"{_prefix}{next(_counter) & 0xFFFFFFFFFFFF:012x}"
+
+
+def unique_uuid() -> str:
+    """A string shaped as a version 4 UUID, unique the same way."""
+    h = unique_hex()
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:32]}"
