@@ -96,7 +96,6 @@ async def test_body_seen_by_the_pipe_is_prepared_like_open_webui(report_pipe):
         session_id="s",
         files=FILES,
         filter_ids=[],
-        tool_ids=["t"],
         features={"web_search": True},
         variables={"{{USER_NAME}}": "Ada"},
         metadata={"task": None},

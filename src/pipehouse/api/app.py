@@ -146,7 +146,12 @@ def create_app(settings: Settings) -> FastAPI:
             ttl=settings.manifold_ttl, read_timeout=settings.upstream_timeout
         )
         runtime = ChatRuntime(
-            executor, catalog, valves, manifold_ttl=settings.manifold_ttl, upstreams=upstreams
+            executor,
+            catalog,
+            valves,
+            manifold_ttl=settings.manifold_ttl,
+            upstreams=upstreams,
+            max_tool_rounds=settings.max_tool_rounds,
         )
         plugins = PluginService(settings, PluginStore(db), valves, executor, catalog, runtime)
         upstream_connections = ConnectionService(

@@ -12,7 +12,7 @@ from pipehouse.plugin import valves
 from pipehouse.plugin.kinds import PluginKind
 from pipehouse.plugin.loader import LoadedPlugin
 from pipehouse.plugin.requirements import missing_requirements
-from pipehouse.plugin.tool_specs import tool_specs
+from pipehouse.plugin.tool_specs import public_methods, tool_specs
 
 HOOKS = {
     PluginKind.PIPE: ("pipe", "pipes"),
@@ -56,6 +56,8 @@ class PluginInfo:
     pipeline_type: str | None = None
     actions: list[dict[str, Any]] | None = None
     tool_specs: list[dict[str, Any]] = field(default_factory=list)
+    # each tool method's raw docstring: a chat sends it, unstripped, as the description (6.2)
+    tool_docstrings: dict[str, str | None] = field(default_factory=dict)
     citation: bool = False
 
     @cached_property  # asked once per plugin call: kept after the first time
@@ -138,5 +140,10 @@ def describe(plugin: LoadedPlugin) -> PluginInfo:
         pipeline_type=pipeline_type,
         actions=[dict(a) for a in actions] if isinstance(actions, list | tuple) else None,
         tool_specs=tool_specs(instance) if kind is PluginKind.TOOLS else [],
+        tool_docstrings=(
+            {m.__name__: m.__doc__ for m in public_methods(instance)}
+            if kind is PluginKind.TOOLS
+            else {}
+        ),
         citation=bool(getattr(instance, "citation", False)) if kind is PluginKind.TOOLS else False,
     )

@@ -35,6 +35,8 @@ from pipehouse.runtime.events import Host, NullHost
 from pipehouse.runtime.executor import CallContext, Executor, PipeResult
 from pipehouse.runtime.ids import unique_uuid
 from pipehouse.runtime.items import Item
+from pipehouse.runtime.tool_loop import complete_with_tools, stream_with_tools
+from pipehouse.runtime.tools import ToolSet
 from pipehouse.upstream.client import UpstreamError
 from pipehouse.upstream.registry import UpstreamModel, UpstreamRegistry
 
@@ -101,11 +103,13 @@ class ChatRuntime:
         *,
         manifold_ttl: float = 60.0,
         upstreams: UpstreamRegistry | None = None,
+        max_tool_rounds: int = 16,
     ) -> None:
         self.executor = executor
         self.catalog = catalog
         self.store = store or MemoryValvesStore()
         self.upstreams = upstreams
+        self.max_tool_rounds = max_tool_rounds
         self.manifold_ttl = manifold_ttl
         self._manifolds: dict[str, tuple[float, str, list[dict[str, Any]]]] = {}
         self._plans: dict[tuple[str, tuple[str, ...]], tuple[tuple[int, int], list[Entry]]] = {}
@@ -311,6 +315,8 @@ class ChatRuntime:
         serving.set((self, user))
         body = await turn.run_inlets(body, filters)
         turn.prepare(body)
+        if turn.metadata.get("tool_ids"):
+            await turn.prepare_tools()
         if stream and turn.upstream is not None:
             await turn.open_upstream()  # its refusal is still an HTTP error, not a stream frame
         return turn
@@ -436,6 +442,7 @@ class ChatTurn:
         else:
             self.source_id = f"upstream:{source.client.connection.id}"
         self._opened: PipeResult | None = None
+        self.tools: ToolSet | None = None
         self.model = model
         self.user = user
         self.stream = stream
@@ -519,6 +526,23 @@ class ChatTurn:
         self.include_usage = isinstance(options, dict) and bool(options.get("include_usage"))
         self.body = body
 
+    async def prepare_tools(self) -> None:
+        """The toolkits named in `tool_ids`: an upstream model gets them offered (native tool
+        calling, run here), a pipe gets them as `__tools__`. A request that brings its own
+        `tools` keeps them and gets none of these (Open WebUI's rule, reference 6.6)."""
+        if "tools" in self.body:
+            return
+        runtime = self.runtime
+        self.tools = await ToolSet.build(
+            self.metadata["tool_ids"],
+            runtime.catalog,
+            runtime.executor,
+            self._call,
+            messages=self.body.get("messages"),
+        )
+        if self.tools:
+            self.metadata["tools"] = self.tools.as_dunder_tools()
+
     async def _call_pipe(self) -> PipeResult:
         if self._opened is not None:
             opened, self._opened = self._opened, None
@@ -532,8 +556,16 @@ class ChatTurn:
         """The upstream model with the body the filters left, under its own id."""
         body = {**self.body, "model": self.upstream.upstream_id}
         client = self.upstream.client
+        tools, rounds = self.tools, self.runtime.max_tool_rounds
         if self.stream:
+            if tools:
+                return PipeResult(
+                    stream=stream_with_tools(client.stream, body, tools, self.host, rounds)
+                )
             return PipeResult(stream=client.stream(body))
+        if tools:
+            completion = await complete_with_tools(client.complete, body, tools, self.host, rounds)
+            return PipeResult(value=completion)
         return PipeResult(value=await client.complete(body))
 
     async def open_upstream(self) -> None:

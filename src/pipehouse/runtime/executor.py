@@ -86,6 +86,10 @@ class Executor(Protocol):
         self, plugin_ids: list[str], items: AsyncIterator[dict[str, Any]], calls: list[CallContext]
     ) -> AsyncIterator[dict[str, Any]]: ...
 
+    async def call_tool(
+        self, plugin_id: str, name: str, arguments: dict[str, Any], call: CallContext
+    ) -> Any: ...
+
     async def validate_valves(
         self, plugin_id: str, values: Mapping[str, Any], *, user: bool = False
     ) -> dict[str, Any]: ...
@@ -561,6 +565,67 @@ class InProcessExecutor:
                 seconds = time.perf_counter() - started
                 for plugin, *_ in stages:
                     self.observer(plugin.id, "stream", seconds, plugin.id != failed)
+
+    async def call_tool(
+        self, plugin_id: str, name: str, arguments: dict[str, Any], call: CallContext
+    ) -> Any:
+        """Run one function of a toolkit and return what it returned, unchanged.
+
+        The model's arguments are cut down to the parameters the function's spec declares and
+        lightly coerced as Open WebUI does (str -> int for `int`/`Optional[int]`, number -> str
+        for `str`/`Optional[str]`); tools are also offered `__messages__` (from `call.extra`)
+        and `__features__` (the request's `features`) besides the usual injected names.
+        """
+        plugin = self.loaded(plugin_id)
+        spec = next((s for s in self._infos[plugin_id].tool_specs if s["name"] == name), None)
+        handler = plugin.handler(name) if spec is not None else None
+        if plugin.kind is not PluginKind.TOOLS or handler is None:
+            what = "toolkit" if plugin.kind is PluginKind.TOOLS else f"{plugin.kind} plugin"
+            raise PluginError(
+                plugin_id=plugin_id,
+                message=f"the {what} has no tool '{name}'",
+                path=plugin.path,
+                error_type="UnknownTool",
+                stage="tool",
+                hint="tools are the public methods of a Tools class",
+            )
+        declared = (spec.get("parameters") or {}).get("properties") or {}
+        try:
+            hints = inspect.get_annotations(handler.fn, eval_str=True)
+        except Exception:  # an annotation that does not resolve: no coercion, as Open WebUI
+            hints = {}
+        given: dict[str, Any] = {}
+        for key, value in arguments.items():
+            if key not in declared or key.startswith("__"):
+                continue
+            hint = hints.get(key)
+            union = set(getattr(hint, "__args__", ()))
+            try:
+                if isinstance(value, str) and (hint is int or union == {int, type(None)}):
+                    value = int(value)
+                elif (
+                    isinstance(value, int | float)
+                    and not isinstance(value, bool)
+                    and (hint is str or union == {str, type(None)})
+                ):
+                    value = str(value)
+            except ValueError as exc:
+                raise PluginError(
+                    plugin_id=plugin_id,
+                    message=str(exc),
+                    path=plugin.path,
+                    error_type="BadArgument",
+                    stage="tool",
+                    hint=f"argument '{key}' of {name}() must be an integer",
+                ) from exc
+            given[key] = value
+        self._apply_valves(plugin, call.valves)
+        injected = self._injected(plugin, handler, call)
+        if "__messages__" in handler.accepts:
+            injected.setdefault("__messages__", [])
+        if "__features__" in handler.accepts:
+            injected.setdefault("__features__", call.metadata.get("features") or {})
+        return await self._invoke(plugin, "tool", handler, **(given | injected))
 
 
 def _metadata(key: str, default: Any = None) -> Callable[..., Any]:
