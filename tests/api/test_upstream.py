@@ -27,7 +27,9 @@ def server(tmp_path, upstream, monkeypatch) -> Iterator:
     """SQLite is enough here: nothing of this path touches the database per request."""
     monkeypatch.setenv("OPENAI_API_BASE_URL", upstream.base_url)
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    yield from start_server(tmp_path, None, ["filter_trail", "returns_str"], upstream_timeout=2.0)
+    yield from start_server(
+        tmp_path, None, ["filter_trail", "returns_str", "host_calls_model"], upstream_timeout=2.0
+    )
 
 
 def sdk(server) -> openai.OpenAI:
@@ -152,3 +154,40 @@ def test_a_client_that_leaves_mid_stream_stops_the_upstream_request(server, upst
 def test_unknown_models_are_still_404(server):
     reply = server.client().post("/v1/chat/completions", json=ask(model="no-such-model"))
     assert reply.status_code == 404
+
+
+# -- models called from plugin code (pipehouse.host.generate_chat_completion) -------------------
+def host_call(server, text: str, stream: bool = False) -> str:
+    body = {"model": "host_calls_model", "messages": [{"role": "user", "content": text}]}
+    reply = server.client().post("/v1/chat/completions", json={**body, "stream": stream})
+    assert reply.status_code == 200, reply.text
+    return (
+        content_of(parse_sse(reply.content))
+        if stream
+        else reply.json()["choices"][0]["message"]["content"]
+    )
+
+
+def test_a_pipe_asks_an_upstream_model_through_the_host(server, upstream):
+    upstream.reply("forty-two")
+    answer = host_call(server, "mock-small what is the answer?")
+    # the inner call ran the filter chain too (its outlet mark), then the outer one did
+    assert answer == "asked: forty-two<filter_trail><filter_trail>"
+    assert upstream.chat_requests[-1].body["messages"][-1]["content"] == "what is the answer?"
+
+
+def test_a_pipe_streams_another_pipe_through_the_host(server):
+    answer = host_call(server, "returns_str hi", stream=True)
+    assert answer.startswith("streamed: data: ")
+    assert "plain answer" in answer and "[DONE]" in answer
+
+
+def test_a_pipe_that_calls_itself_is_stopped_with_a_clear_error(server):
+    body = {
+        "model": "host_calls_model",
+        # each call strips the first word and asks the model it names: itself, twelve times
+        "messages": [{"role": "user", "content": " ".join(["host_calls_model"] * 12)}],
+    }
+    reply = server.client().post("/v1/chat/completions", json=body)
+    assert reply.status_code == 502
+    assert "nested more than 8 deep" in reply.json()["error"]["message"]
