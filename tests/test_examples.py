@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,3 +72,26 @@ def test_action_and_toolkit_examples_describe_themselves():
     assert {s["name"] for s in tools["tool_specs"]} >= {"add_days", "convert_units"}
     action = json.loads(pipehouse("inspect", "examples/confirm_action.py", "--json").stdout)
     assert action["kind"] == "action"
+
+
+def test_event_calls_client_example_answers_the_ask_pipe(tmp_path):
+    from tests.api.conftest import start_server
+
+    for server in start_server(tmp_path, None, []):
+        shutil.copy(ROOT / "examples" / "ask_pipe.py", server.plugin_dir / "ask_pipe.py")
+        deadline = time.monotonic() + 20
+        while "ask_pipe" not in {m["id"] for m in server.client().get("/v1/models").json()["data"]}:
+            assert time.monotonic() < deadline, "the example pipe was never loaded"
+            time.sleep(0.1)
+        client = ROOT / "examples" / "clients" / "answer_event_calls.py"
+        env = {**ENV, "PIPEHOUSE_URL": server.base_url, "PIPEHOUSE_KEY": server.admin_key}
+        result = subprocess.run(
+            [sys.executable, str(client), "ask_pipe", "Grace"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == "Hello, Grace!"
+        assert "asked confirmation" in result.stderr and "Greeted" in result.stderr

@@ -45,10 +45,19 @@ def main_options(
 @app.command()
 def run(
     plugin: Path = typer.Argument(
-        ..., help="The plugin file: a pipe, a manifold, a filter or a Pipelines file.", exists=False
+        ...,
+        help="The plugin file: a pipe, a manifold, a filter, an action or a Pipelines file.",
+        exists=False,
     ),
-    prompt: str | None = typer.Argument(None, help="The user message (default: read stdin)."),
-    model: str | None = typer.Option(None, "--model", "-m", help="Sub-model of a manifold."),
+    prompt: str | None = typer.Argument(
+        None, help="The user message; for an action, the answer it acts on (default: stdin)."
+    ),
+    model: str | None = typer.Option(
+        None, "--model", "-m", help="Sub-model of a manifold; for an action, its body's model."
+    ),
+    sub_action: str | None = typer.Option(
+        None, "--sub-action", help="Which of an action's `actions` to run (its id)."
+    ),
     stream: bool = typer.Option(True, "--stream/--no-stream", help="Stream the answer (default)."),
     valve: list[str] = typer.Option([], "--valve", "-v", help="KEY=VALUE, or FILTER_ID:KEY=VALUE."),
     user_valve: list[str] = typer.Option([], "--user-valve", "-u", help="KEY=VALUE user valve."),
@@ -72,7 +81,8 @@ def run(
     timeout: float | None = typer.Option(None, "--timeout", help="Seconds a plugin call may take."),
     verbose: bool = typer.Option(False, "--traceback", help="Show full tracebacks on errors."),
 ) -> None:
-    """Run one chat turn through PLUGIN and show the answer as it streams.
+    """Run one chat turn through PLUGIN and show the answer as it streams; run an action once
+    on an answer and print what it returns.
 
     Example: pipehouse run examples/hello_pipe.py "hi"
     """
@@ -95,6 +105,7 @@ def run(
         install=install,
         timeout=timeout,
         verbose=verbose,
+        sub_action=sub_action,
     )
     try:
         code = run_sync(options, Renderer(json_lines=json_lines, err=err))
@@ -204,6 +215,7 @@ def serve(
 
     from pipehouse.api.app import create_app
     from pipehouse.api.observability import configure_logging
+    from pipehouse.api.server import Server
 
     settings = _settings(
         data_dir, database_url, host=host, port=port, plugin_dirs=plugins, no_auth=no_auth
@@ -222,7 +234,7 @@ def serve(
         logging.getLogger("pipehouse.server").warning(
             "authentication is OFF (--no-auth): anyone who can reach %s:%s is an admin", host, port
         )
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(settings),
         host=host,
         port=port,
@@ -230,6 +242,7 @@ def serve(
         access_log=False,
         timeout_graceful_shutdown=30,
     )
+    Server(config).run()
 
 
 def _check_upstreams(urls: list[str]) -> None:

@@ -66,9 +66,17 @@ class Settings:
     upstream_timeout: float = field(
         default_factory=lambda: _env_float("PIPEHOUSE_UPSTREAM_TIMEOUT", 300.0) or 300.0
     )
+    # How long an `__event_call__` waits for a client's answer unless the call says (0: forever).
+    event_call_timeout: float | None = field(
+        default_factory=lambda: _env_float("PIPEHOUSE_EVENT_CALL_TIMEOUT", 300.0)
+    )
     # Model round trips a chat with tools may take before it must answer (Open WebUI: 256).
     max_tool_rounds: int = field(
         default_factory=lambda: int(os.environ.get("PIPEHOUSE_MAX_TOOL_ROUNDS", "") or 16)
+    )
+    # Largest upload to /api/v1/files, in MB (0, "none" or "off": no limit).
+    max_upload_mb: float | None = field(
+        default_factory=lambda: _env_float("PIPEHOUSE_MAX_UPLOAD_MB", 25.0)
     )
 
     def __post_init__(self) -> None:
@@ -78,6 +86,10 @@ class Settings:
     @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'pipehouse.db').resolve()}"
+
+    @property
+    def max_upload_bytes(self) -> int | None:
+        return int(self.max_upload_mb * 1024 * 1024) if self.max_upload_mb else None
 
     @property
     def is_loopback(self) -> bool:

@@ -24,6 +24,7 @@ import pytest
 import uvicorn
 
 from pipehouse.api.app import create_app
+from pipehouse.api.server import Server as HTTPServer
 from pipehouse.config import Settings
 from tests.conftest import PLUGINS
 
@@ -134,7 +135,7 @@ def start_server(
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
     )
-    server = uvicorn.Server(config)
+    server = HTTPServer(config)
     state = Server(
         f"http://127.0.0.1:{port}", ADMIN_KEY, plugin_dir, settings.data_dir, app, database_url
     )

@@ -12,29 +12,16 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 
 from pipehouse.api.auth import Principal, current_user
 from pipehouse.api.fastlane import Endpoint
+from pipehouse.api.sse import SSEResponse
+from pipehouse.files.chat_files import resolve_request_files
 from pipehouse.runtime.encoding import dumps
 from pipehouse.runtime.errors import RequestError
 
 router = APIRouter(tags=["openai"])
-
-_SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-
-
-class _SSEResponse(StreamingResponse):
-    """Closes the stream as soon as the response ends, however it ends. Starlette leaves a
-    stream that was cancelled mid-send to the garbage collector, and until then the pipe (or
-    the upstream request) behind it goes on for a client that has left."""
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            await self.body_iterator.aclose()  # type: ignore[attr-defined]
-
 
 def _json(value: object, status: int = 200) -> Response:
     # the encoder of streamed frames: a pipe's dict may hold sets, bytes or pydantic models
@@ -64,16 +51,16 @@ async def _chat(request: Request, user: Principal) -> Response:
     except orjson.JSONDecodeError as exc:
         raise RequestError(f"the request body is not valid JSON: {exc}") from exc
     state = request.app.state
+    body = await resolve_request_files(body, user, state.files)  # uploads -> __files__ items
     stream = isinstance(body, dict) and bool(body.get("stream"))
     turn = await state.runtime.start(
         body,
         user.user,
-        host=state.event_host(user),
         request={"request": request},
         inline_events=stream and wants_inline_events(request, body),
     )
     if turn.stream:
-        return _SSEResponse(turn.sse(), media_type="text/event-stream", headers=_SSE_HEADERS)
+        return SSEResponse(turn.sse())
     return _json(await turn.complete())
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from pipehouse.plugin.errors import PluginError
 from pipehouse.plugin.info import PluginInfo
 from pipehouse.plugin.kinds import PluginKind
+from pipehouse.runtime.actions import ActionMenu
 from pipehouse.runtime.catalog import Catalog, Entry, MemoryValvesStore, ValvesStore
 from pipehouse.runtime.encoding import (
     DONE,
@@ -31,6 +32,7 @@ from pipehouse.runtime.encoding import (
     usage_estimate,
 )
 from pipehouse.runtime.errors import ModelNotFound, RequestError
+from pipehouse.runtime.event_channel import EventChannel
 from pipehouse.runtime.events import Host, NullHost
 from pipehouse.runtime.executor import CallContext, Executor, PipeResult
 from pipehouse.runtime.ids import unique_uuid
@@ -104,15 +106,18 @@ class ChatRuntime:
         manifold_ttl: float = 60.0,
         upstreams: UpstreamRegistry | None = None,
         max_tool_rounds: int = 16,
+        events: EventChannel | None = None,
     ) -> None:
         self.executor = executor
         self.catalog = catalog
         self.store = store or MemoryValvesStore()
         self.upstreams = upstreams
         self.max_tool_rounds = max_tool_rounds
+        self.events = events  # where a request's events go when no host is given
         self.manifold_ttl = manifold_ttl
         self._manifolds: dict[str, tuple[float, str, list[dict[str, Any]]]] = {}
         self._plans: dict[tuple[str, tuple[str, ...]], tuple[tuple[int, int], list[Entry]]] = {}
+        self.actions = ActionMenu(catalog, self.store)  # every model's `actions` list
 
     async def call_context(
         self,
@@ -194,6 +199,7 @@ class ChatRuntime:
         the upstream connections (a pipe's id wins over an upstream model's)."""
         models = []
         filters = self._toggle_filters()
+        actions = await self.actions.items()
         for entry in self.catalog.pipes():
             if entry.info.is_manifold:
                 for sub in await self._sub_models(entry):
@@ -205,7 +211,7 @@ class ChatRuntime:
             models += [m for m in await self.upstreams.models() if m["id"] not in taken]
         for model in models:
             model["filters"] = filters
-            model["actions"] = []
+            model["actions"] = actions
         return models
 
     async def resolve(self, model_id: str) -> tuple[Entry | UpstreamModel, dict[str, Any]]:
@@ -309,9 +315,13 @@ class ChatRuntime:
         stream = bool(body.get("stream", False))
         metadata = build_metadata(body, user, model)
         body["metadata"] = metadata
-        turn = ChatTurn(
-            self, source, model, user, host or NullHost(), request, stream, inline_events
-        )
+        if host is None:
+            host = (
+                self.events.host(user.get("id", ""), metadata["chat_id"], metadata["message_id"])
+                if self.events is not None
+                else NullHost()
+            )
+        turn = ChatTurn(self, source, model, user, host, request, stream, inline_events)
         serving.set((self, user))
         body = await turn.run_inlets(body, filters)
         turn.prepare(body)
@@ -461,6 +471,7 @@ class ChatTurn:
         self.body: dict[str, Any] = {}
         self.include_usage = False
         self.error: PluginError | UpstreamError | None = None  # why a stream ended early
+        self.kept_files: list[Any] | None = None  # __files__ after a file_handler (seed 003)
 
     async def _call(self, info: PluginInfo, **extra: Any) -> CallContext:
         call = await self.runtime.call_context(
@@ -468,6 +479,8 @@ class ChatTurn:
         )
         if extra:
             call.extra.update(extra)
+        if self.kept_files:
+            call.extra["__files__"] = self.kept_files
         return call
 
     async def _run_filter(self, entry: Entry, hook: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -506,7 +519,7 @@ class ChatTurn:
         # Open WebUI drops the files once all inlets ran, so later inlets still see them.
         if any(e.info.file_handler for e in inlets):
             if isinstance(body.get("metadata"), dict):
-                body["metadata"].pop("files", None)
+                self.kept_files = body["metadata"].pop("files", None)
             body.pop("files", None)
         return body
 
