@@ -83,6 +83,20 @@ class Renderer:
             self.chunk(completion)
         self.finish()
 
+    def result(self, value: Any) -> None:
+        """What an action returned: text as it is, anything else as indented JSON, on stdout
+        (with --json: one `{"result": ...}` line)."""
+        self.finish()
+        if self.json_lines:
+            self._json({"result": value})
+        elif value is None:
+            self._note("[dim]the action returned nothing[/]")
+        elif isinstance(value, str):
+            self._text(value)
+        else:
+            self._text(orjson.dumps(value, option=orjson.OPT_INDENT_2, default=str).decode())
+        self.finish()
+
     def event(self, event: dict[str, Any], *, in_band: bool = False) -> None:
         if self.json_lines:
             if not in_band:

@@ -1,4 +1,5 @@
-"""`pipehouse run PLUGIN [PROMPT]`: one chat turn through a plugin file, in the terminal."""
+"""`pipehouse run PLUGIN [PROMPT]`: one chat turn through a plugin file, in the terminal (an
+action file runs once instead: `run_action`)."""
 
 from __future__ import annotations
 
@@ -62,6 +63,7 @@ class RunOptions:
     install: bool = False
     timeout: float | None = None
     verbose: bool = False
+    sub_action: str | None = None
 
 
 async def install_missing(paths: list[Path], renderer: Renderer) -> None:
@@ -171,12 +173,19 @@ async def run(options: RunOptions, renderer: Renderer) -> int:
         info = await executor.load(
             PluginSource(main_id, options.plugin.read_text(encoding="utf-8"), str(options.plugin))
         )
-        if info.kind in (PluginKind.TOOLS, PluginKind.ACTION, PluginKind.EVENT):
+        if info.kind in (PluginKind.TOOLS, PluginKind.EVENT):
             raise UsageError(
-                f"{options.plugin.name} is {'an' if info.kind is PluginKind.ACTION else 'a'} "
-                f"{info.kind.value} plugin; `pipehouse run` answers "
-                "chats through pipes and filters. Use `pipehouse inspect` to see what it offers."
+                f"{options.plugin.name} is a {info.kind.value} plugin; `pipehouse run` answers "
+                "chats through pipes and filters, and runs actions. Use `pipehouse inspect` to "
+                "see what it offers."
             )
+        if info.kind is PluginKind.ACTION:
+            from pipehouse.console.run_action import click
+
+            catalog.add(info)
+            await _assign(store, executor, main_id, options.valves, user_id=None)
+            await _assign(store, executor, main_id, options.user_valves, user_id=user["id"])
+            return await click(options, renderer, runtime, info, user)
         filter_ids = list(options.filter_ids)
         is_filter = info.kind is PluginKind.FILTER or info.pipeline_type == "filter"
         if is_filter:  # run the filter around a stand-in model

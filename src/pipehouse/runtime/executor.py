@@ -29,6 +29,7 @@ from pipehouse.plugin.handlers import Handler
 from pipehouse.plugin.info import PluginInfo, describe
 from pipehouse.plugin.kinds import PluginKind
 from pipehouse.plugin.loader import LoadedPlugin, load_plugin
+from pipehouse.runtime.action_result import ActionResult, action_result
 from pipehouse.runtime.events import Host, NullHost, make_caller, make_emitter
 from pipehouse.runtime.items import Item, normalize, streaming_response_items
 from pipehouse.runtime.threads import ThreadRunner
@@ -89,6 +90,15 @@ class Executor(Protocol):
     async def call_tool(
         self, plugin_id: str, name: str, arguments: dict[str, Any], call: CallContext
     ) -> Any: ...
+
+    async def call_action(
+        self,
+        plugin_id: str,
+        body: dict[str, Any],
+        call: CallContext,
+        *,
+        sub_action_id: str | None = None,
+    ) -> ActionResult: ...
 
     async def validate_valves(
         self, plugin_id: str, values: Mapping[str, Any], *, user: bool = False
@@ -627,6 +637,35 @@ class InProcessExecutor:
             injected.setdefault("__features__", call.metadata.get("features") or {})
         return await self._invoke(plugin, "tool", handler, **(given | injected))
 
+    async def call_action(
+        self,
+        plugin_id: str,
+        body: dict[str, Any],
+        call: CallContext,
+        *,
+        sub_action_id: str | None = None,
+    ) -> ActionResult:
+        """Run an action's `action(body, ...)` and turn what it returned into plain data.
+
+        `__id__` is the sub-action's own id when one was clicked (Open WebUI's rule, reference
+        5), otherwise the plugin id."""
+        plugin = self.loaded(plugin_id)
+        handler = plugin.handler("action")
+        if plugin.kind is not PluginKind.ACTION or handler is None:
+            raise PluginError(
+                plugin_id=plugin_id,
+                message=f"the {plugin.kind} plugin has no action() method",
+                path=plugin.path,
+                error_type="NoActionMethod",
+                stage="action",
+            )
+        self._apply_valves(plugin, call.valves)
+        injected = self._injected(plugin, handler, call)
+        if sub_action_id is not None and "__id__" in injected:
+            injected["__id__"] = sub_action_id
+        value = await self._invoke(plugin, "action", handler, body=body, **injected)
+        return action_result(plugin_id, value)
+
 
 def _metadata(key: str, default: Any = None) -> Callable[..., Any]:
     return lambda _executor, _plugin, _handler, call: call.metadata.get(key) or default
@@ -641,7 +680,9 @@ _OFFERS: dict[str, Callable[[InProcessExecutor, LoadedPlugin, Handler, CallConte
     "__message_id__": _metadata("message_id"),
     "__task__": _metadata("task"),
     "__task_body__": _metadata("task_body"),
-    "__files__": lambda _executor, _plugin, _handler, call: call.metadata.get("files") or [],
+    "__files__": lambda _executor, _plugin, _handler, call: (
+        call.extra.get("__files__") or call.metadata.get("files") or []
+    ),
     "__tools__": lambda _executor, _plugin, _handler, call: call.metadata.get("tools") or {},
     "__metadata__": lambda _executor, _plugin, _handler, call: call.metadata,
     "__model__": lambda _executor, _plugin, _handler, call: call.model,
