@@ -94,4 +94,4 @@ def test_event_calls_client_example_answers_the_ask_pipe(tmp_path):
         )
         assert result.returncode == 0, result.stderr
         assert result.stdout.strip() == "Hello, Grace!"
-        assert "asked confirmation" in result.stderr and "Greeted" in result.stderr
+        assert "asked confirmation" in result.stderr and "asked input" in result.stderr

@@ -16,8 +16,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pipehouse import __version__
-from pipehouse.api import connections, errors, functions, openai, tools
+from pipehouse.api import actions, connections, errors, functions, openai, tools
 from pipehouse.api import events as event_routes
+from pipehouse.api import files as file_routes
 from pipehouse.api.auth import Authenticator, Principal, admin_user, current_user
 from pipehouse.api.fastlane import FastLane
 from pipehouse.api.observability import Metrics, ObservabilityMiddleware
@@ -27,11 +28,13 @@ from pipehouse.runtime.chat import ChatRuntime
 from pipehouse.runtime.event_channel import EventChannel
 from pipehouse.runtime.executor import InProcessExecutor
 from pipehouse.service.connections import ConnectionService
+from pipehouse.service.files import FileService
 from pipehouse.service.plugins import PluginService
 from pipehouse.service.valves import StoredValves
 from pipehouse.store.accounts import Accounts
 from pipehouse.store.connections import ConnectionStore
 from pipehouse.store.db import Database
+from pipehouse.store.files import FileStore
 from pipehouse.store.plugins import PluginStore
 from pipehouse.upstream.registry import UpstreamRegistry
 
@@ -171,6 +174,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.executor = executor
         app.state.upstreams = upstreams
         app.state.connections = upstream_connections
+        app.state.files = FileService.local(settings, FileStore(db))
         app.state.events = events
         app.state.event_host = lambda user, chat_id=None, message_id=None: events.host(
             user.id, chat_id, message_id
@@ -202,10 +206,12 @@ def create_app(settings: Settings) -> FastAPI:
     )
     errors.install(app)
     app.include_router(openai.router)
+    app.include_router(actions.router)
     app.include_router(functions.router)
     app.include_router(tools.router)
     app.include_router(event_routes.router)
     app.include_router(connections.router)
+    app.include_router(file_routes.router)
 
     @app.get("/health", tags=["server"])
     async def health() -> JSONResponse:

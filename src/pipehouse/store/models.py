@@ -103,3 +103,22 @@ class StoredConnection(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[int] = mapped_column(BigInteger, default=now)
     updated_at: Mapped[int] = mapped_column(BigInteger, default=now)
+
+
+class UploadedFile(Base):
+    """An upload, as Open WebUI's `file` table keeps one (`meta`: name, content_type, size;
+    `data`: status and extracted text), except that the bytes are found by `storage_key` in
+    the storage backend rather than by an absolute path that ties rows to one machine."""
+
+    __tablename__ = "file"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), index=True)
+    hash: Mapped[str | None] = mapped_column(Text, nullable=True)  # SHA-256 of the bytes
+    filename: Mapped[str] = mapped_column(Text)  # the client's name, made safe; a label only
+    storage_key: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now, index=True)
+    updated_at: Mapped[int] = mapped_column(BigInteger, default=now)
+

@@ -1,0 +1,43 @@
+"""`POST /api/chat/actions/{action_id}`: a click on an action's button, as Open WebUI's UI sends
+it (reference 5). The action's return value is the answer; its events go to the caller's event
+channel (`GET /api/v1/events`), for the chat and message the body names."""
+
+from __future__ import annotations
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from pipehouse.api.auth import Principal, current_user
+from pipehouse.runtime.actions import run_action
+from pipehouse.runtime.encoding import dumps
+from pipehouse.runtime.errors import RequestError
+
+router = APIRouter(tags=["actions"])
+
+
+@router.post("/api/chat/actions/{action_id}")
+async def chat_action(
+    action_id: str, request: Request, user: Principal = Depends(current_user)
+) -> Response:
+    """Run an action (`function_id`, or `function_id.sub_id` for one of its `actions`). The
+    body is Open WebUI's: `model` (required), `messages`, `chat_id`, `id` (the message the
+    button is under), `session_id`; the whole body reaches the action. Answers with what the
+    action returned, as JSON (`null` for None)."""
+    try:
+        body = orjson.loads(await request.body())
+    except orjson.JSONDecodeError as exc:
+        raise RequestError(f"the request body is not valid JSON: {exc}") from exc
+    chat_id = body.get("chat_id") if isinstance(body, dict) else None
+    message_id = body.get("id") if isinstance(body, dict) else None
+    result = await run_action(
+        request.app.state.runtime,
+        action_id,
+        body,
+        user.user,
+        host=request.app.state.event_host(user, chat_id, message_id),
+        request={"request": request},
+    )
+    if result.media_type is not None:
+        return Response(result.value, status_code=result.status_code, media_type=result.media_type)
+    return Response(dumps(result.value), media_type="application/json")
