@@ -19,6 +19,7 @@ from pipehouse import __version__
 from pipehouse.api import actions, connections, errors, functions, openai, tools
 from pipehouse.api import events as event_routes
 from pipehouse.api import files as file_routes
+from pipehouse.api import pipelines as pipelines_protocol
 from pipehouse.api.auth import Authenticator, Principal, admin_user, current_user
 from pipehouse.api.fastlane import FastLane
 from pipehouse.api.observability import Metrics, ObservabilityMiddleware
@@ -236,4 +237,6 @@ def create_app(settings: Settings) -> FastAPI:
         body, content_type = request.app.state.metrics.render()
         return Response(body, media_type=content_type)
 
+    # Last: its `/{id}/...` routes (the Pipelines-server protocol) must not shadow another route.
+    app.include_router(pipelines_protocol.router)
     return app

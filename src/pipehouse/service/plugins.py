@@ -265,6 +265,21 @@ class PluginService:
             log.info("loaded %s %s from %s", info.kind.value, plugin_id, path)
             return info
 
+    async def rescan(self) -> None:
+        """Load every plugin again, as the Pipelines server's reload does, but without
+        restarting what did not change: loads are cached by content, so unchanged code keeps its
+        instance; changed files and plugins that failed before load anew, and directory files
+        that are gone are unloaded. For servers that do not watch, or changes a watcher missed."""
+        for row in [*await self.store.functions.all(), *await self.store.tools.all()]:
+            if row.source == "directory":
+                if row.path and not Path(row.path).is_file():
+                    await self.file_removed(Path(row.path))
+                continue
+            async with self._lock:
+                await self._activate(row)
+        for path in self._directory_files():
+            await self.sync_file(path)
+
     async def file_removed(self, path: Path) -> None:
         plugin_id = plugin_id_from_path(path)
         entry = self.catalog.get(plugin_id)
@@ -284,10 +299,17 @@ class PluginService:
 
     # -- changes through the API --------------------------------------------------------------
     async def _load_for_save(
-        self, kind: str, plugin_id: str, content: str, previous: str | None
+        self,
+        kind: str,
+        plugin_id: str,
+        content: str,
+        previous: str | None,
+        *,
+        pipeline_files: bool = False,
     ) -> PluginInfo:
         """Load new code, or raise a 400 that says which line is wrong. Rejected code never
-        becomes the plugin: what ran before keeps running, with its status."""
+        becomes the plugin: what ran before keeps running, with its status. A Pipelines-server
+        file (`class Pipeline`) is a function only where `pipeline_files` allows it."""
         wanted = PluginKind.TOOLS if kind == "tool" else None
         before = self.status.get(plugin_id)
         try:
@@ -295,11 +317,13 @@ class PluginService:
         except PluginError as error:
             self._set_status(plugin_id, before)
             raise ServiceError(400, error.to_dict()) from error
-        if kind == "function" and not info.kind.is_function:
+        pipeline = pipeline_files and info.kind is PluginKind.PIPELINE
+        if kind == "function" and not (info.kind.is_function or pipeline):
             await self._restore(kind, plugin_id, previous, before)
-            raise ServiceError(
-                400, "No Function class found in the module (Pipe, Filter, Action or Event)"
-            )
+            classes = "Pipe, Filter, Action or Event"
+            if pipeline_files:
+                classes = f"Pipeline, {classes}"
+            raise ServiceError(400, f"No Function class found in the module ({classes})")
         return info
 
     def _set_status(self, plugin_id: str, status: Status | None) -> None:
@@ -330,6 +354,7 @@ class PluginService:
         user_id: str,
         message: str | None = None,
         create: bool,
+        pipeline_files: bool = False,
     ) -> Function | Tool:
         rows = self._rows(kind)
         async with self._lock:
@@ -347,7 +372,9 @@ class PluginService:
                 )
             previous = existing.content if existing is not None else None
             before = self.status.get(plugin_id)
-            info = await self._load_for_save(kind, plugin_id, content, previous)
+            info = await self._load_for_save(
+                kind, plugin_id, content, previous, pipeline_files=pipeline_files
+            )
             if existing is not None and existing.valves:
                 try:
                     await self.executor.validate_valves(plugin_id, existing.valves)
