@@ -155,3 +155,12 @@ async def test_pipelines_filters_and_the_models_own_hooks_run_before_functions_f
         "trail=pipeline_filter:Ada,own,filter_trail_first_by_default"
         "<own><pipeline_filter><filter_trail_first_by_default>"
     )
+
+
+async def test_a_stored_valve_taken_away_falls_back_to_what_init_set(harness):
+    await harness.add("pipeline_reports_valves")
+    body = harness.body("pipeline_reports_valves")
+    harness.store.by_plugin["pipeline_reports_valves"] = {"greeting": "stored"}
+    assert message(await harness.complete(body))["content"] == "stored"
+    harness.store.by_plugin["pipeline_reports_valves"] = {}  # the admin cleared it
+    assert message(await harness.complete(body))["content"] == "set in __init__"

@@ -183,7 +183,8 @@ class InProcessExecutor:
         self._deadlines = Deadlines()
         self._plugins: dict[str, LoadedPlugin] = {}
         self._infos: dict[str, PluginInfo] = {}
-        self._pipeline_valves: dict[str, Any] = {}
+        self._pipeline_valves: dict[str, Any] = {}  # the stored values last applied
+        self._pipeline_initial: dict[str, dict[str, Any]] = {}  # what `__init__` set
 
     # -- loading -------------------------------------------------------------------------------
     async def load(self, source: PluginSource) -> PluginInfo:
@@ -218,6 +219,7 @@ class InProcessExecutor:
         self._plugins[source.id] = plugin
         self._infos[source.id] = info
         self._pipeline_valves.pop(source.id, None)
+        self._pipeline_initial.pop(source.id, None)
         if previous is not None:
             await self._shutdown(previous)
         if plugin.kind is PluginKind.PIPELINE:
@@ -229,6 +231,7 @@ class InProcessExecutor:
         plugin = self._plugins.pop(plugin_id, None)
         self._infos.pop(plugin_id, None)
         self._pipeline_valves.pop(plugin_id, None)
+        self._pipeline_initial.pop(plugin_id, None)
         if plugin is not None:
             await self._shutdown(plugin)
 
@@ -343,18 +346,23 @@ class InProcessExecutor:
     async def _apply_pipeline_valves(
         self, plugin: LoadedPlugin, stored: Mapping[str, Any] | None
     ) -> None:
-        """Pipelines keep one valves object: defaults merged with stored values, then notified."""
+        """Pipelines keep one valves object: the values their `__init__` set, with the stored
+        values over them, then notified. (Over the *current* values, a field taken out of the
+        stored ones would keep its last value.)"""
         key = dict(stored or {})
         if plugin.id in self._pipeline_valves and self._pipeline_valves[plugin.id] == key:
             return
+        first = plugin.id not in self._pipeline_valves
         cls = plugin.valves_class
         if cls is not None:
-            current = plugin.instance.valves
-            base = current.model_dump() if isinstance(current, BaseModel) else {}
+            if first:
+                current = plugin.instance.valves
+                initial = current.model_dump() if isinstance(current, BaseModel) else {}
+                self._pipeline_initial[plugin.id] = initial
+            base = self._pipeline_initial.get(plugin.id, {})
             plugin.instance.valves = valves_rules.build_valves(
                 plugin.id, plugin.kind, cls, base | key
             )
-        first = plugin.id not in self._pipeline_valves
         self._pipeline_valves[plugin.id] = key
         if not first or key:
             # The Pipelines server skips this after the initial load (pipelines#271); not here.
