@@ -75,6 +75,7 @@ async def list_models(request: Request, user: Principal = Depends(current_user))
 @router.post("/v1/chat/completions")
 @router.post("/api/chat/completions")
 @router.post("/api/v1/chat/completions")
+@router.post("/chat/completions")  # where a Pipelines connection (a URL without /v1) sends chats
 async def chat_completions(request: Request, user: Principal = Depends(current_user)) -> Response:
     """A chat turn. Extra body keys pipehouse reads: `filter_ids`, `tool_ids`, `files`,
     `metadata` (chat_id, message_id, session_id, ...), as Open WebUI's own UI sends them."""

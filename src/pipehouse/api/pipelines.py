@@ -28,7 +28,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 
-from pipehouse.api import openai
 from pipehouse.api.auth import Principal, admin_user, current_user
 from pipehouse.api.errors import plugin_status, redact
 from pipehouse.api.pipeline_sources import download, read_upload
@@ -131,12 +130,6 @@ async def pipelines_models(request: Request, _: Principal = Depends(current_user
     models = await runtime.models()
     filters = [await filter_model(runtime, e) for e in advertised_filters(runtime.catalog)]
     return _json({"object": "list", "pipelines": True, "data": [*models, *filters]})
-
-
-@router.post("/chat/completions")
-async def pipelines_chat(request: Request, user: Principal = Depends(current_user)) -> Response:
-    """`/v1/chat/completions`, where a Pipelines connection (its URL has no `/v1`) sends chats."""
-    return await openai.chat_completions(request, user)
 
 
 # -- filter hooks -----------------------------------------------------------------------------
