@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pipehouse import __version__
-from pipehouse.api import actions, connections, errors, functions, openai, tools
+from pipehouse.api import actions, auths, chats, connections, errors, functions, openai, tools
 from pipehouse.api import events as event_routes
 from pipehouse.api import files as file_routes
 from pipehouse.api import pipelines as pipelines_protocol
@@ -28,11 +28,13 @@ from pipehouse.runtime.catalog import Catalog
 from pipehouse.runtime.chat import ChatRuntime
 from pipehouse.runtime.event_channel import EventChannel
 from pipehouse.runtime.executor import InProcessExecutor
+from pipehouse.service.chats import ChatService
 from pipehouse.service.connections import ConnectionService
 from pipehouse.service.files import FileService
 from pipehouse.service.plugins import PluginService
 from pipehouse.service.valves import StoredValves
 from pipehouse.store.accounts import Accounts
+from pipehouse.store.chats import ChatStore
 from pipehouse.store.connections import ConnectionStore
 from pipehouse.store.db import Database
 from pipehouse.store.files import FileStore
@@ -176,6 +178,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.upstreams = upstreams
         app.state.connections = upstream_connections
         app.state.files = FileService.local(settings, FileStore(db))
+        app.state.chats = ChatService(ChatStore(db))
         app.state.events = events
         app.state.event_host = lambda user, chat_id=None, message_id=None: events.host(
             user.id, chat_id, message_id
@@ -212,6 +215,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(tools.router)
     app.include_router(event_routes.router)
     app.include_router(connections.router)
+    app.include_router(chats.router)
+    app.include_router(auths.router)
     app.include_router(file_routes.router)
 
     @app.get("/health", tags=["server"])

@@ -20,8 +20,10 @@ from pipehouse.api.sse import SSEResponse
 from pipehouse.files.chat_files import resolve_request_files
 from pipehouse.runtime.encoding import dumps
 from pipehouse.runtime.errors import RequestError
+from pipehouse.service.chats import chat_id_of
 
 router = APIRouter(tags=["openai"])
+
 
 def _json(value: object, status: int = 200) -> Response:
     # the encoder of streamed frames: a pipe's dict may hold sets, bytes or pydantic models
@@ -53,12 +55,15 @@ async def _chat(request: Request, user: Principal) -> Response:
     state = request.app.state
     body = await resolve_request_files(body, user, state.files)  # uploads -> __files__ items
     stream = isinstance(body, dict) and bool(body.get("stream"))
+    chat_id = chat_id_of(body)  # the caller's chat gets this exchange appended when it ends
+    recorder = await state.chats.recorder(chat_id, body, user) if chat_id else None
     turn = await state.runtime.start(
         body,
         user.user,
         request={"request": request},
         inline_events=stream and wants_inline_events(request, body),
     )
+    turn.on_finished = recorder
     if turn.stream:
         return SSEResponse(turn.sse())
     return _json(await turn.complete())

@@ -141,26 +141,39 @@ class FilterForm(BaseModel):
     user: dict[str, Any] | None = None
 
 
+def _unprefixed(name: str) -> list[str]:
+    """A name as sent, then without its first dotted part: an Open WebUI connection with a
+    Prefix ID sends `PREFIX.id` in hook paths and bodies (it strips it only from chats)."""
+    return [name, name.partition(".")[2]] if "." in name else [name]
+
+
 def hook_owner(catalog: Catalog, plugin_id: str) -> Entry:
     """The plugin a hook path names: an id, or a manifold's sub-model (`manifold.sub`), whose
-    hooks are the manifold's own, as on the Pipelines server."""
-    entry = catalog.get(plugin_id)
-    if entry is None and "." in plugin_id:
-        owner = catalog.get(plugin_id.partition(".")[0])
-        entry = owner if owner is not None and owner.info.is_manifold else None
-    if entry is None:
-        raise ServiceError(404, f"Filter {plugin_id} not found")
-    return entry
+    hooks are the manifold's own, as on the Pipelines server; either behind a prefix."""
+    for name in _unprefixed(plugin_id):
+        entry = catalog.get(name)
+        if entry is None and "." in name:
+            owner = catalog.get(name.partition(".")[0])
+            entry = owner if owner is not None and owner.info.is_manifold else None
+        if entry is not None:
+            return entry
+    raise ServiceError(404, f"Filter {plugin_id} not found")
 
 
 async def answered_here(runtime: ChatRuntime, model_id: Any) -> bool:
-    """Whether pipehouse answers chats for this model, and so runs its filters itself."""
+    """Whether pipehouse answers chats for this model (perhaps behind a connection's prefix),
+    and so runs its filters itself."""
     if not isinstance(model_id, str) or not model_id:
         return False
-    entry = runtime.catalog.get(model_id)
-    if entry is not None and entry.answers_chats and not entry.info.is_manifold:
-        return True
-    return any(model.get("id") == model_id for model in await runtime.models())
+    listed = None
+    for name in _unprefixed(model_id):
+        entry = runtime.catalog.get(name)
+        if entry is not None and entry.answers_chats and not entry.info.is_manifold:
+            return True
+        listed = listed or {model.get("id") for model in await runtime.models()}
+        if name in listed:
+            return True
+    return False
 
 
 def acting_user(principal: Principal, posted: dict[str, Any] | None) -> dict[str, Any]:

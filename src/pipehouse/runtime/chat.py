@@ -15,7 +15,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar
 from typing import Any
 
@@ -187,7 +187,8 @@ class ChatRuntime:
             "object": "model",
             "created": entry.created_at,
             "owned_by": "openai",
-            "pipe": {"type": "pipe"},
+            # No `"pipe": {"type": "pipe"}` as Open WebUI lists its own pipes: an Open WebUI
+            # that reads this listing would take every model for one of its own Functions.
             "has_user_valves": info.has_user_valves,
         }
         if info.kind is PluginKind.PIPELINE:
@@ -472,6 +473,8 @@ class ChatTurn:
         self.include_usage = False
         self.error: PluginError | UpstreamError | None = None  # why a stream ended early
         self.kept_files: list[Any] | None = None  # __files__ after a file_handler (seed 003)
+        # told the final answer (after outlets) when the turn ends well: the chat store's hook
+        self.on_finished: Callable[[ChatTurn, str], Awaitable[None]] | None = None
 
     async def _call(self, info: PluginInfo, **extra: Any) -> CallContext:
         call = await self.runtime.call_context(
@@ -606,15 +609,26 @@ class ChatTurn:
             "session_id": self.metadata.get("session_id"),
             "id": self.metadata.get("message_id"),
         }
-        for entry in outlets:
-            try:
-                body = await self._run_filter(entry, "outlet", body)
-            except PluginError as exc:  # Open WebUI swallows outlet errors; say so, keep going
-                log.error("outlet filter failed, answer left as it was: %s", exc)
+        body = await self.run_outlet_chain(body, outlets)
         messages = body.get("messages") or []
         last = messages[-1] if messages and isinstance(messages[-1], dict) else {}
         new = last.get("content") if last.get("role") == "assistant" else None
         return new if isinstance(new, str) else content
+
+    async def run_outlet_chain(
+        self, body: dict[str, Any], outlets: list[Entry] | None = None, *, strict: bool = False
+    ) -> dict[str, Any]:
+        """`body` through the outlets (the turn's chain unless given); a failing one is logged
+        and skipped, or with `strict` raised (for a caller that asked only for the outlets:
+        `/api/chat/completed`)."""
+        for entry in self._chain("outlet") if outlets is None else outlets:
+            try:
+                body = await self._run_filter(entry, "outlet", body)
+            except PluginError as exc:  # Open WebUI swallows outlet errors; say so, keep going
+                if strict:
+                    raise
+                log.error("outlet filter failed, answer left as it was: %s", exc)
+        return body
 
     # -- non-streaming ------------------------------------------------------------------------
     async def complete(self) -> dict[str, Any]:
@@ -638,6 +652,8 @@ class ChatTurn:
         content = acc.text() if acc.has_content else None
         if content is not None or self.filters:
             content = await self._run_outlets(content or "")
+        if self.on_finished is not None:
+            await self.on_finished(self, content or "")
         usage = acc.usage or usage_estimate(self.body.get("messages", []), content or "")
         return self.encoder.completion(
             content,
@@ -659,6 +675,8 @@ class ChatTurn:
         final = await self._run_outlets(content)
         if final != content:
             message["content"] = final
+        if self.on_finished is not None:
+            await self.on_finished(self, final)
         return value
 
     # -- streaming ----------------------------------------------------------------------------
@@ -782,6 +800,8 @@ class ChatTurn:
                 if final.startswith(content):
                     out.append(encoder.text_frame(final[len(content) :]))
                 await self.host.emit({"type": "replace", "data": {"content": final}})
+            if self.on_finished is not None:
+                await self.on_finished(self, final)
             if self.include_usage:  # the last usage the pipe reported, or an estimate
                 usage = acc.usage or usage_estimate(self.body.get("messages", []), final)
                 out.append(frame(encoder.usage_chunk(usage)))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -122,3 +122,18 @@ class UploadedFile(Base):
     created_at: Mapped[int] = mapped_column(BigInteger, default=now, index=True)
     updated_at: Mapped[int] = mapped_column(BigInteger, default=now)
 
+
+class StoredChat(Base):
+    """A conversation, as Open WebUI's `chat` table keeps one: the whole chat is one JSON
+    document (`title`, `models`, `history.messages` by id with parent links, `history.currentId`,
+    and the `messages` list of the current branch), so plugins read it in the shape they know."""
+
+    __tablename__ = "chat"
+    __table_args__ = (Index("ix_chat_user_id_updated_at", "user_id", "updated_at"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(Text)
+    chat: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now)
+    updated_at: Mapped[int] = mapped_column(BigInteger, default=now)
