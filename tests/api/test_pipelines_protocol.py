@@ -336,6 +336,19 @@ def test_a_chat_open_webui_sends_to_a_pipehouse_model_runs_each_filter_once(serv
         assert reply.status_code == 200 and reply.json() == answered
 
 
+def test_a_connection_prefix_in_hook_paths_and_models_is_understood(server):
+    """Open WebUI with a Prefix ID `ph` on the connection posts to `/ph.<filter>/filter/...`
+    with `ph.<model>` in the body (it strips the prefix only from chat requests)."""
+    client = server.client()
+    served_here = inlet_payload("ph.pipeline_own_filters")
+    reply = client.post("/ph.pipeline_filter/filter/inlet", json=hook_form(served_here))
+    assert reply.status_code == 200 and reply.json() == served_here  # pipehouse runs it itself
+    elsewhere = inlet_payload(f"ph.{OWUI_MODEL}")
+    reply = client.post("/ph.pipeline_filter/filter/inlet", json=hook_form(elsewhere))
+    assert reply.json()["trail"] == ["pipeline_filter:Ada"]
+    assert client.post("/ph.nope/filter/inlet", json=hook_form(elsewhere)).status_code == 404
+
+
 def test_hook_errors_answer_detail_as_the_pipelines_server_does(server):
     client = server.client()
     assert upload(client, "rate_limit.py", FAILING_FILTER).status_code == 200

@@ -192,10 +192,10 @@ def acting_user(principal: Principal, posted: dict[str, Any] | None) -> dict[str
 
 
 def hook_error(request: Request, error: PluginError) -> JSONResponse:
-    """A failing hook as the Pipelines server answers it, `{"detail": message}`: Open WebUI
-    shows `detail` as the chat's error, so a rate-limit filter's words reach the user as
-    written. The status is pipehouse's usual one (400 for a refused inlet), and `error` names
-    the plugin and the stage."""
+    """A failing hook as the Pipelines server answers it, `{"detail": message}` (the
+    filter's own words), with pipehouse's usual status (400 for a refused inlet) and `error`
+    naming the plugin and the stage. Open WebUI 0.12.4 reads the body too late and shows only
+    "Bad Request" (docs/open-webui-trial.md); other callers get the words."""
     message = redact(request, error.message)
     body = error_body(
         f"plugin '{error.plugin_id}' ({error.stage}): {message}",
