@@ -378,3 +378,8 @@ def test_files_reach_dunder_files_after_a_file_handler_removed_them(server):
     assert seen["body_files"] is None
     [got] = seen["files"]
     assert (got["content"], got["bytes_at_path"]) == (NOTES, NOTES)
+
+
+def test_plugins_find_the_content_route_by_open_webuis_name(server):
+    path = server.app.url_path_for("get_file_content_by_id", id="abc")
+    assert path == "/api/v1/files/abc/content"

@@ -23,6 +23,7 @@ from pipehouse.api import pipelines as pipelines_protocol
 from pipehouse.api.auth import Authenticator, Principal, admin_user, current_user
 from pipehouse.api.fastlane import FastLane
 from pipehouse.api.observability import Metrics, ObservabilityMiddleware
+from pipehouse.compat import services as compat_services
 from pipehouse.config import Settings
 from pipehouse.runtime.catalog import Catalog
 from pipehouse.runtime.chat import ChatRuntime
@@ -183,6 +184,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.event_host = lambda user, chat_id=None, message_id=None: events.host(
             user.id, chat_id, message_id
         )
+        compat = compat_services.attach(app)  # what plugins' `open_webui.*` imports reach
         await plugins.start()
         await upstream_connections.start()
         if new_key:
@@ -195,6 +197,7 @@ def create_app(settings: Settings) -> FastAPI:
             await plugins.stop()
             await upstreams.close()
             await executor.close()
+            await compat_services.detach(compat)
             await db.close()
 
     app = PipehouseApp(

@@ -95,16 +95,18 @@ async def get_file_text(
     return {"content": (row.data or {}).get("content", "")}
 
 
-@router.get("/{file_id}/content")
-async def get_file_content(
+@router.get("/{id}/content")
+async def get_file_content_by_id(
     request: Request,
-    file_id: str,
+    id: str,
     attachment: bool = Query(False),
     user: Principal = Depends(current_user),
 ) -> StreamingResponse:
     """The bytes, with the content type given at upload. As in Open WebUI, PDFs and plain text
-    show inline and anything else downloads (`attachment=true`: always a download)."""
-    row, chunks = await service(request).content(user, file_id)
+    show inline and anything else downloads (`attachment=true`: always a download). Named and
+    parametrised as Open WebUI's route, which plugins find with
+    `request.app.url_path_for("get_file_content_by_id", id=...)`."""
+    row, chunks = await service(request).content(user, id)
     content_type = (row.meta or {}).get("content_type") or "application/octet-stream"
     name = (row.meta or {}).get("name") or row.filename
     media = media_type(content_type)

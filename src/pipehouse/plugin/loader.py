@@ -22,6 +22,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from pipehouse.compat import install as install_open_webui_alias
 from pipehouse.plugin.errors import PluginLoadError
 from pipehouse.plugin.frontmatter import parse_docstring_frontmatter, parse_frontmatter
 from pipehouse.plugin.handlers import Handler
@@ -137,6 +138,7 @@ def load_plugin(
     cache_dir: Path | None = None,
 ) -> LoadedPlugin:
     """Execute a plugin's source and instantiate its class (raises `PluginLoadError`)."""
+    install_open_webui_alias()  # `open_webui.*` imports, unless a real Open WebUI is installed
     source = source.removeprefix("\ufeff")  # a byte-order mark is not Python
     digest = hashlib.sha256(source.encode()).hexdigest()
     shown_path = str(path) if path else None

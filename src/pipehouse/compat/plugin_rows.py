@@ -1,0 +1,30 @@
+"""Reading pipehouse's function and tool rows for the `Functions` and `Tools` shims: admin
+valves from the row, user valves from the user's settings (where Open WebUI keeps them too)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipehouse.compat.errors import CompatError
+from pipehouse.compat.services import Backend
+
+
+def rows(backend: Backend, kind: str) -> Any:
+    """The store's rows of one kind: "function" or "tool"."""
+    store = backend.plugin_rows
+    if store is None:
+        raise CompatError("this pipehouse server has no plugin store")
+    return store.tools if kind == "tool" else store.functions
+
+
+async def user_valves(backend: Backend, kind: str, plugin_id: str, user_id: str) -> dict:
+    user = await backend.accounts.get_user(user_id)
+    settings = (user.settings if user is not None else None) or {}
+    branch = settings.get("tools" if kind == "tool" else "functions") or {}
+    return dict((branch.get("valves") or {}).get(plugin_id) or {})
+
+
+def plugin_service(backend: Backend, label: str) -> Any:
+    if backend.plugins is None:
+        raise CompatError(f"{label}() must run on the server's event loop (await it)")
+    return backend.plugins
