@@ -152,6 +152,8 @@ def new(
     print(path)
     if kind in ("pipe", "filter"):
         err.print(f'[dim]try it: pipehouse run {path} "hello"[/]')
+    elif kind == "action":
+        err.print(f'[dim]try it: pipehouse run {path} "an answer to act on" --answer yes[/]')
     else:
         err.print(f"[dim]see what it offers: pipehouse inspect {path}[/]")
 
