@@ -39,7 +39,11 @@ def redact(request: Request, text: str) -> str:
     return plugins.redact(text) if plugins is not None else text
 
 
-def plugin_error_response(request: Request, error: PluginError) -> JSONResponse:
+def plugin_error_response(
+    request: Request, error: PluginError, *, plain_detail: bool = False
+) -> JSONResponse:
+    """OpenAI-shaped, naming the plugin; `detail` repeats the message, or with `plain_detail`
+    holds only the plugin's own words (as the Pipelines server answers)."""
     message = redact(request, error.message)
     body = error_body(
         f"plugin '{error.plugin_id}' ({error.stage}): {message}",
@@ -50,7 +54,7 @@ def plugin_error_response(request: Request, error: PluginError) -> JSONResponse:
     )
     if error.hint:
         body["error"]["hint"] = error.hint
-    body["detail"] = body["error"]["message"]
+    body["detail"] = message if plain_detail else body["error"]["message"]
     # OpenAI SDKs retry a 5xx twice unless told not to: a plugin's failure would run it (and any
     # side effects) three times for one request.
     return JSONResponse(body, status_code=plugin_status(error), headers={"x-should-retry": "false"})

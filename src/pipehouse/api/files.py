@@ -15,30 +15,14 @@ from fastapi.responses import StreamingResponse
 from pipehouse.api.auth import Principal, admin_user, current_user
 from pipehouse.files.names import content_disposition
 from pipehouse.files.text import media_type
+from pipehouse.files.upload import upload_form
 from pipehouse.service.files import FileService
 
 router = APIRouter(prefix="/api/v1/files", tags=["files"])
 
-UPLOAD_FORM = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {
-                        "file": {"type": "string", "format": "binary"},
-                        "metadata": {
-                            "type": "string",
-                            "description": "a JSON object, kept as meta.data",
-                        },
-                    },
-                }
-            }
-        },
-    }
-}
+UPLOAD_FORM = upload_form(
+    metadata={"type": "string", "description": "a JSON object, kept as meta.data"}
+)
 
 
 def service(request: Request) -> FileService:

@@ -29,15 +29,16 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 
 from pipehouse.api.auth import Principal, admin_user, current_user
-from pipehouse.api.errors import plugin_status, redact
+from pipehouse.api.errors import plugin_error_response, redact
 from pipehouse.api.pipeline_sources import download, read_upload
+from pipehouse.files.upload import upload_form
 from pipehouse.plugin.errors import PluginError
 from pipehouse.plugin.info import PluginInfo
 from pipehouse.plugin.kinds import PluginKind
 from pipehouse.plugin.loader import plugin_id_from_path
 from pipehouse.runtime.catalog import Catalog, Entry
 from pipehouse.runtime.chat import ChatRuntime, build_metadata
-from pipehouse.runtime.encoding import dumps, error_body
+from pipehouse.runtime.encoding import dumps
 from pipehouse.runtime.users import user_dict
 from pipehouse.service.plugins import NOT_FOUND, PluginService, ServiceError
 from pipehouse.store.models import Function, Tool
@@ -46,20 +47,7 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["pipelines"])
 
-UPLOAD_FORM = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {"file": {"type": "string", "format": "binary"}},
-                }
-            }
-        },
-    }
-}
+UPLOAD_FORM = upload_form()
 
 
 def _json(value: object) -> Response:
@@ -196,16 +184,7 @@ def hook_error(request: Request, error: PluginError) -> JSONResponse:
     filter's own words), with pipehouse's usual status (400 for a refused inlet) and `error`
     naming the plugin and the stage. Open WebUI 0.12.4 reads the body too late and shows only
     "Bad Request" (docs/open-webui-trial.md); other callers get the words."""
-    message = redact(request, error.message)
-    body = error_body(
-        f"plugin '{error.plugin_id}' ({error.stage}): {message}",
-        type_="plugin_error",
-        code=error.error_type,
-        plugin=error.plugin_id,
-        stage=error.stage,
-    )
-    body["detail"] = message
-    return JSONResponse(body, status_code=plugin_status(error), headers={"x-should-retry": "false"})
+    return plugin_error_response(request, error, plain_detail=True)
 
 
 async def run_hook(

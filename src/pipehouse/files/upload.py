@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import anyio
 
@@ -132,3 +133,13 @@ async def _open_sink(staging: Path, part: Part, limit: int | None) -> _FileSink:
         content_type=part.content_type,
     )
     return _FileSink(staged, await anyio.open_file(staged.path, "wb"), limit)
+
+
+def upload_form(**fields: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI request body of an upload route: a multipart `file`, plus `fields`. (The
+    routes read the form themselves, so FastAPI cannot describe it.)"""
+    properties = {"file": {"type": "string", "format": "binary"}, **fields}
+    schema = {"type": "object", "required": ["file"], "properties": properties}
+    return {
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
+    }

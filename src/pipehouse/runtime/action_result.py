@@ -15,6 +15,8 @@ from typing import Any
 from pydantic import BaseModel
 from starlette.responses import HTMLResponse, Response, StreamingResponse
 
+from pipehouse.runtime.embeds import embed_notice
+
 
 @dataclass(slots=True)
 class ActionResult:
@@ -28,22 +30,6 @@ class ActionResult:
     embeds: list[str] = field(default_factory=list)
     media_type: str | None = None
     status_code: int = 200
-
-
-def _notice(name: str, status_code: int, context: Any) -> Any:
-    """The answer that replaces an embedded page (Open WebUI's wording), or the context the
-    action paired with the page."""
-    if 200 <= status_code < 300:
-        if isinstance(context, str | dict | list):
-            return context
-        status, message = "success", "Embedded UI result is active and visible to the user."
-    elif 400 <= status_code < 500:
-        status, message = "error", f"Client error {status_code} from embedded UI result."
-    elif 500 <= status_code < 600:
-        status, message = "error", f"Server error {status_code} from embedded UI result."
-    else:
-        status, message = "error", f"Unexpected status code {status_code} from embedded UI result."
-    return {"status": status, "code": "ui_component", "message": f"{name}: {message}"}
 
 
 def _header(headers: Any, name: str) -> str:
@@ -67,7 +53,7 @@ def _from_headers(name: str, data: Any, headers: Any) -> ActionResult | None:
         embed = _header(headers, "location")
         if not embed:
             return None
-    return ActionResult(_notice(name, 200, context), embeds=[embed])
+    return ActionResult(embed_notice(name, 200, context), embeds=[embed])
 
 
 def _plain(value: Any) -> Any:
@@ -88,7 +74,7 @@ def action_result(name: str, value: Any) -> ActionResult:
         if isinstance(value, HTMLResponse) and "inline" in value.headers.get(
             "content-disposition", ""
         ):
-            return ActionResult(_notice(name, value.status_code, context), embeds=[body])
+            return ActionResult(embed_notice(name, value.status_code, context), embeds=[body])
         media_type = value.media_type or value.headers.get("content-type") or "text/plain"
         return ActionResult(body, media_type=media_type, status_code=value.status_code)
     if isinstance(value, tuple) and len(value) == 2:

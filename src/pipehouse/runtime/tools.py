@@ -27,6 +27,7 @@ from starlette.responses import HTMLResponse
 from pipehouse.plugin.errors import PluginError
 from pipehouse.plugin.kinds import PluginKind
 from pipehouse.plugin.tool_specs import runtime_spec
+from pipehouse.runtime.embeds import embed_notice
 from pipehouse.runtime.errors import RequestError
 
 if TYPE_CHECKING:
@@ -286,22 +287,6 @@ def inline_html(value: Any) -> str | None:
     return bytes(response.body).decode("utf-8", "replace")
 
 
-def _embed_notice(name: str, response: HTMLResponse, context: Any) -> Any:
-    """What the model reads instead of an embedded page (Open WebUI's wording)."""
-    code = response.status_code
-    if 200 <= code < 300:
-        if isinstance(context, str | dict | list):
-            return context
-        status, message = "success", "Embedded UI result is active and visible to the user."
-    elif 400 <= code < 500:
-        status, message = "error", f"Client error {code} from embedded UI result."
-    elif 500 <= code < 600:
-        status, message = "error", f"Server error {code} from embedded UI result."
-    else:
-        status, message = "error", f"Unexpected status code {code} from embedded UI result."
-    return {"status": status, "code": "ui_component", "message": f"{name}: {message}"}
-
-
 def _to_json(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, default=str)
 
@@ -316,7 +301,7 @@ def tool_result_text(value: Any, name: str = "tool") -> tuple[str, bool]:
     response, context = _html_and_context(value)
     if response is not None:
         value = (
-            _embed_notice(name, response, context)
+            embed_notice(name, response.status_code, context)
             if _is_inline(response)
             else bytes(response.body).decode("utf-8", "replace")
         )
