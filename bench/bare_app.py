@@ -3,7 +3,9 @@
 It reads and parses the JSON body, answers with the same OpenAI-shaped `chat.completion`
 (orjson), and for `"stream": true` returns a `StreamingResponse` yielding a role chunk,
 `max_tokens` text chunks (one yield and one `orjson.dumps` per chunk, like a naive server), a
-finish chunk and `data: [DONE]`. No auth, no filters, no logging, no metrics.
+finish chunk and `data: [DONE]`. No auth, no filters, no logging, no metrics. `GET /v1/models`
+lists one model, `bench-upstream`, so that bench/upstream.py can put pipehouse in front of it as
+an upstream model server.
 
     .venv/bin/python -m uvicorn --app-dir bench bare_app:app --port 8001 --log-level warning
 """
@@ -75,6 +77,18 @@ async def chat_completions(request: Request) -> Response:
     return StreamingResponse(frames(), media_type="text/event-stream", headers=SSE_HEADERS)
 
 
+MODELS = orjson.dumps(
+    {
+        "object": "list",
+        "data": [{"id": "bench-upstream", "object": "model", "created": 0, "owned_by": "bench"}],
+    }
+)
+
+
+async def models(request: Request) -> Response:
+    return Response(MODELS, media_type="application/json")
+
+
 async def health(request: Request) -> Response:
     return Response(b'{"status":true}', media_type="application/json")
 
@@ -82,6 +96,7 @@ async def health(request: Request) -> Response:
 app = Starlette(
     routes=[
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+        Route("/v1/models", models),
         Route("/health", health),
     ]
 )

@@ -65,6 +65,7 @@ def test_a_stream_is_proxied_chunk_by_chunk_under_one_id(server, upstream):
     assert text.replace("[filter_trail]", "") == "one two three<filter_trail>"
     assert text.count("[filter_trail]") >= 2
     assert len({c.id for c in chunks}) == 1
+    assert sum(1 for c in chunks if c.choices and c.choices[0].delta.role) == 1  # one opening
     assert upstream.chat_requests[-1].body["stream"] is True
 
 

@@ -61,6 +61,8 @@ def configure_logging(level: str = "INFO", *, as_json: bool = False) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # httpx logs every request it makes at INFO: one line per upstream call, with its URL
+    logging.getLogger("httpx").setLevel(max(root.level, logging.WARNING))
 
 
 _BOUNDS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, inf)

@@ -694,6 +694,8 @@ class ChatTurn:
                 if "message" in first and "delta" not in first:
                     item = _completion_to_chunk(item)
                     first = item["choices"][0]
+                if _only_opens_the_message(item, first):
+                    continue  # the stream already opened with pipehouse's own role chunk
                 finished = finished or bool(first.get("finish_reason"))
                 yield encoder.adopt(item)
             elif isinstance(item.get("event"), dict):
@@ -830,6 +832,20 @@ def _raise_reported_error(turn: ChatTurn, value: dict[str, Any]) -> None:
         stage="pipe",
         error_type="PipeReportedError",
         message=str(message or error),
+    )
+
+
+def _only_opens_the_message(chunk: dict[str, Any], first: dict[str, Any]) -> bool:
+    """A chunk that says nothing but `role: assistant` (what OpenAI-style servers send first):
+    a second one after pipehouse's own opening chunk would be noise."""
+    delta = first.get("delta")
+    return (
+        type(delta) is dict
+        and delta.get("role") == "assistant"
+        and not delta.get("content")
+        and delta.keys() <= {"role", "content", "refusal"}
+        and not first.get("finish_reason")
+        and not chunk.get("usage")
     )
 
 

@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from http.cookiejar import Cookie, CookieJar
 from typing import Any
 
 import httpx
@@ -25,6 +26,16 @@ from pipehouse.upstream.client import (
 from pipehouse.upstream.connections import Connection
 
 log = logging.getLogger(__name__)
+
+
+class _NoCookies(CookieJar):
+    """A cookie jar that keeps nothing."""
+
+    def set_cookie(self, cookie: Cookie) -> None:
+        return None
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +70,12 @@ class UpstreamRegistry:
         self._ttl = ttl
         self._timeouts = {"connect_timeout": connect_timeout, "read_timeout": read_timeout}
         self._owns_http = http is None
-        # No pool limit: every streamed answer holds a connection for its whole length.
-        self._http = http or httpx.AsyncClient(limits=httpx.Limits(max_connections=None))
+        # No pool limit: every streamed answer holds a connection for its whole length. No
+        # cookies: the client is shared by every user, so an upstream's `Set-Cookie` for one
+        # request must not ride along on everyone's next ones.
+        self._http = http or httpx.AsyncClient(
+            limits=httpx.Limits(max_connections=None), cookies=_NoCookies()
+        )
         self._clock = clock
         self._connections: list[Connection] = []
         self._clients: dict[str, UpstreamClient] = {}
