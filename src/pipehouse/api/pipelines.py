@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict
 
 from pipehouse.api.auth import Principal, admin_user, current_user
 from pipehouse.api.errors import plugin_error_response, redact
+from pipehouse.api.openai import JSONAnswer
 from pipehouse.api.pipeline_sources import download, read_upload
 from pipehouse.files.upload import upload_form
 from pipehouse.plugin.errors import PluginError
@@ -38,7 +39,6 @@ from pipehouse.plugin.kinds import PluginKind
 from pipehouse.plugin.loader import plugin_id_from_path
 from pipehouse.runtime.catalog import Catalog, Entry
 from pipehouse.runtime.chat import ChatRuntime, build_metadata
-from pipehouse.runtime.encoding import dumps
 from pipehouse.runtime.users import user_dict
 from pipehouse.service.plugins import NOT_FOUND, PluginService, ServiceError
 from pipehouse.store.models import Function, Tool
@@ -48,10 +48,6 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["pipelines"])
 
 UPLOAD_FORM = upload_form()
-
-
-def _json(value: object) -> Response:
-    return Response(dumps(value), media_type="application/json")
 
 
 def _service(request: Request) -> PluginService:
@@ -117,7 +113,7 @@ async def pipelines_models(request: Request, _: Principal = Depends(current_user
     runtime: ChatRuntime = request.app.state.runtime
     models = await runtime.models()
     filters = [await filter_model(runtime, e) for e in advertised_filters(runtime.catalog)]
-    return _json({"object": "list", "pipelines": True, "data": [*models, *filters]})
+    return JSONAnswer({"object": "list", "pipelines": True, "data": [*models, *filters]})
 
 
 # -- filter hooks -----------------------------------------------------------------------------
@@ -198,7 +194,7 @@ async def run_hook(
     info = entry.info
     runs_here = entry.active and hook in info.hooks
     if not runs_here or await answered_here(runtime, body.get("model")):
-        return _json(body)
+        return JSONAnswer(body)
     user = acting_user(principal, form.user)
     given = body.get("metadata")
     model = given.get("model") if isinstance(given, dict) else None
@@ -223,7 +219,7 @@ async def run_hook(
                 message=f"{hook}() returned {type(result).__name__}, not the body",
             ),
         )
-    return _json(result)
+    return JSONAnswer(result)
 
 
 @router.post("/{plugin_id}/filter/inlet")
@@ -290,7 +286,7 @@ async def get_valves(
     plugins = _service(request)
     try:
         _, row = await plugin_row(plugins, plugin_id)
-        return _json(current_valves(plugins, _valves_info(request, plugin_id), row.valves))
+        return JSONAnswer(current_valves(plugins, _valves_info(request, plugin_id), row.valves))
     except ServiceError as error:
         return readable(error)
 
@@ -306,7 +302,7 @@ async def get_valves_spec(
         kind, _ = await plugin_row(plugins, plugin_id)
         _valves_info(request, plugin_id)
         schema = await plugins.valves_schema(kind, plugin_id, user=False, for_user=user.user)
-        return _json(schema)
+        return JSONAnswer(schema)
     except ServiceError as error:
         return readable(error)
 
@@ -330,7 +326,7 @@ async def update_valves(
             initial = info.valves_defaults or {}
             form = {k: initial.get(k) if v is None else v for k, v in form.items()}
         stored = await plugins.set_valves(kind, plugin_id, form)
-        return _json(current_valves(plugins, info, stored))
+        return JSONAnswer(current_valves(plugins, info, stored))
     except ServiceError as error:
         return readable(error)
 
@@ -402,7 +398,7 @@ async def install(
         return readable(error)
     log.info("installed %s from %s through the Pipelines API", plugin_id, origin)
     verb = "added" if create else "updated"
-    return _json({"status": True, "id": plugin_id, "detail": f"Pipeline {plugin_id} {verb}"})
+    return JSONAnswer({"status": True, "id": plugin_id, "detail": f"Pipeline {plugin_id} {verb}"})
 
 
 @router.post("/pipelines/add")
@@ -445,7 +441,7 @@ async def delete_pipeline(
     except ServiceError as error:
         return readable(error)
     log.info("deleted %s through the Pipelines API", form.id)
-    return _json({"status": True, "id": form.id, "detail": f"Pipeline {form.id} deleted"})
+    return JSONAnswer({"status": True, "id": form.id, "detail": f"Pipeline {form.id} deleted"})
 
 
 @router.post("/pipelines/reload")
@@ -461,4 +457,6 @@ async def reload_pipelines(request: Request, _: Principal = Depends(admin_user))
         for row in plugins.overview()
         if row.get("state") == "error"
     ]
-    return _json({"status": True, "message": "Pipelines reloaded successfully.", "failed": failed})
+    return JSONAnswer(
+        {"status": True, "message": "Pipelines reloaded successfully.", "failed": failed}
+    )
