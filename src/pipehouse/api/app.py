@@ -107,8 +107,8 @@ def docs_page(schema: dict[str, Any]) -> str:
 
 
 class PipehouseApp(FastAPI):
-    """FastAPI with the request-id and metrics middleware outermost and the fast lane for the
-    hot routes just inside it (see `api/fastlane.py`)."""
+    """FastAPI with the fast lane for the hot routes outermost (see `api/fastlane.py`), then
+    the request-id and metrics middleware for every other route."""
 
     def __init__(self, *, metrics: Metrics, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -124,8 +124,9 @@ class PipehouseApp(FastAPI):
         await self.middleware_stack(scope, receive, send)
 
     def build_middleware_stack(self) -> ASGIApp:
-        stack = FastLane(self, super().build_middleware_stack(), openai.hot_endpoints())
-        return ObservabilityMiddleware(stack, metrics=self.state.metrics)
+        metrics = self.state.metrics
+        stack = ObservabilityMiddleware(super().build_middleware_stack(), metrics=metrics)
+        return FastLane(self, stack, openai.hot_endpoints(), metrics)
 
 
 def create_app(settings: Settings) -> FastAPI:

@@ -151,7 +151,37 @@ class Metrics:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
 
 
+def begin_request(scope: dict[str, Any]) -> tuple[str, contextvars.Token[str]]:
+    """The request's id (the client's `X-Request-ID`, else a new one), set for every log line
+    written while it is served and kept in the scope's state."""
+    given = next((v for k, v in scope["headers"] if k == b"x-request-id"), None)
+    rid = given.decode("latin-1")[:128] if given else unique_hex()
+    scope.setdefault("state", {})["request_id"] = rid
+    return rid, request_id.set(rid)
+
+
+def end_request(
+    scope: dict[str, Any], status: int, started: float, token: contextvars.Token[str]
+) -> None:
+    """The access-log line (when asked for), then the request id is let go."""
+    if access_log.isEnabledFor(logging.INFO):
+        duration = round((time.perf_counter() - started) * 1000, 2)
+        method, path = scope["method"], scope["path"]
+        access_log.info(
+            "%s %s %s %.2fms",
+            method,
+            path,
+            status,
+            duration,
+            extra={"method": method, "path": path, "status": status, "duration_ms": duration},
+        )
+    request_id.reset(token)
+
+
 class ObservabilityMiddleware:
+    """Request ids, metrics and the access log for every route but the fast lane's (which
+    does the same itself, without wrapping `send`)."""
+
     def __init__(self, app: Any, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
@@ -160,10 +190,7 @@ class ObservabilityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = next((v for k, v in scope["headers"] if k == b"x-request-id"), None)
-        rid = given.decode("latin-1")[:128] if given else unique_hex()
-        token = request_id.set(rid)
-        scope.setdefault("state", {})["request_id"] = rid
+        rid, token = begin_request(scope)
         started = time.perf_counter()
         status = 500
         responded = False
@@ -189,19 +216,4 @@ class ObservabilityMiddleware:
                 count()
             raise
         finally:
-            if access_log.isEnabledFor(logging.INFO):
-                duration = round((time.perf_counter() - started) * 1000, 2)
-                access_log.info(
-                    "%s %s %s %.2fms",
-                    scope["method"],
-                    scope["path"],
-                    status,
-                    duration,
-                    extra={
-                        "method": scope["method"],
-                        "path": scope["path"],
-                        "status": status,
-                        "duration_ms": duration,
-                    },
-                )
-            request_id.reset(token)
+            end_request(scope, status, started, token)
