@@ -1,8 +1,10 @@
-"""Shared fixtures: fixture plugins from tests/plugins/, and a runtime serving them."""
+"""Shared fixtures: fixture plugins from tests/plugins/, a runtime serving them, and an S3 API."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import socket
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -102,3 +104,33 @@ async def harness() -> AsyncIterator[Harness]:
 
 async def collect(stream: AsyncIterator[Any]) -> list[Any]:
     return [item async for item in stream]
+
+
+# -- S3 -----------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """moto's S3 server on a loopback port: a real S3 API over HTTP, as the test double (as the
+    mock upstream is for model servers); moto and boto3 are in the `dev` extra."""
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A new, empty bucket; dummy credentials in the environment, where boto3 looks."""
+    import boto3
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    name = f"ph-{uuid.uuid4().hex[:12]}"
+    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    client.create_bucket(Bucket=name)
+    return name

@@ -78,6 +78,16 @@ class Settings:
     max_upload_mb: float | None = field(
         default_factory=lambda: _env_float("PIPEHOUSE_MAX_UPLOAD_MB", 25.0)
     )
+    # Uploads go to this S3-compatible bucket when set (else to DATA_DIR/uploads). Credentials
+    # are boto3's: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a profile or an instance role.
+    s3_bucket: str | None = field(default_factory=lambda: os.environ.get("PIPEHOUSE_S3_BUCKET"))
+    # For MinIO and other S3-compatible servers (unset: AWS).
+    s3_endpoint_url: str | None = field(
+        default_factory=lambda: os.environ.get("PIPEHOUSE_S3_ENDPOINT_URL")
+    )
+    s3_region: str | None = field(default_factory=lambda: os.environ.get("PIPEHOUSE_S3_REGION"))
+    # Put before every object key ("pipehouse/"), to share a bucket.
+    s3_prefix: str = field(default_factory=lambda: os.environ.get("PIPEHOUSE_S3_PREFIX", ""))
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)

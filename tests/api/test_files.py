@@ -383,3 +383,41 @@ def test_files_reach_dunder_files_after_a_file_handler_removed_them(server):
 def test_plugins_find_the_content_route_by_open_webuis_name(server):
     path = server.app.url_path_for("get_file_content_by_id", id="abc")
     assert path == "/api/v1/files/abc/content"
+
+
+# -- S3-compatible storage ----------------------------------------------------------------------
+@pytest.fixture
+def s3_server(tmp_path, s3_endpoint, s3_bucket):
+    yield from start_server(
+        tmp_path,
+        None,
+        ["files_reads_pipe"],
+        s3_bucket=s3_bucket,
+        s3_endpoint_url=s3_endpoint,
+        s3_region="us-east-1",
+        s3_prefix="uploads/",
+    )
+
+
+def test_uploads_can_live_in_an_s3_bucket(s3_server, s3_bucket, s3_endpoint):
+    import boto3
+
+    key = s3_server.user_key("ada@example.com")
+    ada = s3_server.client(key)
+    row = uploaded(ada)
+    assert stored_files(s3_server) == [] and staged_files(s3_server) == []  # nothing on disk
+    bucket = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    listing = bucket.list_objects_v2(Bucket=s3_bucket)["Contents"]
+    assert [item["Key"] for item in listing] == [f"uploads/{row['id']}.txt"]
+
+    reply = ada.get(f"{API}/{row['id']}/content")
+    assert reply.status_code == 200 and reply.content == NOTES.encode()
+
+    # the pipe gets a local path, with the object downloaded there
+    seen = seen_by_pipe(ada, files=[{"type": "file", "id": row["id"]}])
+    check_seen(seen, row, whoami(s3_server, key))
+    assert Path(seen["files"][0]["path"]).parent == (s3_server.data_dir / "cache" / "s3").resolve()
+
+    assert ada.delete(f"{API}/{row['id']}").status_code == 200
+    assert "Contents" not in bucket.list_objects_v2(Bucket=s3_bucket)
+    assert ada.get(f"{API}/{row['id']}/content").status_code == 404

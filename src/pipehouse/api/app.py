@@ -179,7 +179,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.executor = executor
         app.state.upstreams = upstreams
         app.state.connections = upstream_connections
-        app.state.files = FileService.local(settings, FileStore(db))
+        app.state.files = FileService.from_settings(settings, FileStore(db))
         app.state.chats = ChatService(ChatStore(db))
         app.state.events = events
         app.state.event_host = lambda user, chat_id=None, message_id=None: events.host(

@@ -58,6 +58,7 @@ async def resolve_request_files(body: Any, user: Caller, files: FileService) -> 
         return body
     ids = {file_id for items in given.values() for file_id in map(referenced_id, items) if file_id}
     usable = await files.usable(user, ids) if ids else {}
+    await files.fetch_local(usable.values())  # plugins read the bytes at the paths they get
     body = dict(body)
     for where, items in given.items():
         resolved = [_resolve(item, f"{where}[{i}]", usable, files) for i, item in enumerate(items)]

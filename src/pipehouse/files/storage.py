@@ -1,8 +1,8 @@
 """Where uploaded bytes live, by key. Keys are made by pipehouse (`names.storage_key`), never
 taken from a client; a backend still refuses any key that could leave its root.
 
-Only a local-disk backend ships: an S3-compatible one needs a client library that pipehouse
-does not depend on (docs/files.md says how one fits this interface).
+Local disk is the default; an S3-compatible backend (`pipehouse.files.s3`) is an option that
+needs boto3 (`pip install 'pipehouse[s3]'`).
 """
 
 from __future__ import annotations
@@ -41,7 +41,13 @@ class Storage(Protocol):
         ...
 
     def local_path(self, key: str) -> Path | None:
-        """A path on this machine that plugins can open, when the backend has one."""
+        """A path on this machine that plugins can open, when the backend has one (a remote
+        backend's copy may not be there before `fetch` made it)."""
+        ...
+
+    async def fetch(self, key: str) -> Path | None:
+        """`local_path`, with the bytes there: a remote backend downloads them now (plugins
+        get the path in `__files__`); FileNotFoundError when there is nothing under `key`."""
         ...
 
 
@@ -59,6 +65,9 @@ class LocalStorage:
 
     def local_path(self, key: str) -> Path:
         return self.root / checked_key(key)
+
+    async def fetch(self, key: str) -> Path:
+        return self.local_path(key)  # already on this machine
 
     async def put(self, key: str, source: Path) -> None:
         target = self.local_path(key)

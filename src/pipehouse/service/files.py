@@ -76,11 +76,26 @@ class FileService:
         self.max_bytes = max_bytes
 
     @classmethod
-    def local(cls, settings: Settings, store: FileStore) -> FileService:
-        """Files under `data_dir/uploads`, staged under `data_dir/cache/uploads`."""
+    def from_settings(cls, settings: Settings, store: FileStore) -> FileService:
+        """Files in the S3 bucket when one is set (downloaded for plugins to
+        `data_dir/cache/s3`), else under `data_dir/uploads`; staged under
+        `data_dir/cache/uploads` either way."""
+        storage: Storage
+        if settings.s3_bucket:
+            from pipehouse.files.s3 import connect
+
+            storage = connect(
+                settings.s3_bucket,
+                settings.data_dir / "cache" / "s3",
+                endpoint_url=settings.s3_endpoint_url,
+                region=settings.s3_region,
+                prefix=settings.s3_prefix,
+            )
+        else:
+            storage = LocalStorage(settings.data_dir / "uploads")
         return cls(
             store,
-            LocalStorage(settings.data_dir / "uploads"),
+            storage,
             staging=settings.data_dir / "cache" / "uploads",
             max_bytes=settings.max_upload_bytes,
         )
@@ -202,6 +217,15 @@ class FileService:
             await self.storage.delete(key)
         except (OSError, ValueError) as exc:
             log.warning("could not remove the stored bytes of %r: %s", key, exc)
+
+    async def fetch_local(self, rows: Collection[UploadedFile]) -> None:
+        """Make sure the files' bytes are at their `local_path` before plugins get the paths
+        (a remote backend downloads them); a file without bytes is logged and left out."""
+        for row in rows:
+            try:
+                await self.storage.fetch(row.storage_key)
+            except (FileNotFoundError, ValueError):
+                log.warning("file %s has a record but no bytes under %r", row.id, row.storage_key)
 
     # -- shapes -------------------------------------------------------------------------------
     def local_path(self, row: UploadedFile) -> str | None:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import shutil
+import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -104,6 +106,13 @@ def file_model(backend: Backend, row: UploadedFile) -> FileModel:
     )
 
 
+async def _fetched(backend: Backend, row: UploadedFile) -> FileModel:
+    """The model of a file a plugin asked for by id, with its bytes at `path` (a remote storage
+    backend downloads them). The listings (`get_files`, ...) do not download every file."""
+    await _files(backend).fetch_local([row])
+    return file_model(backend, row)
+
+
 def _files(backend: Backend) -> Any:
     if backend.files is None:
         raise CompatError("this pipehouse server has no files service")
@@ -123,16 +132,21 @@ async def _key_for(backend: Backend, form: FileForm) -> str | None:
     if in_storage and storage_name(source.name) == source.name:
         return source.name
     key = storage_key(form.id, form.filename)
-    target = storage.local_path(key)
-    if target is None:
-        raise CompatError("Files.insert_new_file needs a storage backend with local files")
-    await asyncio.to_thread(_copy, source, Path(target))
+    # a staged copy, handed to the backend as an upload is (it takes the copy, not the original)
+    copy = await asyncio.to_thread(_copy, source, Path(_files(backend).staging))
+    try:
+        await storage.put(key, copy)
+    finally:
+        copy.unlink(missing_ok=True)
     return key
 
 
-def _copy(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, target)
+def _copy(source: Path, staging: Path) -> Path:
+    staging.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=staging, suffix=".part")
+    os.close(fd)
+    shutil.copyfile(source, name)
+    return Path(name)
 
 
 async def _update(
@@ -196,7 +210,7 @@ class FilesTable(Table):
     @dual()
     async def get_file_by_id(backend: Backend, id: str, db: Any = None) -> FileModel | None:
         row = await _files(backend).store.get(id)
-        return file_model(backend, row) if row is not None else None
+        return await _fetched(backend, row) if row is not None else None
 
     @dual()
     async def get_file_by_id_and_user_id(
@@ -205,11 +219,13 @@ class FilesTable(Table):
         row = await _files(backend).store.get(id)
         if row is None or row.user_id != user_id:
             return None
-        return file_model(backend, row)
+        return await _fetched(backend, row)
 
     @dual()
     async def get_files_by_ids(backend: Backend, ids: list[str], db: Any = None) -> list[FileModel]:
-        return [file_model(backend, row) for row in await _rows(backend, ids)]
+        rows = await _rows(backend, ids)
+        await _files(backend).fetch_local(rows)
+        return [file_model(backend, row) for row in rows]
 
     @dual()
     async def get_files_by_user_id(
