@@ -656,6 +656,15 @@ def profile(args: argparse.Namespace, gen: str, script: Path, tmp: Path) -> None
 MODES = {"json": "non-streaming", "stream": "streaming"}
 
 
+def pick_loadgen(choice: str) -> str:
+    """`wrk` when asked for or found (auto), else the Python client."""
+    if choice == "auto":
+        return "wrk" if shutil.which("wrk") else "python"
+    if choice == "wrk" and not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (apt-get install wrk), or use --loadgen python")
+    return choice
+
+
 def cpus(args: argparse.Namespace) -> tuple[int | None, int | None]:
     available = sorted(os.sched_getaffinity(0))
     if args.no_pin or len(available) < 2:
@@ -769,11 +778,7 @@ def main() -> None:
     args.env = dict(item.split("=", 1) for item in args.pipehouse_env)
 
     began = time.monotonic()
-    gen = args.loadgen
-    if gen == "auto":
-        gen = "wrk" if shutil.which("wrk") else "python"
-    elif gen == "wrk" and not shutil.which("wrk"):
-        raise SystemExit("wrk is not installed (apt-get install wrk), or use --loadgen python")
+    gen = pick_loadgen(args.loadgen)
     server_cpu, gen_cpu = cpus(args)
 
     with tempfile.TemporaryDirectory(prefix="pipehouse-bench-") as name:

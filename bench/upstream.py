@@ -55,6 +55,7 @@ from server import (  # bench/server.py: the same servers, load generator and ch
     cpu_seconds,
     fmt_ratio,
     free_port,
+    pick_loadgen,
     run_load,
     spawn,
     start_bare,
@@ -214,11 +215,7 @@ def main() -> None:
     args = parser.parse_args()
     args.rounds = max(1, args.rounds)
     began = time.monotonic()
-    gen = args.loadgen
-    if gen == "auto":
-        gen = "wrk" if shutil.which("wrk") else "python"
-    elif gen == "wrk" and not shutil.which("wrk"):
-        raise SystemExit("wrk is not installed (apt-get install wrk), or use --loadgen python")
+    gen = pick_loadgen(args.loadgen)
     mock_core, ph_core, gen_cpu = placement(args)
     rows = [
         Measure("a", "non-streaming, 1 connection", "json", 1),
