@@ -268,6 +268,15 @@ async def test_filter_hooks_receive_their_injected_arguments(harness):
     assert steps(payloads)[-1] == ({}, "stop")
 
 
+async def test_a_valve_changed_in_place_does_not_leak_into_the_next_call(harness):
+    # the same holds for a list valve appended to in place (the built object is reused only
+    # while it holds exactly what it was built with)
+    await harness.add("args_mutates_list_valve")
+    for _ in range(3):
+        answer = await harness.complete(harness.body("args_mutates_list_valve"))
+        assert answer["choices"][0]["message"]["content"] == "seen=[]"
+
+
 async def test_each_call_gets_its_own_valves_object(harness):
     # Open WebUI builds Valves afresh for every call: a plugin that changes self.valves during
     # one call does not change what the next call sees.

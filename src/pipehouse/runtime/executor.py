@@ -9,6 +9,7 @@ the door open for executors that run plugins in worker processes with their own 
 from __future__ import annotations
 
 import asyncio
+import copy
 import hashlib
 import inspect
 import logging
@@ -185,6 +186,8 @@ class InProcessExecutor:
         self._infos: dict[str, PluginInfo] = {}
         self._pipeline_valves: dict[str, Any] = {}  # the stored values last applied
         self._pipeline_initial: dict[str, dict[str, Any]] = {}  # what `__init__` set
+        # per plugin: (stored values, the Valves built from them, a copy of its fields)
+        self._valves_built: dict[str, tuple[dict[str, Any], Any, dict[str, Any]]] = {}
 
     # -- loading -------------------------------------------------------------------------------
     async def load(self, source: PluginSource) -> PluginInfo:
@@ -220,6 +223,7 @@ class InProcessExecutor:
         self._infos[source.id] = info
         self._pipeline_valves.pop(source.id, None)
         self._pipeline_initial.pop(source.id, None)
+        self._valves_built.pop(source.id, None)
         if previous is not None:
             await self._shutdown(previous)
         if plugin.kind is PluginKind.PIPELINE:
@@ -232,6 +236,7 @@ class InProcessExecutor:
         self._infos.pop(plugin_id, None)
         self._pipeline_valves.pop(plugin_id, None)
         self._pipeline_initial.pop(plugin_id, None)
+        self._valves_built.pop(plugin_id, None)
         if plugin is not None:
             await self._shutdown(plugin)
 
@@ -337,11 +342,35 @@ class InProcessExecutor:
             await self._invoke(plugin, hook, handler)
 
     def _apply_valves(self, plugin: LoadedPlugin, stored: Mapping[str, Any] | None) -> None:
-        """A fresh `Valves` for every call, as Open WebUI builds one: a plugin that changes
-        `self.valves` during a call changes only that call's object."""
+        """A `Valves` as fresh as Open WebUI's, which builds one for every call: a plugin that
+        changes `self.valves` during a call changes only that call's object.
+
+        Validating the stored values costs more than many a plugin call, so the object built
+        last time is handed out again while the stored values are the same and the object
+        still holds exactly what it was built with (a copy of its fields says so); any change
+        to either builds a new one."""
         cls = plugin.valves_class
-        if cls is not None and plugin.kind is not PluginKind.PIPELINE:
-            plugin.instance.valves = valves_rules.build_valves(plugin.id, plugin.kind, cls, stored)
+        if cls is None or plugin.kind is PluginKind.PIPELINE:
+            return
+        instance = plugin.instance
+        last = self._valves_built.get(plugin.id)
+        if (
+            last is not None
+            and instance.valves is last[1]
+            and last[0] == (stored or {})
+            and last[1].__dict__ == last[2]
+        ):
+            return
+        built = valves_rules.build_valves(plugin.id, plugin.kind, cls, stored)
+        instance.valves = built
+        try:
+            self._valves_built[plugin.id] = (
+                dict(stored or {}),
+                built,
+                copy.deepcopy(built.__dict__),
+            )
+        except Exception:  # a field that cannot be copied: build afresh every time
+            self._valves_built.pop(plugin.id, None)
 
     async def _apply_pipeline_valves(
         self, plugin: LoadedPlugin, stored: Mapping[str, Any] | None
