@@ -274,16 +274,23 @@ connections_app = typer.Typer(
 app.add_typer(connections_app, name="connections")
 
 
-def _accounts(data_dir: Path | None, database_url: str | None, action):
+def _on_database(data_dir: Path | None, database_url: str | None, action):
+    """Run `action(db)` on the database; what the command cannot do is exit status 2."""
     import asyncio
 
-    from pipehouse.console.accounts import AccountsError, with_accounts
+    from pipehouse.console.database import CommandError, with_database
 
     try:
-        return asyncio.run(with_accounts(_settings(data_dir, database_url), action))
-    except AccountsError as exc:
+        return asyncio.run(with_database(_settings(data_dir, database_url), action))
+    except CommandError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from exc
+
+
+def _accounts(data_dir: Path | None, database_url: str | None, action):
+    from pipehouse.store.accounts import Accounts
+
+    return _on_database(data_dir, database_url, lambda db: action(Accounts(db)))
 
 
 @keys_app.command("create")
@@ -385,15 +392,9 @@ def users_delete(
 
 
 def _connections(data_dir: Path | None, database_url: str | None, action):
-    import asyncio
+    from pipehouse.store.connections import ConnectionStore
 
-    from pipehouse.console.connections import ConnectionsError, with_store
-
-    try:
-        return asyncio.run(with_store(_settings(data_dir, database_url), action))
-    except ConnectionsError as exc:
-        err.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from exc
+    return _on_database(data_dir, database_url, lambda db: action(ConnectionStore(db)))
 
 
 @connections_app.command("add")

@@ -3,32 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from pipehouse.config import Settings
+from pipehouse.console.database import CommandError
 from pipehouse.store.accounts import Accounts
-from pipehouse.store.db import Database
 from pipehouse.store.models import User
 
-T = TypeVar("T")
 
-
-class AccountsError(Exception):
+class AccountsError(CommandError):
     """Something the command cannot do (exit status 2)."""
-
-
-async def with_accounts(settings: Settings, action: Callable[[Accounts], Awaitable[T]]) -> T:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.db_url)
-    try:
-        await db.migrate()
-        return await action(Accounts(db))
-    finally:
-        await db.close()
 
 
 def _when(stamp: int | None) -> str:

@@ -8,31 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
 
 from rich.table import Column, Table
 
-from pipehouse.config import Settings
+from pipehouse.console.database import CommandError
 from pipehouse.service.connections import checked_base_url, checked_id, checked_models, new_id
 from pipehouse.store.connections import ConnectionStore
-from pipehouse.store.db import Database
-
-T = TypeVar("T")
 
 
-class ConnectionsError(Exception):
+class ConnectionsError(CommandError):
     """Something the command cannot do (exit status 2)."""
-
-
-async def with_store(settings: Settings, action: Callable[[ConnectionStore], Awaitable[T]]) -> T:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.db_url)
-    try:
-        await db.migrate()
-        return await action(ConnectionStore(db))
-    finally:
-        await db.close()
 
 
 async def add(
