@@ -113,6 +113,7 @@ class PipehouseApp(FastAPI):
     def __init__(self, *, metrics: Metrics, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.state.metrics = metrics
+        self.chat_api: openai.ChatAPI | None = None  # bound to the services at each start
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self.root_path:  # lifespan, websockets: FastAPI's way
@@ -126,7 +127,7 @@ class PipehouseApp(FastAPI):
     def build_middleware_stack(self) -> ASGIApp:
         metrics = self.state.metrics
         stack = ObservabilityMiddleware(super().build_middleware_stack(), metrics=metrics)
-        return FastLane(self, stack, openai.hot_endpoints(), metrics)
+        return FastLane(self, stack, openai.hot_routes(), metrics)
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -185,6 +186,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.event_host = lambda user, chat_id=None, message_id=None: events.host(
             user.id, chat_id, message_id
         )
+        app.chat_api = openai.ChatAPI(app.state)
         compat = compat_services.attach(app)  # what plugins' `open_webui.*` imports reach
         await plugins.start()
         await upstream_connections.start()

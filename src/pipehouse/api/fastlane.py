@@ -13,17 +13,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from fastapi import FastAPI
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
 from pipehouse.api.observability import Metrics, begin_request, end_request
 
-Endpoint = Callable[[Request], Awaitable[Response]]
-Handler = Callable[[Request, Exception], Awaitable[Response]]
+if TYPE_CHECKING:
+    from pipehouse.api.auth import Principal
+    from pipehouse.api.openai import ChatAPI
+
+
+class HotRoute(NamedTuple):
+    endpoint: Callable[[ChatAPI, Request, Principal], Awaitable[Response]]
+    route: BaseRoute  # the documented route, which metrics label the request with
 
 
 class FastLane:
@@ -31,43 +38,48 @@ class FastLane:
         self,
         app: FastAPI,
         stack: ASGIApp,
-        endpoints: Mapping[tuple[str, str], Endpoint],
+        routes: Mapping[tuple[str, str], HotRoute],
         metrics: Metrics,
     ) -> None:
         self.app = app
         self.stack = stack  # everything else: observability, then FastAPI's own stack
-        self.endpoints = endpoints
+        self.routes = routes
         self.metrics = metrics
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        endpoint = (
-            self.endpoints.get((scope["method"], scope["path"]))
-            if scope["type"] == "http"
-            else None
-        )
-        if endpoint is None:
+        hot = self.routes.get((scope["method"], scope["path"])) if scope["type"] == "http" else None
+        if hot is None:
             await self.stack(scope, receive, send)
             return
-        rid, token = begin_request(scope)
+        authorization = given_id = None
+        for name, value in scope["headers"]:  # the two this lane reads, in one pass
+            if name == b"authorization":
+                authorization = value.decode("latin-1")
+            elif name == b"x-request-id":
+                given_id = value
+        rid, token = begin_request(scope, given_id)
         started = time.perf_counter()
         status = 500
         try:
-            scope["app"] = self.app
+            app = scope["app"] = self.app
+            scope["route"] = hot.route
             request = Request(scope, receive, send)
             try:
                 await read_body(request)
-                response = await endpoint(request)
+                api = app.chat_api
+                auth = api.auth
+                user = auth.cached(authorization) or await auth.principal(authorization)
+                response = await hot.endpoint(api, request, user)
             except ClientDisconnect:
                 return  # nobody is left to answer
             except Exception as exc:
-                handlers = self.app.exception_handlers
+                handlers = app.exception_handlers
                 handler = next(cls for cls in type(exc).__mro__ if cls in handlers)
                 response = await handlers[handler](request, exc)
             status = response.status_code
             response.raw_headers.append((b"x-request-id", rid.encode()))
-            label = scope["route"].path if "route" in scope else "unmatched"
             self.metrics.observe_request(
-                scope["method"], label, status, time.perf_counter() - started
+                scope["method"], hot.route.path, status, time.perf_counter() - started
             )
             await response(scope, receive, send)
         finally:

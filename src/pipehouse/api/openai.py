@@ -7,17 +7,17 @@ hot path.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from starlette.datastructures import State
 
 from pipehouse.api.auth import Principal, current_user
-from pipehouse.api.fastlane import Endpoint
+from pipehouse.api.fastlane import HotRoute
 from pipehouse.api.sse import SSEResponse
-from pipehouse.files.chat_files import resolve_request_files
+from pipehouse.files.chat_files import names_files, resolve_request_files
 from pipehouse.runtime.encoding import dumps
 from pipehouse.runtime.errors import RequestError
 from pipehouse.service.chats import chat_id_of
@@ -42,43 +42,57 @@ class JSONAnswer(Response):
         ]
 
 
-def wants_inline_events(request: Request, body: object) -> bool:
-    """Events ride in the stream when the server is set so, or the client asks: the header
-    `X-Pipehouse-Events: inline` (an Open WebUI connection can send it) or `metadata.events`."""
-    if request.app.state.settings.inline_events:
-        return True
-    if "inline" in request.headers.get("x-pipehouse-events", "").lower():
-        return True
-    metadata = body.get("metadata") if isinstance(body, dict) else None
-    return isinstance(metadata, dict) and metadata.get("events") == "inline"
+class ChatAPI:
+    """The chat and model endpoints, bound to the services of one lifespan (the app's
+    `chat_api`). The fast lane calls them with the request and its caller; looking the
+    services up on `app.state` for every request would cost more than a plugin call."""
+
+    def __init__(self, state: State) -> None:
+        self.auth = state.auth
+        self.runtime = state.runtime
+        self.files = state.files
+        self.chats = state.chats
+        self.inline_events = state.settings.inline_events
+
+    def wants_inline_events(self, request: Request, body: dict[str, Any]) -> bool:
+        """Events ride in the stream when the server is set so, or the client asks: the
+        header `X-Pipehouse-Events: inline` (an Open WebUI connection can send it) or
+        `metadata.events`."""
+        if self.inline_events:
+            return True
+        if "inline" in request.headers.get("x-pipehouse-events", "").lower():
+            return True
+        metadata = body.get("metadata")
+        return isinstance(metadata, dict) and metadata.get("events") == "inline"
+
+    async def models(self, request: Request, user: Principal) -> Response:
+        return JSONAnswer({"object": "list", "data": await self.runtime.models()})
+
+    async def chat(self, request: Request, user: Principal) -> Response:
+        raw = await request.body()  # already read by the fast lane: no second read
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise RequestError(f"the request body is not valid JSON: {exc}") from exc
+        if names_files(body):  # uploads -> __files__ items
+            body = await resolve_request_files(body, user, self.files)
+        stream = isinstance(body, dict) and bool(body.get("stream"))
+        chat_id = chat_id_of(body)  # the caller's chat gets this exchange appended when it ends
+        recorder = await self.chats.recorder(chat_id, body, user) if chat_id else None
+        turn = await self.runtime.start(
+            body,
+            user.user,
+            request={"request": request},
+            inline_events=stream and self.wants_inline_events(request, body),
+        )
+        turn.on_finished = recorder
+        if turn.stream:
+            return SSEResponse(turn.sse())
+        return JSONAnswer(await turn.complete())
 
 
-async def _models(request: Request, user: Principal) -> Response:
-    models = await request.app.state.runtime.models()
-    return JSONAnswer({"object": "list", "data": models})
-
-
-async def _chat(request: Request, user: Principal) -> Response:
-    raw = await request.body()  # already read by the fast lane: no second read
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise RequestError(f"the request body is not valid JSON: {exc}") from exc
-    state = request.app.state
-    body = await resolve_request_files(body, user, state.files)  # uploads -> __files__ items
-    stream = isinstance(body, dict) and bool(body.get("stream"))
-    chat_id = chat_id_of(body)  # the caller's chat gets this exchange appended when it ends
-    recorder = await state.chats.recorder(chat_id, body, user) if chat_id else None
-    turn = await state.runtime.start(
-        body,
-        user.user,
-        request={"request": request},
-        inline_events=stream and wants_inline_events(request, body),
-    )
-    turn.on_finished = recorder
-    if turn.stream:
-        return SSEResponse(turn.sse())
-    return JSONAnswer(await turn.complete())
+def _bound(request: Request) -> ChatAPI:
+    return request.app.chat_api
 
 
 @router.get("/v1/models")
@@ -86,7 +100,7 @@ async def _chat(request: Request, user: Principal) -> Response:
 @router.get("/api/v1/models")
 async def list_models(request: Request, user: Principal = Depends(current_user)) -> Response:
     """Every pipe, manifold sub-model and Pipelines model, with toggle filters and actions."""
-    return await _models(request, user)
+    return await _bound(request).models(request, user)
 
 
 @router.post("/v1/chat/completions")
@@ -96,25 +110,16 @@ async def list_models(request: Request, user: Principal = Depends(current_user))
 async def chat_completions(request: Request, user: Principal = Depends(current_user)) -> Response:
     """A chat turn. Extra body keys pipehouse reads: `filter_ids`, `tool_ids`, `files`,
     `metadata` (chat_id, message_id, session_id, ...), as Open WebUI's own UI sends them."""
-    return await _chat(request, user)
+    return await _bound(request).chat(request, user)
 
 
-def hot_endpoints() -> dict[tuple[str, str], Endpoint]:
-    """The endpoints above as plain functions by (method, path), for the fast lane (`api/
-    fastlane.py`) that serves them ahead of FastAPI; the routes above still document them in
-    the schema. The fast lane has read the body already."""
-
-    def endpoint(handler: Callable[[Request, Principal], Awaitable[Response]], documented: Any):
-        async def serve(request: Request) -> Response:
-            request.scope["route"] = documented  # what metrics label the request with
-            user = await request.app.state.auth.principal(request.headers.get("authorization"))
-            return await handler(request, user)
-
-        return serve
-
-    found = {}
-    for route in router.routes:
-        handler = _chat if "POST" in route.methods else _models
-        for method in route.methods:
-            found[(method, route.path)] = endpoint(handler, route)
-    return found
+def hot_routes() -> dict[tuple[str, str], HotRoute]:
+    """The routes above by (method, path), for the fast lane (`api/fastlane.py`) that serves
+    them ahead of FastAPI; the routes above still document them in the schema."""
+    return {
+        (method, route.path): HotRoute(
+            ChatAPI.chat if "POST" in route.methods else ChatAPI.models, route
+        )
+        for route in router.routes
+        for method in route.methods
+    }

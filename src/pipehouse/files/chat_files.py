@@ -42,6 +42,17 @@ def referenced_id(item: Any) -> str | None:
     return candidate if _FILE_ID.fullmatch(candidate) else None
 
 
+def names_files(body: Any) -> bool:
+    """Whether `body` has a `files` or `metadata.files` list to resolve. Cheap: it runs for
+    every completion, and most name no files."""
+    if type(body) is not dict:
+        return False
+    if body.get("files"):
+        return True
+    metadata = body.get("metadata")
+    return type(metadata) is dict and bool(metadata.get("files"))
+
+
 async def resolve_request_files(body: Any, user: Caller, files: FileService) -> Any:
     """`body` with its `files` and `metadata.files` resolved (a new dict; the given one is left
     as it was); `body` itself when it names no files. Raises FileNotFound (404) or

@@ -94,6 +94,32 @@ serving: ContextVar[tuple[ChatRuntime, dict[str, Any]] | None] = ContextVar("ser
 call_depth: ContextVar[int] = ContextVar("call_depth", default=0)
 
 
+class FilterPlan:
+    """A request's active filters and, per hook, the chain that runs it, in order. A Pipelines
+    model's own hooks run as the Pipelines server's part of the chain: its inlet after the
+    Pipelines filters, its outlet before them (pipelines-server.md A.8); Functions filters
+    follow either way. Made once per model and `filter_ids`, not per request."""
+
+    __slots__ = ("filters", "handles_files", "inlet", "outlet", "stream")
+
+    def __init__(self, filters: list[Entry], pipe: Entry | None = None) -> None:
+        self.filters = filters
+        self.inlet = self._chain("inlet", pipe)
+        self.outlet = self._chain("outlet", pipe)
+        self.stream = [e for e in filters if "stream" in e.info.hooks]
+        self.handles_files = any(e.info.file_handler for e in self.inlet)
+
+    def _chain(self, hook: str, pipe: Entry | None) -> list[Entry]:
+        chain = [e for e in self.filters if hook in e.info.hooks]
+        if pipe is not None and pipe.info.kind is PluginKind.PIPELINE and hook in pipe.info.hooks:
+            pipelines = sum(1 for e in chain if e.info.kind is PluginKind.PIPELINE)
+            chain.insert(pipelines if hook == "inlet" else 0, pipe)
+        return chain
+
+
+NO_FILTERS = FilterPlan([])
+
+
 class ChatRuntime:
     """Serves chat completions from the plugins in a catalog, through an executor."""
 
@@ -116,7 +142,7 @@ class ChatRuntime:
         self.events = events  # where a request's events go when no host is given
         self.manifold_ttl = manifold_ttl
         self._manifolds: dict[str, tuple[float, str, list[dict[str, Any]]]] = {}
-        self._plans: dict[tuple[str, tuple[str, ...]], tuple[tuple[int, int], list[Entry]]] = {}
+        self._plans: dict[tuple[str, tuple[str, ...]], tuple[tuple[int, int], FilterPlan]] = {}
         self.actions = ActionMenu(catalog, self.store)  # every model's `actions` list
 
     async def call_context(
@@ -240,10 +266,13 @@ class ChatRuntime:
         value = stored.get("priority", entry.info.default_priority)
         return value if isinstance(value, int) else 0
 
-    async def filters_for(self, model_id: str, filter_ids: list[str]) -> list[Entry]:
+    async def filters_for(
+        self, model_id: str, filter_ids: list[str], pipe: Entry | None = None
+    ) -> FilterPlan:
         """Active filters for this request, ordered as Open WebUI orders them: Pipelines-format
         filters first (Open WebUI calls the Pipelines server before its own functions), each
-        group by (priority, id).
+        group by (priority, id), with the chain each hook runs (`FilterPlan`). `pipe` is the
+        entry serving `model_id`, when a plugin does.
 
         Toggle filters run only when the request names them in `filter_ids`; Pipelines-format
         filters run for the models their `pipelines` valve targets ("*" for all).
@@ -253,14 +282,15 @@ class ChatRuntime:
         """
         store_version = getattr(self.store, "version", None)
         if store_version is None:
-            return await self._plan_filters(model_id, filter_ids)
+            return FilterPlan(await self._plan_filters(model_id, filter_ids), pipe)
         key = (model_id, tuple(filter_ids))
         versions = (self.catalog.version, store_version)
         cached = self._plans.get(key)
         if cached is None or cached[0] != versions:
             if len(self._plans) > 4096:  # many distinct filter_ids: start over
                 self._plans.clear()
-            cached = self._plans[key] = (versions, await self._plan_filters(model_id, filter_ids))
+            plan = FilterPlan(await self._plan_filters(model_id, filter_ids), pipe)
+            cached = self._plans[key] = (versions, plan)
         return cached[1]
 
     async def _plan_filters(self, model_id: str, filter_ids: list[str]) -> list[Entry]:
@@ -370,6 +400,7 @@ _REQUEST_KEY_TYPES = {
     "variables": (dict, "an object"),
     "params": (dict, "an object"),
 }
+_TYPED_KEYS = frozenset(_REQUEST_KEY_TYPES)
 
 
 def _expect(value: Any, kind: type, key: str, label: str) -> None:
@@ -387,6 +418,8 @@ def build_metadata(
         given = {}
     _expect(given, dict, "metadata", "an object")
     for source, prefix in ((body, ""), (given, "metadata.")):
+        if _TYPED_KEYS.isdisjoint(source):  # most requests: nothing to check
+            continue
         for key in _REQUEST_KEY_TYPES.keys() & source.keys():
             if source[key] is not None:
                 kind, label = _REQUEST_KEY_TYPES[key]
@@ -467,7 +500,7 @@ class ChatTurn:
         else:
             self.host = _TurnHost(host, None, None)
         self.encoder = ChunkEncoder(model["id"])
-        self.filters: list[Entry] = []
+        self.plan = NO_FILTERS
         self.metadata: dict[str, Any] = {}
         self.body: dict[str, Any] = {}
         self.include_usage = False
@@ -500,27 +533,17 @@ class ChatTurn:
             )
         return result
 
-    def _chain(self, hook: str) -> list[Entry]:
-        """The filters with `hook`, in order. A Pipelines model's own hooks run as the Pipelines
-        server's part of the chain: its inlet after the Pipelines filters, its outlet before
-        them (pipelines-server.md A.8); Functions filters follow either way."""
-        chain = [e for e in self.filters if hook in e.info.hooks]
-        pipe = self.pipe
-        if pipe is not None and pipe.info.kind is PluginKind.PIPELINE and hook in pipe.info.hooks:
-            pipelines = sum(1 for e in chain if e.info.kind is PluginKind.PIPELINE)
-            chain.insert(pipelines if hook == "inlet" else 0, pipe)
-        return chain
-
     async def run_inlets(self, body: dict[str, Any], filters: bool = True) -> dict[str, Any]:
         self.metadata = body["metadata"]
         if filters:
             filter_ids = self.metadata["filter_ids"]
-            self.filters = await self.runtime.filters_for(self.model["id"], filter_ids)
-        inlets = self._chain("inlet")
-        for entry in inlets:
+            self.plan = await self.runtime.filters_for(self.model["id"], filter_ids, self.pipe)
+        elif self.pipe is not None and self.pipe.info.kind is PluginKind.PIPELINE:
+            self.plan = FilterPlan([], self.pipe)  # no filters, but the model's own hooks
+        for entry in self.plan.inlet:
             body = await self._run_filter(entry, "inlet", body)
         # Open WebUI drops the files once all inlets ran, so later inlets still see them.
-        if any(e.info.file_handler for e in inlets):
+        if self.plan.handles_files:
             if isinstance(body.get("metadata"), dict):
                 self.kept_files = body["metadata"].pop("files", None)
             body.pop("files", None)
@@ -598,7 +621,7 @@ class ChatTurn:
 
     async def _run_outlets(self, content: str) -> str:
         """Outlet filters see the whole exchange; their edit of the answer is what's returned."""
-        outlets = self._chain("outlet")
+        outlets = self.plan.outlet
         if not outlets:
             return content
         body = {
@@ -621,7 +644,7 @@ class ChatTurn:
         """`body` through the outlets (the turn's chain unless given); a failing one is logged
         and skipped, or with `strict` raised (for a caller that asked only for the outlets:
         `/api/chat/completed`)."""
-        for entry in self._chain("outlet") if outlets is None else outlets:
+        for entry in self.plan.outlet if outlets is None else outlets:
             try:
                 body = await self._run_filter(entry, "outlet", body)
             except PluginError as exc:  # Open WebUI swallows outlet errors; say so, keep going
@@ -648,9 +671,9 @@ class ChatTurn:
             _raise_reported_error(self, result.value)
             return await self._as_is(result.value)
         elif result.value is not None:
-            await acc.add_value(result.value, self.host, self.source_id)
+            acc.add_value(result.value, self.source_id)
         content = acc.text() if acc.has_content else None
-        if content is not None or self.filters:
+        if content is not None or self.plan.filters:
             content = await self._run_outlets(content or "")
         if self.on_finished is not None:
             await self.on_finished(self, content or "")
@@ -726,7 +749,7 @@ class ChatTurn:
         try:
             result = await self._call_pipe()
             items = result.stream if result.stream is not None else self._value_items(result.value)
-            stream_filters = [e for e in self.filters if "stream" in e.info.hooks]
+            stream_filters = self.plan.stream
             framed = self._frame(items, as_chunks=bool(stream_filters))
             if stream_filters:
                 calls = [await self._call(e.info, __body__=self.body) for e in stream_filters]
@@ -898,7 +921,9 @@ class _Accumulator:
         return "".join(self._reasoning) or None
 
     def tool_calls(self) -> list[dict[str, Any]] | None:
-        return [self._tool_calls[i] for i in sorted(self._tool_calls)] or None
+        if not self._tool_calls:
+            return None
+        return [self._tool_calls[i] for i in sorted(self._tool_calls)]
 
     def add_chunk(self, chunk: dict[str, Any]) -> None:
         usage = chunk.get("usage")
@@ -948,7 +973,7 @@ class _Accumulator:
         else:
             self.add_chunk(item)
 
-    async def add_value(self, value: Any, host: Host, plugin_id: str) -> None:
+    def add_value(self, value: Any, plugin_id: str) -> None:
         if isinstance(value, str):
             self.parts.append(value)
         elif isinstance(value, dict):

@@ -1,7 +1,7 @@
 """`POST /api/chat/completed`, Open WebUI's legacy outlet runner (reference 9.3): a client that
 has a finished exchange sends it, and gets back what the model's outlet filters make of it.
 
-The chain is the one a completion ends with (`ChatTurn._chain("outlet")`, over the filters
+The chain is the one a completion ends with (`FilterPlan.outlet`, over the filters
 `ChatRuntime.filters_for` picks), run by the same code; only here a failing outlet is an error,
 since running the outlets is all the caller asked for.
 """
@@ -45,6 +45,6 @@ async def run_outlets(
         "filter_ids": list(filter_ids),
         "model": model,
     }
-    turn.filters = await runtime.filters_for(model["id"], turn.metadata["filter_ids"])
+    turn.plan = await runtime.filters_for(model["id"], turn.metadata["filter_ids"], turn.pipe)
     body = {k: v for k, v in body.items() if k != "model_item"}
     return await turn.run_outlet_chain(body, strict=True)

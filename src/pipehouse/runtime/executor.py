@@ -481,6 +481,8 @@ class InProcessExecutor:
         return self._as_result(plugin, result)
 
     def _as_result(self, plugin: LoadedPlugin, result: Any) -> PipeResult:
+        if type(result) in _PLAIN_RESULTS:  # the usual answers, past the costlier checks below
+            return PipeResult(value=result)
         if isinstance(result, StreamingResponse):
             items = streaming_response_items(result.body_iterator)
             return PipeResult(stream=self._guard_stream(plugin, items))
@@ -710,6 +712,8 @@ def _metadata(key: str, default: Any = None) -> Callable[..., Any]:
 
 # Every injected name on offer to every hook (reference 3.4, 4.1; pipehouse offers the same set
 # everywhere) and how to make it for one call.
+_PLAIN_RESULTS = frozenset({str, dict, type(None)})
+
 _OFFERS: dict[str, Callable[[InProcessExecutor, LoadedPlugin, Handler, CallContext], Any]] = {
     "__id__": lambda _executor, plugin, _handler, _call: plugin.id,
     "__chat_id__": _metadata("chat_id"),

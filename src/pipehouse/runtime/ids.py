@@ -13,8 +13,10 @@ import os
 
 
 def _reset() -> None:
-    global _prefix, _counter
-    _prefix = os.urandom(10).hex()
+    global _prefix, _uuid_prefix, _counter
+    p = _prefix = os.urandom(10).hex()
+    # the same prefix shaped as the first four groups of a version 4 UUID
+    _uuid_prefix = f"{p[:8]}-{p[8:12]}-4{p[13:16]}-{'89ab'[int(p[16], 16) & 3]}{p[17:20]}-"
     _counter = itertools.count(int.from_bytes(os.urandom(3), "big"))
 
 
@@ -29,5 +31,4 @@ def unique_hex() -> str:
 
 def unique_uuid() -> str:
     """A string shaped as a version 4 UUID, unique the same way."""
-    h = unique_hex()
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:32]}"
+    return f"{_uuid_prefix}{next(_counter) & 0xFFFFFFFFFFFF:012x}"
