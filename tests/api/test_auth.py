@@ -3,6 +3,7 @@ running server; the first start makes an admin key and says it once."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import queue
@@ -11,13 +12,17 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import openai
 import pytest
+from fastapi import HTTPException
 
+from pipehouse.api.auth import Authenticator
+from pipehouse.store.accounts import Accounts
+from pipehouse.store.db import Database
 from tests.api.conftest import _free_port, start_server
 
 HELLO = [{"role": "user", "content": "hi"}]
@@ -239,3 +244,56 @@ def test_no_auth_is_refused_on_a_public_address(tmp_path):
     )
     assert result.returncode == 2
     assert "--no-auth" in result.stderr and "loopback" in result.stderr
+
+
+class CountingAccounts(Accounts):
+    """The real account store, counting the key lookups that reach the database."""
+
+    lookups = 0
+
+    async def user_for_key(self, key: str):
+        self.lookups += 1
+        return await super().user_for_key(key)
+
+
+@pytest.fixture
+async def accounts(tmp_path) -> AsyncIterator[CountingAccounts]:
+    db = Database(f"sqlite:///{tmp_path / 'auth.db'}")
+    await db.migrate()
+    try:
+        yield CountingAccounts(db)
+    finally:
+        await db.close()
+
+
+async def test_requests_that_arrive_together_with_an_unchecked_key_share_one_lookup(accounts):
+    user = await accounts.create_user("ada@example.com", "Ada")
+    _, key = await accounts.create_key(user.id)
+    auth = Authenticator(accounts, ttl=60)
+    found = await asyncio.gather(*(auth.principal(f"Bearer {key}") for _ in range(50)))
+    assert {p.email for p in found} == {"ada@example.com"}
+    assert accounts.lookups == 1
+    assert auth.cached(f"Bearer {key}") == found[0]  # and later requests need none
+    await auth.principal(f"Bearer {key}")
+    assert accounts.lookups == 1
+
+
+async def test_a_caller_that_gives_up_leaves_the_shared_lookup_to_the_others(accounts):
+    user = await accounts.create_user("ada@example.com", "Ada")
+    _, key = await accounts.create_key(user.id)
+    auth = Authenticator(accounts, ttl=60)
+    first = asyncio.ensure_future(auth.principal(f"Bearer {key}"))
+    second = asyncio.ensure_future(auth.principal(f"Bearer {key}"))
+    await asyncio.sleep(0)
+    first.cancel()
+    assert (await second).email == "ada@example.com"
+    assert first.cancelled() and accounts.lookups == 1
+
+
+async def test_an_unknown_key_is_refused_to_every_request_that_carries_it(accounts):
+    auth = Authenticator(accounts, ttl=60)
+    results = await asyncio.gather(
+        *(auth.principal("Bearer sk-nobody") for _ in range(5)), return_exceptions=True
+    )
+    assert all(isinstance(r, HTTPException) and r.status_code == 401 for r in results)
+    assert auth.cached("Bearer sk-nobody") is None

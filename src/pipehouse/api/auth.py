@@ -1,12 +1,14 @@
 """Who is calling: a bearer API key resolved to a user with a role.
 
 Keys are checked against their stored hashes; a resolved key is remembered for a few seconds so
-a busy client costs one dictionary lookup per request instead of a database query. A revoked
-key therefore stops working within that window (`Settings.auth_cache_ttl`, 10 s).
+a busy client costs one dictionary lookup per request instead of a database query, and requests
+that arrive together with a key not yet checked share one query. A revoked key therefore stops
+working within that window (`Settings.auth_cache_ttl`, 10 s).
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -46,6 +48,7 @@ class Authenticator:
         self.ttl = ttl
         self.anonymous = anonymous  # --no-auth: everyone acts as this user
         self._cache: dict[str, tuple[float, Principal]] = {}  # by the key itself
+        self._pending: dict[str, asyncio.Future[User | None]] = {}  # lookups under way
 
     def cached(self, authorization: str | None) -> Principal | None:
         """The caller when the key was checked within the last `ttl` seconds (no await: the
@@ -68,7 +71,7 @@ class Authenticator:
         now = time.monotonic()
         if cached is not None and cached[0] > now:
             return cached[1]
-        row = await self.accounts.user_for_key(key)
+        row = await self._lookup(key)
         if row is None:
             self._cache.pop(key, None)
             raise HTTPException(401, "Invalid API key", headers={"WWW-Authenticate": "Bearer"})
@@ -77,6 +80,21 @@ class Authenticator:
         principal = Principal.of(row)
         self._cache[key] = (now + self.ttl, principal)
         return principal
+
+    async def _lookup(self, key: str) -> User | None:
+        """One database lookup per key at a time: when a busy key's entry runs out, every
+        request carrying it would otherwise query the database at once (and, on SQLite, each
+        open a connection). A waiter that is cancelled leaves the lookup to the others."""
+        pending = self._pending.get(key)
+        if pending is None:
+            pending = self._pending[key] = asyncio.ensure_future(self.accounts.user_for_key(key))
+            pending.add_done_callback(lambda done: self._settled(key, done))
+        return await asyncio.shield(pending)
+
+    def _settled(self, key: str, done: asyncio.Future[User | None]) -> None:
+        self._pending.pop(key, None)
+        if not done.cancelled():
+            done.exception()  # seen here, so a failure nobody waited for is not reported again
 
 
 async def current_user(request: Request) -> Principal:

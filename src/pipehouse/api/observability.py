@@ -151,13 +151,13 @@ class Metrics:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
 
 
-def begin_request(
-    scope: dict[str, Any], given: bytes | None = None
-) -> tuple[str, contextvars.Token[str]]:
-    """The request's id (the client's `X-Request-ID`, given or else looked up; else a new
-    one), set for every log line written while it is served and kept in the scope's state."""
-    if given is None:
-        given = next((v for k, v in scope["headers"] if k == b"x-request-id"), None)
+def request_id_header(scope: dict[str, Any]) -> bytes | None:
+    return next((v for k, v in scope["headers"] if k == b"x-request-id"), None)
+
+
+def begin_request(scope: dict[str, Any], given: bytes | None) -> tuple[str, contextvars.Token[str]]:
+    """The request's id (`given`: the client's `X-Request-ID`, else a new one), set for every
+    log line written while it is served and kept in the scope's state."""
     rid = given.decode("latin-1")[:128] if given else unique_hex()
     scope.setdefault("state", {})["request_id"] = rid
     return rid, request_id.set(rid)
@@ -193,7 +193,7 @@ class ObservabilityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        rid, token = begin_request(scope)
+        rid, token = begin_request(scope, request_id_header(scope))
         started = time.perf_counter()
         status = 500
         responded = False

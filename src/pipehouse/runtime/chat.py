@@ -657,6 +657,8 @@ class ChatTurn:
     async def complete(self) -> dict[str, Any]:
         """The whole answer as a `chat.completion` (or the dict a pipe returned, as-is)."""
         result = await self._call_pipe()
+        if result.stream is None and type(result.value) is str:  # the usual answer
+            return await self._completion(result.value)
         acc = _Accumulator(self.encoder)
         if result.stream is not None:
             parts = acc.parts
@@ -672,12 +674,20 @@ class ChatTurn:
             return await self._as_is(result.value)
         elif result.value is not None:
             acc.add_value(result.value, self.source_id)
-        content = acc.text() if acc.has_content else None
+        return await self._completion(acc.text() if acc.has_content else None, acc)
+
+    async def _completion(
+        self, content: str | None, acc: _Accumulator | None = None
+    ) -> dict[str, Any]:
+        """The answer after the outlet filters, told to `on_finished`, as a `chat.completion`."""
         if content is not None or self.plan.filters:
             content = await self._run_outlets(content or "")
         if self.on_finished is not None:
             await self.on_finished(self, content or "")
-        usage = acc.usage or usage_estimate(self.body.get("messages", []), content or "")
+        usage = acc.usage if acc is not None else None
+        usage = usage or usage_estimate(self.body.get("messages", []), content or "")
+        if acc is None:
+            return self.encoder.completion(content, usage=usage)
         return self.encoder.completion(
             content,
             reasoning=acc.reasoning(),

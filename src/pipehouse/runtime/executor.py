@@ -298,8 +298,8 @@ class InProcessExecutor:
     ) -> Any:
         """Call plugin code (awaiting coroutines, threading sync code) with a timeout, errors
         that name the plugin, and one report to the observer."""
-        started = time.perf_counter() if self.observer is not None else 0.0
-        token = self._deadlines.start(self.call_timeout) if self.call_timeout else None
+        started = time.perf_counter()
+        token = self._deadlines.start(self.call_timeout, started) if self.call_timeout else None
         ok = False
         try:
             if handler.is_coroutine:

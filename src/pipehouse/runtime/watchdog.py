@@ -8,6 +8,7 @@ then, whether the current wait began too long ago, and only then cancels the wai
 from __future__ import annotations
 
 import asyncio
+import time
 
 
 class IdleWatchdog:
@@ -62,14 +63,14 @@ class Deadlines:
         self._expired: set[object] = set()
         self._handle: asyncio.TimerHandle | None = None
 
-    def start(self, seconds: float) -> object:
-        """Register the current task's call; returns a token for `finish`."""
-        loop = asyncio.get_running_loop()
-        now = loop.time()
+    def start(self, seconds: float, now: float) -> object:
+        """Register the current task's call, begun at `now` (`time.perf_counter()`, which the
+        caller has taken anyway); returns a token for `finish`."""
         token = object()
-        self._due[token] = (now + seconds, asyncio.current_task(loop))  # type: ignore[arg-type]
+        self._due[token] = (now + seconds, asyncio.current_task())  # type: ignore[assignment]
         if self._handle is None:
-            self._handle = loop.call_at(now + min(self.tick, seconds), self._check)
+            loop = asyncio.get_running_loop()
+            self._handle = loop.call_later(min(self.tick, seconds), self._check)
         return token
 
     def finish(self, token: object) -> bool:
@@ -84,11 +85,11 @@ class Deadlines:
         return False
 
     def _check(self) -> None:
-        loop = asyncio.get_running_loop()
-        now = loop.time()
+        now = time.perf_counter()
         for token, (deadline, task) in list(self._due.items()):
             if deadline <= now:
                 del self._due[token]
                 self._expired.add(token)
                 task.cancel()
-        self._handle = loop.call_at(now + self.tick, self._check) if self._due else None
+        loop = asyncio.get_running_loop()
+        self._handle = loop.call_later(self.tick, self._check) if self._due else None
