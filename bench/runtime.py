@@ -296,7 +296,7 @@ async def check(b: Bench, n: int) -> None:
             sys.exit(f"bench: {body['model']} streamed a wrong answer: {'; '.join(problems)}")
     for runtime, hooks in ((b.streaming, {"stream"}), (b.full, {"inlet", "stream", "outlet"})):
         turn = await runtime.start(stream_body("bench_async", n), USER)
-        if len([e for e in turn.filters if hooks <= set(e.info.hooks)]) != 3:
+        if len([e for e in turn.plan.filters if hooks <= set(e.info.hooks)]) != 3:
             sys.exit(f"bench: expected 3 filters with {sorted(hooks)}, got {turn.filters}")
         await drain_turn(turn)
     turn = await b.plain.start({**stream_body("bench_async", n), "stream": False}, USER)
