@@ -6,23 +6,9 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 from tests.conftest import plugin_path
-
-ENV = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"}
-
-
-def pipehouse(*args: str, stdin: str | None = None, cwd: Path | None = None):
-    return subprocess.run(
-        [sys.executable, "-m", "pipehouse", *args],
-        capture_output=True,
-        text=True,
-        input=stdin if stdin is not None else "",
-        env=ENV,
-        cwd=cwd,
-        timeout=60,
-    )
+from tests.support.cli import ENV, pipehouse
 
 
 def test_run_streams_the_answer_to_stdout_and_events_to_stderr():

@@ -4,9 +4,7 @@ temporary data directory (SQLite)."""
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,13 +12,7 @@ import pytest
 from pipehouse.config import Settings
 from pipehouse.store.accounts import Accounts
 from pipehouse.store.db import Database
-
-ENV = {
-    **{k: v for k, v in os.environ.items() if not k.startswith("PIPEHOUSE_")},
-    "COLUMNS": "200",
-    "NO_COLOR": "1",
-    "TERM": "dumb",
-}
+from tests.support.cli import pipehouse
 
 
 @pytest.fixture
@@ -28,14 +20,7 @@ def cli(tmp_path):
     data_dir = tmp_path / "data"
 
     def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "pipehouse", *args, "--data-dir", str(data_dir)],
-            capture_output=True,
-            text=True,
-            stdin=subprocess.DEVNULL,
-            env=ENV,
-            timeout=60,
-        )
+        return pipehouse(*args, "--data-dir", str(data_dir))
 
     run.data_dir = data_dir
     return run

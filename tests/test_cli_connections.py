@@ -4,9 +4,7 @@ a temporary data directory (SQLite). Keys are stored as given and never printed.
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,14 +13,9 @@ from pipehouse.config import Settings
 from pipehouse.service.connections import cli_connections
 from pipehouse.store.connections import ConnectionStore
 from pipehouse.store.db import Database
+from tests.support.cli import pipehouse
 
 KEY = "sk-cli-secret-9876"
-ENV = {
-    **{k: v for k, v in os.environ.items() if not k.startswith("PIPEHOUSE_")},
-    "COLUMNS": "200",
-    "NO_COLOR": "1",
-    "TERM": "dumb",
-}
 
 
 @pytest.fixture
@@ -30,14 +23,7 @@ def cli(tmp_path):
     data_dir = tmp_path / "data"
 
     def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-        result = subprocess.run(
-            [sys.executable, "-m", "pipehouse", *args, "--data-dir", str(data_dir)],
-            capture_output=True,
-            text=True,
-            stdin=subprocess.DEVNULL,
-            env={**ENV, **(env or {})},
-            timeout=60,
-        )
+        result = pipehouse(*args, "--data-dir", str(data_dir), env=env)
         assert KEY not in result.stdout + result.stderr
         return result
 

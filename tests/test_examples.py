@@ -3,27 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from tests.support import cli
+from tests.support.cli import ENV
+
 ROOT = Path(__file__).resolve().parent.parent
-ENV = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"}
 
 
 def pipehouse(*args: str):
-    return subprocess.run(
-        [str(ROOT / "pipehouse"), *args],
-        capture_output=True,
-        text=True,
-        input="",
-        env=ENV,
-        cwd=ROOT,
-        timeout=120,
-    )
+    """The README's own launcher, from the checkout's root."""
+    return cli.pipehouse(*args, command=[str(ROOT / "pipehouse")], cwd=ROOT, timeout=120)
 
 
 def test_readme_quickstart_pipe_answers_with_its_status_events():

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import queue
 import re
 import subprocess
@@ -24,14 +23,9 @@ from pipehouse.api.auth import Authenticator
 from pipehouse.store.accounts import Accounts
 from pipehouse.store.db import Database
 from tests.api.conftest import _free_port, start_server
+from tests.support.cli import ENV, pipehouse
 
 HELLO = [{"role": "user", "content": "hi"}]
-ENV = {
-    **{k: v for k, v in os.environ.items() if not k.startswith("PIPEHOUSE_")},
-    "COLUMNS": "200",
-    "NO_COLOR": "1",
-    "TERM": "dumb",
-}
 
 
 @pytest.fixture
@@ -43,17 +37,6 @@ def server_plugins():
 def quick_server(tmp_path, database_url):
     """A server that remembers a checked key for 0.2 s instead of 30 s."""
     yield from start_server(tmp_path, database_url, ["cli_status_pipe"], auth_cache_ttl=0.2)
-
-
-def pipehouse(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pipehouse", *args],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        env=env or ENV,
-        timeout=60,
-    )
 
 
 def database_args(server) -> list[str]:
