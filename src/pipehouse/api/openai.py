@@ -44,8 +44,9 @@ class JSONAnswer(Response):
 
 class ChatAPI:
     """The chat and model endpoints, bound to the services of one lifespan (the app's
-    `chat_api`). The fast lane calls them with the request and its caller; looking the
-    services up on `app.state` for every request would cost more than a plugin call."""
+    `chat_api`). The fast lane calls them with the request and its caller. Bound once, not
+    looked up on `app.state` per request: Starlette's `State` answers only through
+    `__getattr__`, after a failed attribute lookup."""
 
     def __init__(self, state: State) -> None:
         self.auth = state.auth
