@@ -1,5 +1,6 @@
-"""Reading pipehouse's function and tool rows for the `Functions` and `Tools` shims: admin
-valves from the row, user valves from the user's settings (where Open WebUI keeps them too)."""
+"""Pipehouse's function and tool rows for the `Functions` and `Tools` shims: admin valves from
+the row (and saved through the plugin service), user valves from the user's settings (where
+Open WebUI keeps them too)."""
 
 from __future__ import annotations
 
@@ -28,3 +29,15 @@ def plugin_service(backend: Backend, label: str) -> Any:
     if backend.plugins is None:
         raise CompatError(f"{label}() must run on the server's event loop (await it)")
     return backend.plugins
+
+
+async def update_valves(
+    backend: Backend, kind: str, plugin_id: str, valves: dict[str, Any], label: str
+) -> Any:
+    """Validate and store admin valves as a save through the API does (a value that does not
+    validate raises); the updated row, or None when there is no such plugin."""
+    service = plugin_service(backend, label)
+    if await rows(backend, kind).get(plugin_id) is None:
+        return None
+    await service.set_valves(kind, plugin_id, valves)
+    return await rows(backend, kind).get(plugin_id)

@@ -120,11 +120,9 @@ class FunctionsTable(Table):
     ) -> FunctionModel | None:
         """Validated against the function's Valves and applied to it, like a save through
         the API (a value that does not validate raises)."""
-        service = plugin_rows.plugin_service(backend, "Functions.update_function_valves_by_id")
-        if await plugin_rows.rows(backend, "function").get(id) is None:
-            return None
-        await service.set_valves("function", id, valves)
-        row = await plugin_rows.rows(backend, "function").get(id)
+        row = await plugin_rows.update_valves(
+            backend, "function", id, valves, "Functions.update_function_valves_by_id"
+        )
         return function_model(row) if row is not None else None
 
     @dual()

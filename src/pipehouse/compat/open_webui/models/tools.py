@@ -91,11 +91,9 @@ class ToolsTable(Table):
     async def update_tool_valves_by_id(
         backend: Backend, id: str, valves: dict[str, Any], db: Any = None
     ) -> ToolModel | None:
-        service = plugin_rows.plugin_service(backend, "Tools.update_tool_valves_by_id")
-        if await plugin_rows.rows(backend, "tool").get(id) is None:
-            return None
-        await service.set_valves("tool", id, valves)
-        row = await plugin_rows.rows(backend, "tool").get(id)
+        row = await plugin_rows.update_valves(
+            backend, "tool", id, valves, "Tools.update_tool_valves_by_id"
+        )
         return tool_model(row) if row is not None else None
 
     @dual()
