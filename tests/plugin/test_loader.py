@@ -121,6 +121,26 @@ def test_prompt_text_with_import_words_is_not_rewritten(load):
     )
 
 
+def test_annotations_are_evaluated_as_in_open_webui(load):
+    # The loader's own `from __future__ import annotations` must not reach plugin code.
+    pipe = load("load_annotations_evaluated").instance.pipe
+    assert pipe.__annotations__["body"] is dict
+    assert pipe.__annotations__["return"] is str
+
+
+def test_a_plugin_keeps_its_own_future_import(load):
+    plugin = load("load_own_future_annotations")
+    assert plugin.instance.pipe.__annotations__["__user__"] == "UserModel"
+    assert plugin.instance.pipe({}, {"name": "Ada"}) == "hello Ada"
+
+
+def test_annotation_naming_a_type_checking_import_fails_as_in_open_webui():
+    error = load_error("load_annotation_only_for_type_checkers")
+    assert error.error_type == "NameError"
+    assert "UserModel" in error.message
+    assert error.line == line_of("load_annotation_only_for_type_checkers", "# raises here")
+
+
 def test_file_with_byte_order_mark_loads(load):
     # pipehouse's one documented tolerance: a BOM changes nothing.
     plugin = load("load_with_bom")

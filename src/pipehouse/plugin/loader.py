@@ -193,7 +193,9 @@ def load_plugin(
     linecache.cache[file_path] = (len(executed), None, executed.splitlines(True), file_path)
     try:
         # Rewriting keeps line numbers, so tracebacks can name the file the author edits.
-        code = compile(executed, shown_path, "exec")
+        # `dont_inherit`: the plugin gets its own `__future__` flags only, not this module's
+        # `annotations` (Open WebUI 0.12.4 `utils/plugin.py` runs `exec` on the plain text).
+        code = compile(executed, shown_path, "exec", dont_inherit=True)
         exec(code, module.__dict__)
     except ModuleNotFoundError as exc:
         _restore(module_name, previous)
