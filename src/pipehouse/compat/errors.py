@@ -26,8 +26,17 @@ class ServerRequired(CompatError):
         )
 
 
+PIPELINES_DOCS = "docs/compatibility.md (section 'The Pipelines server's modules')"
+
+
 def unsupported_message(module: str, name: str | None = None) -> str:
     what = f"{module}.{name}" if name else module
+    if module.partition(".")[0] != "open_webui":
+        return (
+            f"pipehouse does not support {what}, a module of the Pipelines server; the names "
+            f"of schemas, utils.pipelines and blueprints it provides are listed in "
+            f"{PIPELINES_DOCS}"
+        )
     return (
         f"pipehouse does not support {what}, an Open WebUI internal; the open_webui names it "
         f"provides are listed in {DOCS}"

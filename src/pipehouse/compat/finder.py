@@ -1,10 +1,12 @@
-"""The import hook that serves `open_webui` and its submodules from `compat/open_webui/`.
+"""The import hook that serves `open_webui` (from `compat/open_webui/`) and the Pipelines
+server's own modules `schemas`, `utils` and `blueprints` (from `compat/pipelines/`).
 
 It sits at the END of `sys.meta_path`: Python asks it only after every other finder said no, so
-an installed Open WebUI always wins. It serves a submodule only while the `open_webui` package
-in `sys.modules` is its own, so it never adds modules to a real Open WebUI. A submodule it does
-not have fails at import with a ModuleNotFoundError that names it and says pipehouse does not
-support it, not Python's bare "No module named".
+an installed Open WebUI (or a real module named `schemas`, `utils` ...) always wins. It serves a
+submodule only while the top-level package in `sys.modules` is its own, so it never adds
+modules to a real package. A submodule it does not have fails at import with a
+ModuleNotFoundError that names it and says what is supported, not Python's bare "No module
+named".
 """
 
 from __future__ import annotations
@@ -19,8 +21,14 @@ from pathlib import Path
 
 from pipehouse.compat.errors import unsupported_message
 
-ROOT = "open_webui"
-SURFACE = Path(__file__).resolve().parent / "open_webui"
+_HERE = Path(__file__).resolve().parent
+# Top-level module name -> the directory holding it (as `name/` or `name.py`).
+SURFACES = {
+    "open_webui": _HERE,
+    "schemas": _HERE / "pipelines",
+    "utils": _HERE / "pipelines",
+    "blueprints": _HERE / "pipelines",
+}
 MARKER = "__pipehouse_compat__"  # set on every module this hook serves
 
 _lock = threading.Lock()
@@ -32,15 +40,16 @@ def is_alias(module: types.ModuleType | None) -> bool:
 
 
 def _source_of(fullname: str) -> tuple[Path, bool] | None:
-    """The file behind `open_webui.a.b` and whether it is a package."""
-    parts = fullname.split(".")[1:]
+    """The file behind `open_webui.a.b` (or `utils.pipelines.main` ...) and whether it is a
+    package."""
+    parts = fullname.split(".")
     if any(not part.isidentifier() for part in parts):
         return None
-    base = SURFACE.joinpath(*parts)
+    base = SURFACES[parts[0]].joinpath(*parts)
     if (base / "__init__.py").is_file():
         return base / "__init__.py", True
-    module = base.with_suffix(".py") if parts else None
-    if module is not None and module.is_file():
+    module = base.with_suffix(".py")
+    if module.is_file():
         return module, False
     return None
 
@@ -76,10 +85,11 @@ class OpenWebUIAlias(importlib.abc.MetaPathFinder):
         path: object = None,
         target: types.ModuleType | None = None,
     ) -> ModuleSpec | None:
-        if fullname != ROOT and not fullname.startswith(ROOT + "."):
+        root = fullname.partition(".")[0]
+        if root not in SURFACES:
             return None
-        if fullname != ROOT and not is_alias(sys.modules.get(ROOT)):
-            return None  # a real Open WebUI (or none at all): not ours to extend
+        if fullname != root and not is_alias(sys.modules.get(root)):
+            return None  # a real package of that name (or none at all): not ours to extend
         found = _source_of(fullname)
         if found is None:
             return ModuleSpec(fullname, _Unsupported())

@@ -16,6 +16,7 @@ import linecache
 import re
 import sys
 import tempfile
+import threading
 import types
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from pipehouse.compat import install as install_open_webui_alias
+from pipehouse.compat import is_alias
 from pipehouse.plugin.errors import PluginLoadError
 from pipehouse.plugin.frontmatter import parse_docstring_frontmatter, parse_frontmatter
 from pipehouse.plugin.handlers import Handler
@@ -106,6 +108,11 @@ def _missing_module_hint(missing: str, requirements: list[PluginRequirement]) ->
         return (
             f"the plugin imports {missing}, an Open WebUI internal that pipehouse does not "
             "provide yet; see docs/compatibility.md"
+        )
+    if top != "open_webui" and is_alias(sys.modules.get(top)):
+        return (
+            f"the plugin imports {missing}, a module of the Pipelines server that pipehouse "
+            "does not provide; see docs/compatibility.md"
         )
     declared = [r.text for r in requirements]
     if declared:
@@ -200,9 +207,9 @@ def load_plugin(
     except ModuleNotFoundError as exc:
         _restore(module_name, previous)
         fail(exc, str(exc), _missing_module_hint(exc.name or str(exc), requirements))
-    except BaseException as exc:
+    except BaseException as exc:  # `sys.exit()` at import too: one bad file stops nothing else
         _restore(module_name, previous)
-        if isinstance(exc, KeyboardInterrupt | SystemExit):
+        if _interrupted(exc):
             raise
         fail(exc, str(exc), "the module raised while it was being executed (at import time)")
 
@@ -228,7 +235,7 @@ def load_plugin(
         instance = plugin_class()
     except BaseException as exc:
         _restore(module_name, previous)
-        if isinstance(exc, KeyboardInterrupt | SystemExit):
+        if _interrupted(exc):
             raise
         fail(
             exc,
@@ -247,6 +254,12 @@ def load_plugin(
         requirements=requirements,
         content_hash=digest,
     )
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Ctrl-C, which only the main thread receives; elsewhere (the server loads plugins on
+    worker threads) a `KeyboardInterrupt`, like a `SystemExit`, is the plugin's own doing."""
+    return isinstance(exc, KeyboardInterrupt) and threading.current_thread() is threading.main_thread()
 
 
 _OWN_MODULES: set[str] = set()
