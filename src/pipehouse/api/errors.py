@@ -34,17 +34,22 @@ def plugin_status(error: PluginError) -> int:
     return 502
 
 
-def redact(request: Request, text: str) -> str:
-    plugins = getattr(request.app.state, "plugins", None)
-    return plugins.redact(text) if plugins is not None else text
+async def redacted(request: Request, error: PluginError) -> PluginError:
+    """`error` with every secret value the server holds hidden (`pipehouse.redaction`): what
+    may leave in a response, a stream frame or a log line. Built only on the error path."""
+    runtime = getattr(request.app.state, "runtime", None)
+    return (await runtime.redactor()).error(error) if runtime is not None else error
 
 
 def plugin_error_response(
     request: Request, error: PluginError, *, plain_detail: bool = False
 ) -> JSONResponse:
-    """OpenAI-shaped, naming the plugin; `detail` repeats the message, or with `plain_detail`
-    holds only the plugin's own words (as the Pipelines server answers)."""
-    message = redact(request, error.message)
+    """OpenAI-shaped, naming the plugin, hook and line; `detail` repeats the message, or holds
+    only the plugin's own words: with `plain_detail` (as the Pipelines server answers) and for
+    an inlet's refusal, which Open WebUI answers as 400 `{"detail": str(e)}` (open_webui/main.py
+    `chat_completion`, 0.12.4) and its UI shows as the chat's error. `error` has been through
+    `redacted`."""
+    message = error.message
     body = error_body(
         f"plugin '{error.plugin_id}' ({error.stage}): {message}",
         type_="plugin_error",
@@ -63,7 +68,8 @@ def plugin_error_response(
 def install(app: FastAPI) -> None:
     @app.exception_handler(PluginError)
     async def _plugin(request: Request, error: PluginError) -> JSONResponse:
-        log.warning("plugin error: %s", redact(request, str(error)))
+        error = await redacted(request, error)
+        log.warning("plugin error: %s", error)
         return plugin_error_response(request, error)
 
     @app.exception_handler(UpstreamError)

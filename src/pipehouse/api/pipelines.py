@@ -29,7 +29,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 
 from pipehouse.api.auth import Principal, admin_user, current_user
-from pipehouse.api.errors import plugin_error_response, redact
+from pipehouse.api.errors import plugin_error_response, redacted
 from pipehouse.api.openai import JSONAnswer
 from pipehouse.api.pipeline_sources import download, read_upload
 from pipehouse.files.upload import upload_form
@@ -206,7 +206,8 @@ async def run_hook(
     try:
         result = await runtime.executor.call_filter(info.id, hook, body, call)
     except PluginError as error:
-        log.warning("filter %s %s failed: %s", info.id, hook, redact(request, str(error)))
+        error = await redacted(request, error)
+        log.warning("filter %s %s failed: %s", info.id, hook, error)
         return hook_error(request, error)
     if not isinstance(result, dict):
         return hook_error(

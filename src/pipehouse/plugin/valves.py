@@ -38,7 +38,17 @@ _SECRET_WORDS = {
     "credentials",
     "passphrase",
 }
+# Words a secret name may start with (AUTH_TOKEN, BASIC_AUTH, SECRETS, CREDENTIAL_JSON), and a
+# last word that makes one (AUTH_HEADER, EXTRA_HEADERS): what such fields hold is a credential.
+_SECRET_PREFIXES = ("auth", "secret", "credential")
+_NOT_SECRET_WORDS = {"author", "authors", "authored"}
+_SECRET_LAST_WORDS = {"header", "headers"}
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+# `scheme://user:password@host`: the password part of a URL, wherever it appears in a value
+_URL_PASSWORD = re.compile(
+    r"(?P<head>[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/@]*:)(?P<password>[^\s/@]+)@"
+)
+_NUMBERS_AND_SWITCHES = (bool, int, float)
 
 
 class ValvesError(PluginError):
@@ -93,7 +103,9 @@ def build_user_valves(
     except ValidationError as exc:
         if kind is PluginKind.TOOLS:
             raise validation_error(plugin_id, cls, exc) from exc
-        log.warning("stored user valves of %s do not validate: %s", plugin_id, exc)
+        # the fields and why, never the values: user valves hold users' own keys
+        fields = ", ".join(str(e["field"]) for e in _field_errors(exc))
+        log.warning("stored user valves of %s do not validate (%s)", plugin_id, fields)
         return cls() if kind is PluginKind.PIPE else None
 
 
@@ -111,8 +123,34 @@ def validate_update(plugin_id: str, cls: type, data: Mapping[str, Any]) -> dict[
     return stored
 
 
+def _word_list(name: str) -> list[str]:
+    return [w for w in _CAMEL.sub("_", name).lower().replace("-", "_").split("_") if w]
+
+
 def _words(name: str) -> set[str]:
-    return {w for w in _CAMEL.sub("_", name).lower().replace("-", "_").split("_") if w}
+    return set(_word_list(name))
+
+
+def is_secret_name(name: str) -> bool:
+    """Names that hold credentials: `api_key`, `token`, `password`, ..., any word starting
+    with `auth`, `secret` or `credential`, and names ending in `header(s)`."""
+    words = _word_list(name)
+    if not words:
+        return False
+    if set(words) & _SECRET_WORDS or words[-1] in _SECRET_LAST_WORDS:
+        return True
+    return any(w.startswith(_SECRET_PREFIXES) and w not in _NOT_SECRET_WORDS for w in words)
+
+
+def _holds_numbers_only(annotation: Any) -> bool:
+    """`bool`, `int`, `float` (or an Optional of them): a switch or a number, never a credential,
+    whatever the field is called (`AUTH_ENABLED`, `TOKEN_LIMIT`)."""
+    if annotation in _NUMBERS_AND_SWITCHES:
+        return True
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return bool(args) and all(a in _NUMBERS_AND_SWITCHES for a in args)
+    return False
 
 
 def _is_secret_annotation(annotation: Any) -> bool:
@@ -136,16 +174,97 @@ def secret_fields(cls: type | None) -> set[str]:
             _is_secret_annotation(info.annotation)
             or widget.get("type") == "password"
             or extra.get("format") == "password"
-            or _words(info.alias or name) & _SECRET_WORDS
+            or (is_secret_name(info.alias or name) and not _holds_numbers_only(info.annotation))
         ):
             secret.add(name)
     return secret
 
 
+def mask_url_passwords(text: str) -> str:
+    """`text` with the password of every `scheme://user:password@host` in it masked."""
+    return _URL_PASSWORD.sub(lambda m: f"{m['head']}{MASK}@", text) if "://" in text else text
+
+
+def url_passwords(text: str) -> list[str]:
+    """The passwords of the `scheme://user:password@host` URLs in `text`."""
+    return [m["password"] for m in _URL_PASSWORD.finditer(text)] if "://" in text else []
+
+
+def shown(value: Any, is_secret: bool) -> Any:
+    """A valve's value as it may be shown: a secret as the mask, a URL without its password."""
+    if is_secret and value not in (None, ""):
+        return MASK
+    if isinstance(value, str):
+        return mask_url_passwords(value)
+    return value
+
+
 def mask(values: Mapping[str, Any], secret: Iterable[str]) -> dict[str, Any]:
-    """A copy of `values` with every non-empty secret replaced by a fixed mask."""
+    """A copy of `values` with every non-empty secret replaced by a fixed mask, and the
+    password of every URL in the others masked too (`postgresql://u:********@host/db`)."""
     hidden = set(secret)
-    return {k: (MASK if k in hidden and v not in (None, "") else v) for k, v in values.items()}
+    return {k: shown(v, k in hidden) for k, v in values.items()}
+
+
+def secret_strings(value: Any) -> list[str]:
+    """The text a secret value holds: a string, a `SecretStr`, or the strings in a dict or a
+    list of them (a headers dict)."""
+    if isinstance(value, SecretStr):
+        return [value.get_secret_value()]
+    if isinstance(value, SecretBytes):
+        return [value.get_secret_value().decode("utf-8", "replace")]
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [s for v in value.values() for s in secret_strings(v)]
+    if isinstance(value, list | tuple | set):
+        return [s for v in value for s in secret_strings(v)]
+    return []
+
+
+def secrets_in(values: Mapping[str, Any] | None, secret: Iterable[str]) -> set[str]:
+    """Every secret value in a valves dict: the secret fields' text and URL passwords."""
+    found: set[str] = set()
+    if not values:
+        return found
+    hidden = set(secret)
+    for name, value in values.items():
+        if name in hidden:
+            found.update(secret_strings(value))
+        elif isinstance(value, str):
+            found.update(url_passwords(value))
+    return found
+
+
+def _field_values(obj: Any, cls: type | None) -> dict[str, Any]:
+    if isinstance(obj, BaseModel):
+        return {name: getattr(obj, name, None) for name in type(obj).model_fields}
+    if cls is not None and issubclass(cls, BaseModel):  # the class: its defaults
+        values = {}
+        for name, info in cls.model_fields.items():
+            try:
+                values[name] = info.get_default(call_default_factory=True, validated_data={})
+            except Exception:  # a default factory that needs other fields: not a default
+                continue
+        return values
+    return {}
+
+
+def held_secrets(instance: Any, valves_cls: type | None, user_valves_cls: type | None) -> set[str]:
+    """Every secret value a live plugin holds, whatever its origin: its `valves` object (values
+    set in `__init__`, from the environment, stored), the defaults of both valves classes, and
+    instance attributes with secret names (`self.api_key = os.environ[...]`)."""
+    found: set[str] = set()
+    valves_obj = getattr(instance, "valves", None)
+    for obj, cls in ((valves_obj, valves_cls), (None, valves_cls), (None, user_valves_cls)):
+        actual = type(obj) if isinstance(obj, BaseModel) else cls
+        found |= secrets_in(_field_values(obj, cls), secret_fields(actual))
+    for name, value in (getattr(instance, "__dict__", None) or {}).items():
+        if is_secret_name(name):
+            found.update(secret_strings(value))
+        elif isinstance(value, str):
+            found.update(url_passwords(value))
+    return found
 
 
 def schema(cls: type | None, user: Mapping[str, Any] | None = None) -> dict[str, Any] | None:

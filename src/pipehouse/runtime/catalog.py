@@ -38,6 +38,10 @@ class ValvesStore(Protocol):
 
     async def user_valves(self, plugin_id: str, user_id: str) -> dict[str, Any] | None: ...
 
+    def known_user_valves(self, plugin_id: str) -> list[dict[str, Any]]:
+        """The user valves of this plugin of every user held in memory (to hide their secrets)."""
+        ...
+
 
 class MemoryValvesStore:
     """Valves held in memory: what the command line passes with --valve / --user-valve."""
@@ -51,6 +55,9 @@ class MemoryValvesStore:
 
     async def user_valves(self, plugin_id: str, user_id: str) -> dict[str, Any] | None:
         return self.by_user.get((plugin_id, user_id))
+
+    def known_user_valves(self, plugin_id: str) -> list[dict[str, Any]]:
+        return [values for (owner, _), values in self.by_user.items() if owner == plugin_id]
 
 
 class Catalog:

@@ -22,6 +22,7 @@ from typing import Any
 from pipehouse.plugin.errors import PluginError
 from pipehouse.plugin.info import PluginInfo
 from pipehouse.plugin.kinds import PluginKind
+from pipehouse.redaction import Redactor
 from pipehouse.runtime.actions import ActionMenu
 from pipehouse.runtime.catalog import Catalog, Entry, MemoryValvesStore, ValvesStore
 from pipehouse.runtime.encoding import (
@@ -37,6 +38,7 @@ from pipehouse.runtime.events import Host, NullHost
 from pipehouse.runtime.executor import CallContext, Executor, PipeResult
 from pipehouse.runtime.ids import unique_uuid
 from pipehouse.runtime.items import Item
+from pipehouse.runtime.secrets import gather_redactor
 from pipehouse.runtime.tool_loop import complete_with_tools, stream_with_tools
 from pipehouse.runtime.tools import ToolSet
 from pipehouse.upstream.client import UpstreamError
@@ -167,6 +169,10 @@ class ChatRuntime:
             request,
         )
 
+    async def redactor(self) -> Redactor:
+        """What hides every secret value this server holds; built only when an error leaves."""
+        return await gather_redactor(self.catalog, self.store, self.executor, self.upstreams)
+
     # -- models -------------------------------------------------------------------------------
     def forget_models(self, plugin_id: str | None = None) -> None:
         """Drop cached manifold listings (after a reload or a valves change)."""
@@ -184,6 +190,7 @@ class ChatRuntime:
         try:
             models = await self.executor.models(entry.info.id, call)
         except PluginError as exc:
+            exc = (await self.redactor()).error(exc)
             log.error("manifold %s could not list its models: %s", entry.info.id, exc)
             models = cached[2] if cached else []
         self._manifolds[entry.info.id] = (now + self.manifold_ttl, entry.info.content_hash, models)
@@ -579,6 +586,7 @@ class ChatTurn:
             self._call,
             messages=self.body.get("messages"),
         )
+        self.tools.redactor = runtime.redactor
         if self.tools:
             self.metadata["tools"] = self.tools.as_dunder_tools()
 
@@ -650,6 +658,7 @@ class ChatTurn:
             except PluginError as exc:  # Open WebUI swallows outlet errors; say so, keep going
                 if strict:
                     raise
+                exc = (await self.runtime.redactor()).error(exc)
                 log.error("outlet filter failed, answer left as it was: %s", exc)
         return body
 
@@ -787,6 +796,18 @@ class ChatTurn:
             buffer.append(_END)
             ready.set()
 
+    async def _reported(self, error: PluginError | UpstreamError) -> PluginError | UpstreamError:
+        """A stream's error as it may leave: every secret hidden, and logged for the operator
+        (the client has its frame; without a line here nobody else would know)."""
+        redactor = await self.runtime.redactor()
+        if isinstance(error, PluginError):
+            error = redactor.error(error)
+            log.warning("stream of %s failed: %s", self.source_id, error)
+        else:
+            error.message = redactor.text(error.message)
+            log.warning("stream of %s failed: %s", self.source_id, error.message)
+        return error
+
     async def sse(self) -> AsyncIterator[bytes]:
         """The answer as SSE frames; each yielded `bytes` holds every frame ready at that time."""
         buffer, ready, room = self._buffer, self._ready, self._room
@@ -824,7 +845,7 @@ class ChatTurn:
                 if not buffer:
                     await ready.wait()
             if error is not None:
-                self.error = error
+                self.error = error = await self._reported(error)
                 yield frame(_stream_error(error)) + DONE
                 return
             content = acc.text()

@@ -113,6 +113,8 @@ class Executor(Protocol):
         self, plugin_id: str, *, user: bool = False, for_user: dict[str, Any] | None = None
     ) -> dict[str, Any] | None: ...
 
+    async def secret_values(self, plugin_id: str) -> set[str]: ...
+
     async def close(self) -> None: ...
 
 
@@ -188,6 +190,7 @@ class InProcessExecutor:
         self._pipeline_initial: dict[str, dict[str, Any]] = {}  # what `__init__` set
         # per plugin: (stored values, the Valves built from them, a copy of its fields)
         self._valves_built: dict[str, tuple[dict[str, Any], Any, dict[str, Any]]] = {}
+        self._loaded_secrets: dict[str, set[str]] = {}  # what each instance held after __init__
 
     # -- loading -------------------------------------------------------------------------------
     async def load(self, source: PluginSource) -> PluginInfo:
@@ -221,6 +224,7 @@ class InProcessExecutor:
         previous = self._plugins.get(source.id)
         self._plugins[source.id] = plugin
         self._infos[source.id] = info
+        self._loaded_secrets[source.id] = self._held_secrets(plugin)
         self._pipeline_valves.pop(source.id, None)
         self._pipeline_initial.pop(source.id, None)
         self._valves_built.pop(source.id, None)
@@ -234,6 +238,7 @@ class InProcessExecutor:
     async def unload(self, plugin_id: str) -> None:
         plugin = self._plugins.pop(plugin_id, None)
         self._infos.pop(plugin_id, None)
+        self._loaded_secrets.pop(plugin_id, None)
         self._pipeline_valves.pop(plugin_id, None)
         self._pipeline_initial.pop(plugin_id, None)
         self._valves_built.pop(plugin_id, None)
@@ -291,6 +296,25 @@ class InProcessExecutor:
         plugin = self.loaded(plugin_id)
         cls = plugin.user_valves_class if user else plugin.valves_class
         return valves_rules.schema(cls, for_user)
+
+    async def secret_values(self, plugin_id: str) -> set[str]:
+        """Every secret value the live instance holds (valves now and after `__init__`, class
+        defaults, secret-named attributes), as strings: for hiding them in errors and logs.
+        Read only when an error is about to leave, never per call."""
+        plugin = self._plugins.get(plugin_id)
+        if plugin is None:
+            return set()
+        return self._loaded_secrets.get(plugin_id, set()) | self._held_secrets(plugin)
+
+    @staticmethod
+    def _held_secrets(plugin: LoadedPlugin) -> set[str]:
+        try:
+            return valves_rules.held_secrets(
+                plugin.instance, plugin.valves_class, plugin.user_valves_class
+            )
+        except Exception:  # a plugin object that cannot be read: nothing known, nothing to hide
+            log.warning("could not read the secret values of %s", plugin.id)
+            return set()
 
     # -- calling -------------------------------------------------------------------------------
     async def _invoke(

@@ -32,6 +32,7 @@ from pipehouse.runtime.errors import RequestError
 
 if TYPE_CHECKING:
     from pipehouse.plugin.info import PluginInfo
+    from pipehouse.redaction import Redactor
     from pipehouse.runtime.catalog import Catalog
     from pipehouse.runtime.events import Host
     from pipehouse.runtime.executor import CallContext, Executor
@@ -98,6 +99,8 @@ class ToolSet:
         self.messages = messages or []  # what `__messages__` holds unless a call says otherwise
         self._tools = {tool.name: tool for tool in tools}
         self._calls = dict(calls)
+        # what hides secrets in a failed tool's words (they reach the model, events and logs)
+        self.redactor: Callable[[], Awaitable[Redactor]] | None = None
 
     @classmethod
     async def build(
@@ -220,11 +223,14 @@ class ToolSet:
         try:
             value = await self.call(name, arguments, host=host, messages=messages)
         except PluginError as exc:
+            if self.redactor is not None:
+                exc = (await self.redactor()).error(exc)
             log.warning("tool %s failed: %s", name, exc)
             value = {"error": exc.message}  # the tool's own words, not the server's paths
         except Exception as exc:
-            log.warning("tool %s failed: %s", name, exc)
-            value = {"error": str(exc)}
+            said = str(exc) if self.redactor is None else (await self.redactor()).text(str(exc))
+            log.warning("tool %s failed: %s", name, said)
+            value = {"error": said}
         text, failed = tool_result_text(value, name=name)
         embed = inline_html(value)
         if embed is not None:

@@ -23,7 +23,7 @@ from pipehouse.plugin.errors import PluginError
 from pipehouse.plugin.info import PluginInfo
 from pipehouse.plugin.kinds import PluginKind
 from pipehouse.plugin.loader import plugin_id_from_path
-from pipehouse.plugin.valves import MASK, mask
+from pipehouse.plugin.valves import MASK, mask, shown
 from pipehouse.runtime.catalog import Catalog
 from pipehouse.runtime.chat import ChatRuntime
 from pipehouse.runtime.executor import Executor, PluginSource
@@ -99,17 +99,24 @@ def row_kind(row: Function | Tool) -> str:
 def keep_masked(
     data: Mapping[str, Any], secret: Iterable[str], stored: Mapping[str, Any] | None
 ) -> dict[str, Any]:
-    """A posted valves form where a secret still shows the mask means "keep the stored value":
-    a form that round-trips what it read must not overwrite the secret with asterisks."""
+    """A posted valves form where a secret still shows the mask (or a URL its masked password)
+    means "keep the stored value": a form that round-trips what it read must not overwrite the
+    secret with asterisks. With nothing stored, the field keeps the plugin's own value."""
     hidden = set(secret)
     kept = {}
     for name, value in data.items():
-        if name in hidden and value == MASK:
-            if stored and name in stored:
-                kept[name] = stored[name]
-            continue
-        kept[name] = value
+        has_stored = bool(stored) and name in stored
+        if has_stored and value == shown(stored[name], name in hidden):
+            kept[name] = stored[name]
+        elif (value == MASK and name in hidden) or (_masked_url(value) and not has_stored):
+            continue  # nothing stored: the plugin's own value stays
+        else:
+            kept[name] = value
     return kept
+
+
+def _masked_url(value: Any) -> bool:
+    return isinstance(value, str) and f":{MASK}@" in value
 
 
 class PluginService:
@@ -432,16 +439,6 @@ class PluginService:
     async def all(self, kind: str) -> Sequence[Function | Tool]:
         """Every row of one kind, the most recently updated first."""
         return await self._rows(kind).all()
-
-    def redact(self, text: str) -> str:
-        """`text` without any stored secret valve value (for errors that reach clients)."""
-        for entry in self.catalog:
-            stored = self.valves.stored(entry.info.id)
-            for name in entry.info.secret_valves:
-                value = stored.get(name)
-                if isinstance(value, str) and len(value) >= 4:
-                    text = text.replace(value, "********")
-        return text
 
     def overview(self) -> list[dict[str, Any]]:
         """Every plugin this server knows of, loaded or not, with why it is not."""

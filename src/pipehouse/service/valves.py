@@ -54,6 +54,17 @@ class StoredValves:
         branch = settings.get(_branch(self._kind.get(plugin_id, "function"))) or {}
         return (branch.get("valves") or {}).get(plugin_id)
 
+    def known_user_valves(self, plugin_id: str) -> list[dict[str, Any]]:
+        """This plugin's user valves of every user whose settings are in memory: every user
+        who made a request or saved settings since the start."""
+        branch = _branch(self._kind.get(plugin_id, "function"))
+        found = []
+        for settings in self._settings.values():
+            values = ((settings.get(branch) or {}).get("valves") or {}).get(plugin_id)
+            if isinstance(values, dict):
+                found.append(values)
+        return found
+
     async def set_user_valves(self, plugin_id: str, user_id: str, values: dict[str, Any]) -> None:
         settings = copy.deepcopy(await self._user_settings(user_id))
         branch = settings.setdefault(_branch(self._kind.get(plugin_id, "function")), {})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import Any
 
@@ -38,11 +39,30 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _owner_only(url: str) -> None:
+    """Create the SQLite file readable by its owner only (0600): it holds API key hashes,
+    valves and users' settings, secrets included. SQLite gives its -wal and -shm files the
+    same mode. A file that exists is tightened too."""
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+        os.chmod(path, 0o600)
+    except FileNotFoundError:  # no such directory: SQLite will say so when it connects
+        return
+
+
 class Database:
     def __init__(self, url: str) -> None:
         self.url = async_url(url)
-        self.engine: AsyncEngine = create_async_engine(self.url, pool_pre_ping=True)
+        # hide_parameters: at DEBUG, SQLAlchemy logs every statement with its parameters, and
+        # those are valves, users' settings and connection keys.
+        self.engine: AsyncEngine = create_async_engine(
+            self.url, pool_pre_ping=True, hide_parameters=True
+        )
         if self.engine.dialect.name == "sqlite":
+            _owner_only(self.url)
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.session = async_sessionmaker(self.engine, expire_on_commit=False, class_=AsyncSession)
 
