@@ -85,9 +85,9 @@ async def test_the_blueprint_leaves_the_request_alone_when_no_tool_gives_anythin
     await harness.add("task_picks_weather")
     await harness.add("pipeline_pipe")
     for prompt in ("tell me a joke", "find nothing"):
-        seen = json.loads(message(await harness.complete(harness.body("pipeline_pipe", prompt)))[
-            "content"
-        ])
+        seen = json.loads(
+            message(await harness.complete(harness.body("pipeline_pipe", prompt)))["content"]
+        )
         assert seen["messages"] == [{"role": "user", "content": prompt}]
 
 

@@ -137,3 +137,21 @@ class StoredChat(Base):
     chat: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[int] = mapped_column(BigInteger, default=now)
     updated_at: Mapped[int] = mapped_column(BigInteger, default=now)
+
+
+class StoredMemory(Base):
+    """A user's memory, as Open WebUI's `memory` table keeps one (`type`: "user" or "context";
+    `path`: where it sits in the user's tree of memories). Open WebUI also indexes each memory
+    in its vector database; pipehouse has none (docs/compatibility.md)."""
+
+    __tablename__ = "memory"
+    __table_args__ = (Index("ix_memory_user_id_updated_at", "user_id", "updated_at"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(16), default="context")
+    path: Mapped[str | None] = mapped_column(Text, nullable=True)
+    content: Mapped[str] = mapped_column(Text)
+    meta: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now)
+    updated_at: Mapped[int] = mapped_column(BigInteger, default=now)
