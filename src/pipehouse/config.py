@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import ByteSize, TypeAdapter, ValidationError
+
 
 def _env_float(name: str, default: float | None) -> float | None:
     raw = os.environ.get(name)
@@ -21,9 +23,26 @@ def _env_list(name: str) -> list[str]:
     return [item.strip() for item in raw.split(";")] if raw.strip() else []
 
 
+def _env_size(name: str, default: int | None) -> int | None:
+    """A size in bytes: `33554432`, `32MiB`, `32MB` (decimal), `512k` (pydantic's `ByteSize`
+    units); `0`, `none` or `off` for no limit."""
+    raw = os.environ.get(name, "").strip()
+    if raw == "":
+        return default
+    if raw.lower() in ("0", "none", "off"):
+        return None
+    try:
+        return int(TypeAdapter(ByteSize).validate_python(raw))
+    except ValidationError:
+        raise ValueError(f"{name}={raw!r} is not a size, like 33554432, 32MiB or 32MB") from None
+
+
 def _env_bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     return default if raw is None else raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+DEFAULT_MAX_BODY = 32 * 1024 * 1024  # a long conversation with images inlined fits
 
 
 @dataclass
@@ -77,6 +96,11 @@ class Settings:
     # Largest upload to /api/v1/files, in MB (0, "none" or "off": no limit).
     max_upload_mb: float | None = field(
         default_factory=lambda: _env_float("PIPEHOUSE_MAX_UPLOAD_MB", 25.0)
+    )
+    # Largest request body, in bytes, of every route but file uploads (None: no limit). A body
+    # is held in memory while it is read: this bounds what one request takes (413 past it).
+    max_body: int | None = field(
+        default_factory=lambda: _env_size("PIPEHOUSE_MAX_BODY", DEFAULT_MAX_BODY)
     )
     # Uploads go to this S3-compatible bucket when set (else to DATA_DIR/uploads). Credentials
     # are boto3's: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a profile or an instance role.

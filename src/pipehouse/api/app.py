@@ -21,6 +21,7 @@ from pipehouse.api import events as event_routes
 from pipehouse.api import files as file_routes
 from pipehouse.api import pipelines as pipelines_protocol
 from pipehouse.api.auth import Authenticator, Principal, admin_user, current_user
+from pipehouse.api.body_limit import BodyGate
 from pipehouse.api.fastlane import FastLane
 from pipehouse.api.observability import Metrics, ObservabilityMiddleware
 from pipehouse.compat import services as compat_services
@@ -110,9 +111,10 @@ class PipehouseApp(FastAPI):
     """FastAPI with the fast lane for the hot routes outermost (see `api/fastlane.py`), then
     the request-id and metrics middleware for every other route."""
 
-    def __init__(self, *, metrics: Metrics, **kwargs: Any) -> None:
+    def __init__(self, *, metrics: Metrics, max_body: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.state.metrics = metrics
+        self.max_body = max_body  # PIPEHOUSE_MAX_BODY (api/body_limit.py)
         self.chat_api: openai.ChatAPI | None = None  # bound to the services at each start
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -124,10 +126,16 @@ class PipehouseApp(FastAPI):
             self.middleware_stack = self.build_middleware_stack()
         await self.middleware_stack(scope, receive, send)
 
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            errors.document_field_errors(super().openapi())
+        return self.openapi_schema
+
     def build_middleware_stack(self) -> ASGIApp:
         metrics = self.state.metrics
-        stack = ObservabilityMiddleware(super().build_middleware_stack(), metrics=metrics)
-        return FastLane(self, stack, openai.hot_routes(), metrics)
+        gate = BodyGate(super().build_middleware_stack(), self.max_body, file_routes.UPLOAD_PATHS)
+        stack = ObservabilityMiddleware(gate, metrics=metrics)
+        return FastLane(self, stack, openai.hot_routes(), metrics, self.max_body)
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -210,6 +218,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = PipehouseApp(
         metrics=metrics,
+        max_body=settings.max_body,
         title="pipehouse",
         version=__version__,
         description="Open WebUI plugins behind the OpenAI API.",

@@ -9,8 +9,10 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
+from pipehouse.api.body_limit import BodyTooLarge
 from pipehouse.plugin.errors import PluginError
 from pipehouse.plugin.valves import ValvesError
 from pipehouse.runtime.encoding import error_body
@@ -19,6 +21,35 @@ from pipehouse.service.plugins import ServiceError
 from pipehouse.upstream.client import UpstreamError
 
 log = logging.getLogger("pipehouse.api")
+
+
+class FieldError(BaseModel):
+    """One problem in a request, the shape of every validation error in this API: `field` is the
+    dotted path in the body, query or path ("" for the body as a whole)."""
+
+    field: str
+    message: str
+    type: str
+
+
+def field_errors(error: RequestValidationError) -> list[dict[str, str]]:
+    return [
+        FieldError(
+            field=".".join(str(p) for p in e["loc"][1:]), message=e["msg"], type=e["type"]
+        ).model_dump()
+        for e in error.errors()
+    ]
+
+
+def document_field_errors(schema: dict) -> None:
+    """Make the OpenAPI schema's 422 answers say what the server sends (`{detail: [{field,
+    message, type}]}`) instead of FastAPI's `{loc, msg, type}`, so that schema-driven clients
+    and the server agree."""
+    components = schema.get("components", {}).get("schemas", {})
+    if "ValidationError" in components:
+        components["ValidationError"] = FieldError.model_json_schema() | {
+            "title": "ValidationError"
+        }
 
 
 def plugin_status(error: PluginError) -> int:
@@ -56,10 +87,12 @@ def plugin_error_response(
         code=error.error_type,
         plugin=error.plugin_id,
         stage=error.stage,
+        line=error.line,
     )
     if error.hint:
         body["error"]["hint"] = error.hint
-    body["detail"] = message if plain_detail else body["error"]["message"]
+    plain = plain_detail or error.stage in ("inlet", "request")
+    body["detail"] = message if plain else body["error"]["message"]
     # OpenAI SDKs retry a 5xx twice unless told not to: a plugin's failure would run it (and any
     # side effects) three times for one request.
     return JSONResponse(body, status_code=plugin_status(error), headers={"x-should-retry": "false"})
@@ -85,9 +118,17 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestError)
     async def _request(request: Request, error: RequestError) -> JSONResponse:
-        body = error_body(str(error), type_=error.type, code=getattr(error, "code", None))
+        body = error_body(
+            str(error), type_=error.type, code=getattr(error, "code", None), param=error.param
+        )
         body["detail"] = str(error)
         return JSONResponse(body, status_code=error.status)
+
+    @app.exception_handler(BodyTooLarge)
+    async def _too_large(request: Request, error: BodyTooLarge) -> JSONResponse:
+        body = error_body(error.detail, type_="invalid_request_error", code="request_too_large")
+        body["detail"] = error.detail
+        return JSONResponse(body, status_code=413)
 
     @app.exception_handler(ServiceError)
     async def _service(request: Request, error: ServiceError) -> JSONResponse:
@@ -95,15 +136,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, error: RequestValidationError) -> JSONResponse:
-        errors = [
-            {
-                "field": ".".join(str(p) for p in e["loc"][1:]),
-                "message": e["msg"],
-                "type": e["type"],
-            }
-            for e in error.errors()
-        ]
-        return JSONResponse({"detail": errors}, status_code=422)
+        return JSONResponse({"detail": field_errors(error)}, status_code=422)
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, error: HTTPException) -> JSONResponse:

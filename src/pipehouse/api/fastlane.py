@@ -21,6 +21,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
+from pipehouse.api.body_limit import NO_LIMIT, BodyTooLarge, over_limit
 from pipehouse.api.observability import Metrics, begin_request, end_request
 
 if TYPE_CHECKING:
@@ -40,21 +41,25 @@ class FastLane:
         stack: ASGIApp,
         routes: Mapping[tuple[str, str], HotRoute],
         metrics: Metrics,
+        max_body: int | None = None,
     ) -> None:
         self.app = app
         self.stack = stack  # everything else: observability, then FastAPI's own stack
         self.routes = routes
         self.metrics = metrics
+        self.max_body = NO_LIMIT if max_body is None else max_body
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         hot = self.routes.get((scope["method"], scope["path"])) if scope["type"] == "http" else None
         if hot is None:
             await self.stack(scope, receive, send)
             return
-        authorization = given_id = None
-        for name, value in scope["headers"]:  # the two this lane reads, in one pass
+        authorization = given_id = declared = None
+        for name, value in scope["headers"]:  # the three this lane reads, in one pass
             if name == b"authorization":
                 authorization = value.decode("latin-1")
+            elif name == b"content-length":
+                declared = value
             elif name == b"x-request-id":
                 given_id = value
         rid, token = begin_request(scope, given_id)
@@ -65,10 +70,13 @@ class FastLane:
             scope["route"] = hot.route
             request = Request(scope, receive, send)
             try:
-                await read_body(request)
                 api = app.chat_api
                 auth = api.auth
+                # the key before the body: a caller without one cannot make the server hold it
                 user = auth.cached(authorization) or await auth.principal(authorization)
+                if over_limit(declared, self.max_body):
+                    raise BodyTooLarge(self.max_body)
+                await read_body(request, self.max_body)
                 response = await hot.endpoint(api, request, user)
             except ClientDisconnect:
                 return  # nobody is left to answer
@@ -86,16 +94,22 @@ class FastLane:
             end_request(scope, status, started, token)
 
 
-async def read_body(request: Request) -> bytes:
+async def read_body(request: Request, limit: int = NO_LIMIT) -> bytes:
     """The whole body, kept where `Request.body()` looks for it, so a plugin that reads the
-    request again (through `__request__`) gets it too. Read here rather than through
-    `Request.body()`, whose async generator costs more than the rest of the read."""
+    request again (through `__request__`) gets it too; BodyTooLarge as soon as it passes
+    `limit`, with nothing more read. Read here rather than through `Request.body()`, whose
+    async generator costs more than the rest of the read."""
     chunks = []
+    size = 0
     while True:
         message = await request.receive()
         if message["type"] == "http.disconnect":
             raise ClientDisconnect()
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(limit)
+        chunks.append(chunk)
         if not message.get("more_body", False):
             break
     body = request._body = b"".join(chunks)

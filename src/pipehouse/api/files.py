@@ -19,6 +19,9 @@ from pipehouse.files.upload import upload_form
 from pipehouse.service.files import FileService
 
 router = APIRouter(prefix="/api/v1/files", tags=["files"])
+# The upload's paths: they stream to disk and keep their own limit (PIPEHOUSE_MAX_UPLOAD_MB)
+# rather than PIPEHOUSE_MAX_BODY (api/body_limit.py).
+UPLOAD_PATHS = frozenset({"/api/v1/files", "/api/v1/files/"})
 
 UPLOAD_FORM = upload_form(
     metadata={"type": "string", "description": "a JSON object, kept as meta.data"}

@@ -18,6 +18,7 @@ from pipehouse.api.auth import Principal, current_user
 from pipehouse.api.fastlane import HotRoute
 from pipehouse.api.sse import SSEResponse
 from pipehouse.files.chat_files import names_files, resolve_request_files
+from pipehouse.runtime.chat_body import check_chat_body
 from pipehouse.runtime.encoding import dumps
 from pipehouse.runtime.errors import RequestError
 from pipehouse.service.chats import chat_id_of
@@ -75,6 +76,7 @@ class ChatAPI:
             body = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise RequestError(f"the request body is not valid JSON: {exc}") from exc
+        check_chat_body(body)  # before anything reads it: a wrong type is the client's 400
         if names_files(body):  # uploads -> __files__ items
             body = await resolve_request_files(body, user, self.files)
         stream = isinstance(body, dict) and bool(body.get("stream"))

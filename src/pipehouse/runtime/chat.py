@@ -783,7 +783,9 @@ class ChatTurn:
                     await room.wait()
         except (PluginError, UpstreamError) as exc:
             buffer.append(exc)
-        except Exception as exc:  # a bug of ours must still end the stream cleanly
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # a bug of ours must still end the stream, never the server
             log.exception("stream of %s failed", self.source_id)
             buffer.append(
                 PluginError.from_exception(exc, plugin_id=self.source_id, path=None, stage="stream")

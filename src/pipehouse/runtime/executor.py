@@ -31,6 +31,7 @@ from pipehouse.plugin.info import PluginInfo, describe
 from pipehouse.plugin.kinds import PluginKind
 from pipehouse.plugin.loader import LoadedPlugin, load_plugin
 from pipehouse.runtime.action_result import ActionResult, action_result
+from pipehouse.runtime.containment import cancelled_for_real, plugin_failure
 from pipehouse.runtime.events import Host, NullHost, make_caller, make_emitter
 from pipehouse.runtime.items import Item, normalize, streaming_response_items
 from pipehouse.runtime.threads import ThreadRunner
@@ -213,7 +214,7 @@ class InProcessExecutor:
         )
         try:
             info = describe(plugin)
-        except Exception as exc:
+        except BaseException as exc:  # no await inside: nothing here is a cancellation
             raise PluginError.from_exception(
                 exc,
                 plugin_id=source.id,
@@ -336,7 +337,7 @@ class InProcessExecutor:
                     result = await result
             ok = True
             return result
-        except asyncio.CancelledError:
+        except asyncio.CancelledError as exc:
             if token is not None and self._deadlines.finish(token):
                 token = None
                 raise PluginError(
@@ -347,13 +348,13 @@ class InProcessExecutor:
                     stage=stage,
                     hint="the plugin is slow or stuck; raise the call timeout if this is expected",
                 ) from None
-            raise
+            if cancelled_for_real():
+                raise
+            raise plugin_failure(exc, plugin_id=plugin.id, path=plugin.path, stage=stage) from exc
         except PluginError:
             raise
-        except Exception as exc:
-            raise PluginError.from_exception(
-                exc, plugin_id=plugin.id, path=plugin.path, stage=stage
-            ) from exc
+        except BaseException as exc:  # SystemExit too: plugin code never stops the server
+            raise plugin_failure(exc, plugin_id=plugin.id, path=plugin.path, stage=stage) from exc
         finally:
             if token is not None:
                 self._deadlines.finish(token)
@@ -538,10 +539,20 @@ class InProcessExecutor:
                 except StopAsyncIteration:
                     ok = True
                     return
-                except asyncio.CancelledError:
+                except asyncio.CancelledError as exc:
                     if watchdog is not None and watchdog.expired():
                         raise TimeoutError from None
-                    raise
+                    if cancelled_for_real():
+                        raise
+                    raise plugin_failure(
+                        exc, plugin_id=plugin.id, path=plugin.path, stage="pipe"
+                    ) from exc
+                except Exception:
+                    raise  # turned into a PluginError below
+                except BaseException as exc:  # not at our `yield`: the plugin's own SystemExit
+                    raise plugin_failure(
+                        exc, plugin_id=plugin.id, path=plugin.path, stage="pipe"
+                    ) from exc
                 if watchdog is not None:
                     watchdog.done()
                 if type(raw) is str and raw and not raw.startswith("data:"):
@@ -603,7 +614,8 @@ class InProcessExecutor:
 
         Valves and arguments are prepared once per response, not per chunk, and the observer
         hears of each filter once per response (not per chunk: that would cost more than the
-        hooks themselves).
+        hooks themselves). Each hook call has the call timeout, kept by one watchdog per
+        response rather than a deadline per chunk.
         """
         stages = []
         for plugin_id, call in zip(plugin_ids, calls, strict=True):
@@ -616,24 +628,49 @@ class InProcessExecutor:
             stages.append((plugin, handler.fn, handler.is_coroutine, kwargs))
         started = time.perf_counter()
         failed: str | None = None
+        limit = self.call_timeout
+        watchdog = IdleWatchdog(limit) if limit and stages else None
         try:
             async for chunk in items:
                 for plugin, fn, is_coroutine, kwargs in stages:
+                    if watchdog is not None:
+                        watchdog.waiting()
                     try:
                         if is_coroutine:
                             chunk = await fn(event=chunk, **kwargs)
                         else:  # sync code never runs on the loop, even once per chunk
                             chunk = await self._threads.run(fn, event=chunk, **kwargs)
-                    except Exception as exc:
+                    except asyncio.CancelledError as exc:
+                        if watchdog is not None and watchdog.expired():
+                            failed = plugin.id
+                            raise PluginError(
+                                plugin_id=plugin.id,
+                                message=f"stream did not finish within {limit} s",
+                                path=plugin.path,
+                                error_type="Timeout",
+                                stage="stream",
+                                hint="the stream filter is slow or stuck; it holds up the answer",
+                            ) from None
+                        if cancelled_for_real():
+                            raise
                         failed = plugin.id
-                        raise PluginError.from_exception(
+                        raise plugin_failure(
                             exc, plugin_id=plugin.id, path=plugin.path, stage="stream"
                         ) from exc
+                    except BaseException as exc:  # SystemExit too: it never stops the server
+                        failed = plugin.id
+                        raise plugin_failure(
+                            exc, plugin_id=plugin.id, path=plugin.path, stage="stream"
+                        ) from exc
+                    if watchdog is not None:
+                        watchdog.done()
                     if not chunk:
                         break
                 else:
                     yield chunk
         finally:
+            if watchdog is not None:
+                watchdog.close()
             if self.observer is not None:
                 seconds = time.perf_counter() - started
                 for plugin, *_ in stages:
