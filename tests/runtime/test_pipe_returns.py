@@ -215,6 +215,17 @@ async def test_generator_of_bytes_is_decoded(harness):
     assert message(result)["content"] == "bytes \u00e9!"
 
 
+@pytest.mark.parametrize("as_sse", [False, True], ids=["bytes", "streaming-response"])
+async def test_characters_split_across_byte_chunks_arrive_whole(harness, as_sse):
+    # Two-byte chunks cut "é", "€" and "👋" in the middle; each chunk decoded alone gives U+FFFD.
+    harness.store.by_plugin["returns_bytes_split_characters"] = {"as_sse": as_sse}
+    payloads = await stream_of(harness, "returns_bytes_split_characters")
+    assert_well_formed(payloads)
+    assert content_of(payloads) == "héllo € 👋"
+    result = await harness.complete(harness.body("returns_bytes_split_characters"))
+    assert message(result)["content"] == "héllo € 👋"
+
+
 async def test_generator_of_data_lines_is_passed_through_as_chunks(harness):
     payloads = await stream_of(harness, "returns_generator_of_data_lines")
     # One [DONE], at the very end: the pipe's own `data: [DONE]` is not forwarded, since it
@@ -246,6 +257,20 @@ async def test_none_numbers_and_empty_strings_complete_without_none(harness):
     # Deviates from Open WebUI, whose str()-join would answer "aNone32.5b".
     result = await completion_of(harness, "returns_generator_of_odd_items")
     assert message(result)["content"] == "a32.5b"
+
+
+# -- str subclasses -----------------------------------------------------------------------------
+@pytest.mark.parametrize("stream_lines", [False, True], ids=["returned", "yielded"])
+async def test_str_subclass_is_text(harness, stream_lines):
+    # pyfiglet's figlet_format() returns a FigletString; Open WebUI streams it as text.
+    harness.store.by_plugin["returns_str_subclass"] = {"stream_lines": stream_lines}
+    banner = "#######\n# hi! #\n#######"
+    await harness.add("returns_str_subclass")
+    payloads = await harness.stream(harness.body("returns_str_subclass", "hi!"))
+    assert_well_formed(payloads)
+    assert content_of(payloads).strip() == banner
+    result = await harness.complete(harness.body("returns_str_subclass", "hi!"))
+    assert message(result)["content"].strip() == banner
 
 
 # -- None, list ---------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from pipehouse.plugin.loader import LoadedPlugin, load_plugin
 from pipehouse.runtime.action_result import ActionResult, action_result
 from pipehouse.runtime.containment import cancelled_for_real, plugin_failure
 from pipehouse.runtime.events import Host, NullHost, make_caller, make_emitter
-from pipehouse.runtime.items import Item, normalize, streaming_response_items
+from pipehouse.runtime.items import Item, normalize, streaming_response_items, utf8_decoder
 from pipehouse.runtime.threads import ThreadRunner
 from pipehouse.runtime.watchdog import Deadlines, IdleWatchdog
 
@@ -508,6 +508,8 @@ class InProcessExecutor:
     def _as_result(self, plugin: LoadedPlugin, result: Any) -> PipeResult:
         if type(result) in _PLAIN_RESULTS:  # the usual answers, past the costlier checks below
             return PipeResult(value=result)
+        if isinstance(result, str):  # a str subclass (pyfiglet's FigletString): text
+            return PipeResult(value=str.__str__(result))
         if isinstance(result, StreamingResponse):
             items = streaming_response_items(result.body_iterator)
             return PipeResult(stream=self._guard_stream(plugin, items))
@@ -529,6 +531,7 @@ class InProcessExecutor:
         iterator = aiter(source)
         started = time.perf_counter()
         watchdog = IdleWatchdog(self.idle_timeout) if self.idle_timeout else None
+        decoder = None  # for yielded bytes: one per stream, so split characters survive
         ok = False
         try:
             while True:
@@ -538,6 +541,8 @@ class InProcessExecutor:
                     raw = await anext(iterator)
                 except StopAsyncIteration:
                     ok = True
+                    if decoder is not None and (tail := decoder.decode(b"", final=True)):
+                        yield tail
                     return
                 except asyncio.CancelledError as exc:
                     if watchdog is not None and watchdog.expired():
@@ -558,6 +563,9 @@ class InProcessExecutor:
                 if type(raw) is str and raw and not raw.startswith("data:"):
                     yield raw  # plain text, by far the most common item
                     continue
+                if isinstance(raw, bytes | bytearray):
+                    decoder = decoder or utf8_decoder()
+                    raw = decoder.decode(raw)
                 item = normalize(raw)
                 if item is None:
                     continue

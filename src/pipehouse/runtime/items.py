@@ -9,6 +9,7 @@ early), and `None`, numbers and empty strings no longer crash or end the answer.
 
 from __future__ import annotations
 
+import codecs
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -19,6 +20,12 @@ from pydantic import BaseModel
 log = logging.getLogger(__name__)
 
 Item = str | dict[str, Any]
+
+
+def utf8_decoder() -> codecs.IncrementalDecoder:
+    """A decoder for one stream's bytes, so a character split across two chunks arrives whole
+    (decoding each chunk alone would turn both halves into U+FFFD)."""
+    return codecs.getincrementaldecoder("utf-8")(errors="replace")
 
 
 def _data_payload(payload: str) -> list[Item]:
@@ -48,8 +55,11 @@ def sse_text_items(text: str) -> list[Item]:
 
 
 def normalize(item: Any) -> list[Item] | Item | None:
-    """One yielded item as text or an object; a list when one item held several SSE events."""
-    if type(item) is str:
+    """One yielded item as text or an object; a list when one item held several SSE events.
+    Bytes are best decoded by the caller, with `utf8_decoder`, across the whole stream."""
+    if isinstance(item, str):
+        if type(item) is not str:  # a str subclass (pyfiglet's FigletString) is text too
+            item = str.__str__(item)
         if item.startswith("data:"):
             return sse_text_items(item)
         return item or None
@@ -67,17 +77,13 @@ def normalize(item: Any) -> list[Item] | Item | None:
 async def streaming_response_items(body: AsyncIterator[Any]) -> AsyncIterator[Item]:
     """A `StreamingResponse` body, re-split into events whatever its item boundaries are."""
     pending = ""
+    decoder = utf8_decoder()
     async for raw in body:
-        text = (
-            raw.decode("utf-8", errors="replace")
-            if isinstance(raw, bytes | bytearray)
-            else str(raw)
-        )
-        pending += text
+        pending += decoder.decode(raw) if isinstance(raw, bytes | bytearray) else str(raw)
         if "\n" not in pending:
             continue
         complete, _, pending = pending.rpartition("\n")
         for item in sse_text_items(complete):
             yield item
-    for item in sse_text_items(pending):
+    for item in sse_text_items(pending + decoder.decode(b"", final=True)):
         yield item
