@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,9 @@ from sqlalchemy.ext.asyncio import (
 )
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# aiosqlite logs every statement it runs, parameters included, at DEBUG: those are valves,
+# users' settings and connection keys. Its INFO and above still reach the log.
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
 def async_url(url: str) -> str:
