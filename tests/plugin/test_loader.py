@@ -9,6 +9,7 @@ import pytest
 from pipehouse.plugin.errors import PluginError, PluginLoadError, plugin_frames
 from pipehouse.plugin.kinds import PluginKind
 from pipehouse.plugin.loader import load_plugin, load_plugin_file, plugin_id_from_path
+from pipehouse.runtime.executor import InProcessExecutor, PluginSource
 from tests.conftest import plugin_path
 
 
@@ -342,3 +343,26 @@ def test_asking_for_a_kind_the_file_is_not_names_both():
     with pytest.raises(PluginLoadError) as failure:
         load_plugin(source, "not_tools", kind=PluginKind.TOOLS)
     assert "No Tools class" in failure.value.message and "Pipe" in failure.value.message
+
+
+def test_sys_exit_at_import_is_a_load_error_naming_the_line():
+    # A file that calls sys.exit() when it lacks a setting must not stop whoever loads it.
+    error = load_error("exits_at_import")
+    assert error.error_type == "SystemExit"
+    assert error.message == "PIPEHOUSE_TESTS_NEVER_SET_THIS_KEY is not set"
+    assert error.line == line_of("exits_at_import", 'sys.exit("')
+    assert "exits_at_import" not in sys.modules and "function_exits_at_import" not in sys.modules
+
+
+async def test_sys_exit_at_import_on_a_worker_thread_is_a_load_error():
+    executor = InProcessExecutor()
+    path = plugin_path("exits_at_import")
+    try:
+        with pytest.raises(PluginLoadError) as failure:
+            await executor.load(PluginSource("exits_at_import", path.read_text(), str(path)))
+        assert (failure.value.plugin_id, failure.value.error_type) == (
+            "exits_at_import",
+            "SystemExit",
+        )
+    finally:
+        await executor.close()
