@@ -171,7 +171,55 @@ def test_inspect_shows_kind_valves_and_models():
 def test_inspect_reports_load_errors():
     result = pipehouse("inspect", str(plugin_path("cli_missing_requirement")))
     assert result.returncode == 1
-    assert "--install" in result.stderr
+    # the requirements are marked even though the import failed, and the hint names a command
+    # that exists for the caller (inspect has no --install)
+    assert "pipehouse-fixture-not-a-real-package>=1.0 (missing)" in result.stdout
+    assert "ModuleNotFoundError" in result.stderr
+    assert "-m pip install 'pipehouse-fixture-not-a-real-package>=1.0'" in result.stderr
+    assert "--install" not in result.stderr
+
+
+def test_plugin_prints_go_to_stderr_and_stdout_is_the_answer_alone():
+    result = pipehouse("run", str(plugin_path("cli_chatty_pipe")), "Ada")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "Hi, Ada\n"
+    for printed in ("module imported", "ready, greeting=Hi", "answering", "from a subprocess"):
+        assert f"chatty_pipe: {printed}" in result.stderr
+
+
+def test_inspect_json_stays_json_when_the_plugin_prints():
+    result = pipehouse("inspect", str(plugin_path("cli_chatty_pipe")), "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["name"] == "Chatty Pipe"
+    assert "chatty_pipe: module imported" in result.stderr
+
+
+def test_an_installer_option_in_requirements_is_refused_by_name_never_passed_on():
+    result = pipehouse("run", "--install", str(plugin_path("cli_installer_option")), "hi")
+    assert result.returncode == 1
+    assert "not a requirement pipehouse can install: '--index-url=http://127.0.0.1:9/simple'" in (
+        " ".join(result.stderr.split())
+    )
+    assert "installing" not in result.stderr  # no installer ran
+    assert "Traceback" not in result.stderr
+
+
+def test_a_placeholder_requirements_line_is_a_clean_message():
+    result = pipehouse("run", "--install", str(plugin_path("cli_placeholder_requirements")), "hi")
+    assert result.returncode == 1
+    assert "'package2  # Optional'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_requirement_on_a_version_pipehouse_keeps_is_a_clean_message():
+    from importlib.metadata import version
+
+    result = pipehouse("run", "--install", str(plugin_path("cli_pinned_httpx")), "hi")
+    assert result.returncode == 1
+    message = " ".join(result.stderr.split())
+    assert "installing httpx==0.27.0 failed" in message
+    assert f"pipehouse runs on httpx=={version('httpx')} and keeps those versions" in message
+    assert "Traceback" not in result.stderr
 
 
 def test_event_calls_are_asked_at_a_terminal():

@@ -86,6 +86,7 @@ def run(
 
     Example: pipehouse run examples/hello_pipe.py "hi"
     """
+    from pipehouse.console.output import plugin_output_to_stderr
     from pipehouse.console.render import Renderer
     from pipehouse.console.run import RunOptions, UsageError, run_sync
 
@@ -108,7 +109,8 @@ def run(
         sub_action=sub_action,
     )
     try:
-        code = run_sync(options, Renderer(json_lines=json_lines, err=err))
+        with plugin_output_to_stderr() as stdout:
+            code = run_sync(options, Renderer(json_lines=json_lines, out=stdout, err=err))
     except UsageError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from exc
@@ -125,11 +127,16 @@ def inspect(
     Example: pipehouse inspect examples/word_filter.py
     """
     from pipehouse.console.inspect import inspect_file
+    from pipehouse.console.output import plugin_output_to_stderr
 
     if not plugin.is_file():
         err.print(f"[red]error:[/] no such file: {plugin}")
         raise typer.Exit(2)
-    raise typer.Exit(inspect_file(plugin, as_json=json_output, console=Console(highlight=False)))
+    with plugin_output_to_stderr() as stdout:
+        code = inspect_file(
+            plugin, as_json=json_output, console=Console(file=stdout, highlight=False)
+        )
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -218,6 +225,7 @@ def serve(
     from pipehouse.api.app import create_app
     from pipehouse.api.observability import configure_logging
     from pipehouse.api.server import Server
+    from pipehouse.console.output import plugin_output_to_stderr
 
     settings = _settings(
         data_dir, database_url, host=host, port=port, plugin_dirs=plugins, no_auth=no_auth
@@ -227,6 +235,10 @@ def serve(
     if upstream:
         settings.upstreams = upstream
     _check_upstreams(settings.upstreams)
+    for directory in settings.plugin_dirs:
+        if not directory.is_dir():
+            err.print(f"[red]error:[/] --plugins {directory}: no such directory")
+            raise typer.Exit(2)
     if no_auth and not settings.is_loopback:
         err.print("[red]error:[/] --no-auth is allowed only on a loopback address (127.0.0.1)")
         raise typer.Exit(2)
@@ -248,7 +260,8 @@ def serve(
         proxy_headers=False,
         server_header=False,  # and no need to announce uvicorn
     )
-    Server(config).run()
+    with plugin_output_to_stderr():  # stdout is not the server's to give to plugins
+        Server(config).run()
 
 
 def _check_upstreams(urls: list[str]) -> None:

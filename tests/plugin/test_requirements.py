@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from pipehouse.plugin.requirements import (
+    InvalidRequirementsError,
     PluginRequirement,
+    install_requirements,
     installer_command,
     missing_requirements,
     parse_requirements,
@@ -77,6 +79,31 @@ def test_invalid_requirement_is_flagged():
         ("this is not ~~ a requirement", False),
     ]
     assert reqs[1].name is None
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        "--index-url=http://127.0.0.1:9/simple",
+        "--extra-index-url http://127.0.0.1:9/simple",
+        "-i http://127.0.0.1:9/simple",
+        "https://127.0.0.1:9/pkg.whl --trusted-host 127.0.0.1",
+    ],
+)
+def test_an_installer_option_is_never_a_valid_requirement(option):
+    (requirement,) = parse_requirements(option)
+    assert (requirement.text, requirement.valid, requirement.is_url) == (option, False, False)
+
+
+async def test_installing_refuses_what_is_not_a_requirement_before_any_installer_runs(
+    tmp_path: Path,
+):
+    # `python` does not exist: had an installer started, the error would be another one
+    requirements = parse_requirements("requests, --index-url=http://127.0.0.1:9/simple")
+    with pytest.raises(InvalidRequirementsError) as refused:
+        await install_requirements(requirements, python=str(tmp_path / "no-python"))
+    assert "'--index-url=http://127.0.0.1:9/simple'" in str(refused.value)
+    assert "'requests'" not in str(refused.value)
 
 
 def test_installed_package_is_not_missing():

@@ -41,6 +41,16 @@ def assert_well_formed(payloads: list[Any]) -> None:
     assert len({c["id"] for c in all_chunks}) == 1
     finishes = [d for d, reason in steps(payloads) if reason]
     assert len(finishes) == 1
+    assert_text_before_finish(payloads)
+
+
+def assert_text_before_finish(payloads: list[Any]) -> None:
+    """Every content delta comes before the chunk with the `finish_reason`, which carries
+    none itself: a client may stop reading at the finish."""
+    all_steps = steps(payloads)
+    at = next(i for i, (_, reason) in enumerate(all_steps) if reason)
+    late = [delta for delta, _ in all_steps[at:] if delta.get("content")]
+    assert late == [], f"text at or after the finish chunk: {late}"
 
 
 def message(completion: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,13 @@ import pytest
 
 from pipehouse.runtime.encoding import ChunkEncoder
 from tests.conftest import content_of, parse_sse
-from tests.runtime.helpers import assert_well_formed, chunks, raw_sse, steps
+from tests.runtime.helpers import (
+    assert_text_before_finish,
+    assert_well_formed,
+    chunks,
+    raw_sse,
+    steps,
+)
 
 INCLUDE_USAGE = {"stream_options": {"include_usage": True}}
 
@@ -56,30 +62,72 @@ async def test_no_usage_chunk_unless_asked(harness):
     assert not any("usage" in c for c in chunks(payloads))
 
 
-async def test_usage_chunk_when_stream_options_ask_for_it(harness):
-    await harness.add("returns_str")
-    payloads = await harness.stream(harness.body("returns_str", **INCLUDE_USAGE))
+@pytest.mark.parametrize("name", ["returns_str", "returns_sync_generator"])
+async def test_no_usage_is_made_up_when_the_pipe_reports_none(harness, name):
+    # As Open WebUI, which sends no usage for a pipe: a count nobody measured is not a usage.
+    # A client asking for usage in a stream gets none rather than an estimate.
+    await harness.add(name)
+    payloads = await harness.stream(harness.body(name, **INCLUDE_USAGE))
     assert_well_formed(payloads)
-    usage_chunk = payloads[-2]  # after the finish chunk, right before [DONE]
-    assert usage_chunk["choices"] == []
-    assert usage_chunk["id"] == chunks(payloads)[0]["id"]
-    usage = usage_chunk["usage"]
-    assert usage["prompt_tokens"] > 0 and usage["completion_tokens"] > 0
-    assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
-    assert steps(payloads)[-1] == ({}, "stop")
+    assert not any("usage" in c for c in chunks(payloads))
+    assert steps(payloads)[-1] == ({}, "stop")  # the finish chunk is the last one
+    result = await harness.complete(harness.body(name))
+    assert "usage" not in result
+
+
+def usage_reports(payloads: list) -> list[dict]:
+    return [c["usage"] for c in chunks(payloads) if c.get("usage")]
 
 
 async def test_pipe_reported_usage_is_passed_through_not_summed(harness):
     # The pipe reports cumulative totals twice (11, then 12): the answer's usage is the last
-    # report, not their sum.
+    # report, not their sum (Open WebUI sums them), sent once, in the usage chunk at the end.
     await harness.add("returns_usage")
     payloads = await harness.stream(harness.body("returns_usage", **INCLUDE_USAGE))
     assert_well_formed(payloads)
     assert content_of(payloads) == "counted"
     expected = {"prompt_tokens": 10, "completion_tokens": 2, "total_tokens": 12}
-    assert payloads[-2]["usage"] == expected
+    assert usage_reports(payloads) == [expected]
+    usage_chunk = payloads[-2]  # after the finish chunk, right before [DONE]
+    assert usage_chunk["choices"] == [] and usage_chunk["usage"] == expected
+    assert usage_chunk["id"] == chunks(payloads)[0]["id"]
     result = await harness.complete(harness.body("returns_usage"))
     assert result["usage"] == expected
+
+
+async def test_a_returned_completions_usage_is_the_answers_usage_in_both_modes(harness):
+    # A proxy pipe returning the provider's chat.completion: its usage is real, and reported.
+    await harness.add("returns_openai_completion_dict")
+    body = harness.body("returns_openai_completion_dict")
+    expected = {"prompt_tokens": 11, "completion_tokens": 4, "total_tokens": 15}
+    assert (await harness.complete(body))["usage"] == expected
+    payloads = await harness.stream({**body, **INCLUDE_USAGE})
+    assert_well_formed(payloads)
+    assert content_of(payloads) == "from a completion dict"
+    assert usage_reports(payloads) == [expected]
+    assert payloads[-2] == {**payloads[-2], "choices": [], "usage": expected}
+
+
+async def test_text_a_stream_filter_adds_to_the_finish_chunk_comes_before_it(harness):
+    # A footer filter writes into the chunk that ends the answer: the client gets that text,
+    # then a bare finish chunk, so a client that stops reading at the finish misses nothing.
+    await harness.add("filter_stream_footer")
+    await harness.add("returns_str")
+    payloads = await harness.stream(harness.body("returns_str"))
+    assert_well_formed(payloads)
+    assert content_of(payloads) == "plain answer\n\n_AI-generated; check important facts._"
+    assert steps(payloads)[-1] == ({}, "stop")
+
+
+async def test_a_pipes_own_finish_chunk_waits_for_the_text_after_it(harness):
+    # A pipe that passes on its provider's finish chunk, then the outlets' addition: the text
+    # still comes first, and the pipe's own finish chunk ends the answer.
+    await harness.add("returns_generator_of_chunks")
+    await harness.add("filter_trail", plugin_id="f_a")
+    payloads = await harness.stream(harness.body("returns_generator_of_chunks"))
+    assert_text_before_finish(payloads)
+    assert_well_formed(payloads)
+    assert content_of(payloads) == "chunk [f_a]by chunk[f_a]<f_a>"
 
 
 async def test_non_streamed_completion_shape(harness):
@@ -93,9 +141,7 @@ async def test_non_streamed_completion_shape(harness):
     assert choice["index"] == 0
     assert choice["message"] == {"role": "assistant", "content": "plain answer"}
     assert choice["finish_reason"] == "stop"
-    usage = result["usage"]
-    assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
-    assert usage["completion_tokens"] > 0
+    assert "usage" not in result  # a plain string reports none, and none is estimated
 
 
 @pytest.mark.parametrize(

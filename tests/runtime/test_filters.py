@@ -8,6 +8,7 @@ import logging
 import pytest
 
 from pipehouse.plugin.errors import PluginError
+from pipehouse.runtime.errors import RoutedModelNotFound
 from pipehouse.runtime.events import RecordingHost
 from tests.conftest import USER, content_of
 from tests.runtime.helpers import answer_json, assert_well_formed, errors, events, message
@@ -230,3 +231,84 @@ async def test_filter_with_invalid_stored_user_valves_runs_without_them(harness)
     assert report["body"]["seen_valves"] == [
         {"id": "filter_user_valves", "has_valves": False, "valves": None, "type": "NoneType"}
     ]
+
+
+# -- routers: an inlet that changes body["model"] ----------------------------------------------
+PHOTO = [
+    {"type": "text", "text": "What is in this photo?"},
+    {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}},
+]
+
+
+async def add_vision_router(harness) -> None:
+    await harness.add("filter_vision_router", plugin_id="vision_router")
+    await harness.add("pipe_says_who_answers", plugin_id="text_pipe")
+    await harness.add("pipe_says_who_answers", plugin_id="vision_pipe")
+    await harness.add("filter_trail", plugin_id="f_a")
+    harness.store.by_plugin["vision_router"] = {"vision_model_id": "vision_pipe"}
+
+
+def photo_for(model: str) -> dict:
+    return {"model": model, "messages": [{"role": "user", "content": PHOTO}]}
+
+
+async def test_the_model_an_inlet_routes_to_answers(harness):
+    # Open WebUI looks the model up after the inlets (utils/chat.py, 0.12.4): the router's
+    # choice answers, and is handed a body that names it. The filters chosen for the requested
+    # model run once each (f_a: one inlet mark, one outlet mark); `__model__` is the answering
+    # model's for the pipe.
+    await add_vision_router(harness)
+    result = await harness.complete(photo_for("text_pipe"))
+    assert message(result)["content"] == (
+        "vision_pipe answers: model=vision_pipe __model__=vision_pipe trail=f_a<f_a>"
+    )
+    assert result["model"] == "vision_pipe"
+    # a message without a photo stays with the model asked for
+    plain = await harness.complete(harness.body("text_pipe"))
+    assert message(plain)["content"].startswith("text_pipe answers: model=text_pipe")
+
+
+async def test_a_routed_stream_comes_from_the_new_model_with_each_filter_once(harness):
+    await add_vision_router(harness)
+    host = RecordingHost()
+    payloads = await harness.stream(photo_for("text_pipe"), host=host)
+    assert_well_formed(payloads)
+    assert content_of(payloads) == (
+        "vision_pipe answers: [f_a]model=vision_pipe __model__=vision_pipe trail=f_a[f_a]<f_a>"
+    )
+    assert {c["model"] for c in payloads if isinstance(c, dict) and "choices" in c} == {
+        "vision_pipe"
+    }
+    assert {
+        "type": "status",
+        "data": {"description": "Request routed to vision_pipe", "done": True},
+    } in host.events
+
+
+async def test_after_a_router_the_requested_models_pipelines_filters_apply(harness):
+    # Open WebUI picks every filter for the requested model, before the inlets and again for
+    # the stream and the outlet (utils/middleware.py), so a Pipelines filter aimed only at the
+    # model routed to never runs, and one aimed at the requested model runs inlet and outlet.
+    await add_vision_router(harness)
+    await harness.add("pipeline_filter", plugin_id="for_text")
+    await harness.add("pipeline_filter", plugin_id="for_vision")
+    harness.store.by_plugin["for_text"] = {"pipelines": ["text_pipe"]}
+    harness.store.by_plugin["for_vision"] = {"pipelines": ["vision_pipe"]}
+    result = await harness.complete(photo_for("text_pipe"))
+    assert message(result)["content"] == (
+        "vision_pipe answers: model=vision_pipe __model__=vision_pipe "
+        "trail=for_text:Ada,f_a<for_text><f_a>"
+    )
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_a_router_naming_an_unknown_model_is_refused_naming_the_filter(harness, stream):
+    await add_vision_router(harness)
+    harness.store.by_plugin["vision_router"] = {"vision_model_id": "llava-gone"}
+    with pytest.raises(RoutedModelNotFound) as caught:
+        await harness.runtime.start(
+            {**photo_for("text_pipe"), "stream": stream}, USER, host=RecordingHost()
+        )
+    assert caught.value.status == 400  # as Open WebUI; the client's own model exists
+    assert caught.value.filter_id == "vision_router"
+    assert "llava-gone" in str(caught.value) and "vision_router" in str(caught.value)

@@ -15,6 +15,7 @@ from pipehouse.plugin.errors import PluginError
 from pipehouse.plugin.info import PluginInfo
 from pipehouse.plugin.kinds import PluginKind
 from pipehouse.plugin.loader import plugin_id_from_path
+from pipehouse.plugin.requirements import missing_requirements
 from pipehouse.runtime.executor import CallContext, InProcessExecutor, PluginSource
 
 
@@ -56,6 +57,15 @@ def _schema_table(title: str, schema: dict[str, Any] | None, secret: list[str]) 
     return table
 
 
+def _show_requirements(declared: list[str], missing: list[str], console: Console) -> None:
+    if declared:
+        marks = [
+            f"{escape(r)} [red](missing)[/]" if r in missing else f"{escape(r)} [green]✓[/]"
+            for r in declared
+        ]
+        console.print("requirements: " + ", ".join(marks))
+
+
 def show(
     info: PluginInfo, models: list[dict[str, Any]], problem: str | None, console: Console
 ) -> None:
@@ -69,14 +79,7 @@ def show(
         for key, value in info.frontmatter.items():
             table.add_row(key, escape(value))
         console.print(table)
-    if info.requirements:
-        marks = [
-            f"{escape(r)} [red](missing)[/]"
-            if r in info.missing_requirements
-            else f"{escape(r)} [green]✓[/]"
-            for r in info.requirements
-        ]
-        console.print("requirements: " + ", ".join(marks))
+    _show_requirements(info.requirements, info.missing_requirements, console)
     for table in (
         _schema_table("valves", info.valves_schema, info.secret_valves),
         _schema_table("user valves", info.user_valves_schema, info.secret_user_valves),
@@ -113,16 +116,18 @@ def inspect_file(path: Path, *, as_json: bool, console: Console) -> int:
         info, models, problem = asyncio.run(gather(path))
     except PluginError as error:
         from pipehouse.console.render import Renderer
+        from pipehouse.console.run import declared_requirements
 
-        Renderer(json_lines=as_json, err=Console(stderr=True, highlight=False)).error(error)
+        if not as_json:  # what can be known without running it: often why it failed
+            declared = declared_requirements(path)
+            missing = {r.text for r in missing_requirements(declared)}
+            _show_requirements([r.text for r in declared], list(missing), console)
+        err = Console(stderr=True, highlight=False)
+        Renderer(json_lines=as_json, out=console.file, err=err).error(error)
         return 1
     if as_json:
-        print(
-            orjson.dumps(
-                {**info.to_dict(), "models": models, "models_error": problem},
-                option=orjson.OPT_INDENT_2,
-            ).decode()
-        )
+        described = {**info.to_dict(), "models": models, "models_error": problem}
+        console.file.write(orjson.dumps(described, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
         show(info, models, problem, console)
     return 0

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from rich.markup import escape
 
 from pipehouse.console.host import ConsoleHost
 from pipehouse.console.render import Renderer
@@ -18,6 +19,8 @@ from pipehouse.plugin.frontmatter import parse_docstring_frontmatter, parse_fron
 from pipehouse.plugin.kinds import PluginKind
 from pipehouse.plugin.loader import plugin_id_from_path
 from pipehouse.plugin.requirements import (
+    InvalidRequirementsError,
+    PluginRequirement,
     RequirementsInstallError,
     install_requirements,
     missing_requirements,
@@ -68,20 +71,34 @@ class RunOptions:
 
 async def install_missing(paths: list[Path], renderer: Renderer) -> None:
     """Install what the files' `requirements:` lines ask for and this environment lacks."""
-    wanted = []
-    for path in paths:
-        source = path.read_text(encoding="utf-8")
-        frontmatter = parse_frontmatter(source) or parse_docstring_frontmatter(source)
-        wanted += parse_requirements(frontmatter.get("requirements"))
+    wanted = [requirement for path in paths for requirement in declared_requirements(path)]
     missing = missing_requirements(wanted)
     if not missing:
         renderer.err.print("[dim]requirements: all installed[/]")
         return
+    invalid = [r.text for r in missing if not r.valid]
+    if invalid:  # refused before anything is said to be installing
+        raise InvalidRequirementsError(invalid)
     names = ", ".join(r.text for r in missing)
-    renderer.err.print(f"[bold]installing[/] {names}")
+    renderer.err.print(f"[bold]installing[/] {escape(names)}")
     await install_requirements(
-        missing, on_output=lambda line: renderer.err.print(f"[dim]  {line}[/]")
+        missing, on_output=lambda line: renderer.err.print(f"[dim]  {escape(line)}[/]")
     )
+
+
+def declared_requirements(path: Path) -> list[PluginRequirement]:
+    """What a file's `requirements:` line asks for, read without running the file."""
+    source = path.read_text(encoding="utf-8")
+    frontmatter = parse_frontmatter(source) or parse_docstring_frontmatter(source)
+    return parse_requirements(frontmatter.get("requirements"))
+
+
+def _installing_would_help(error: PluginError, options: RunOptions) -> bool:
+    """A module missing at load, from a file that declares requirements `--install` could add."""
+    if options.install or error.error_type != "ModuleNotFoundError" or not error.path:
+        return False
+    path = Path(error.path)
+    return path.is_file() and any(r.valid for r in declared_requirements(path))
 
 
 def _messages(options: RunOptions) -> list[dict[str, Any]]:
@@ -163,7 +180,11 @@ async def run(options: RunOptions, renderer: Renderer) -> int:
         if not path.is_file():
             raise UsageError(f"no such file: {path}")
     if options.install:
-        await install_missing(paths, renderer)
+        try:
+            await install_missing(paths, renderer)
+        except RequirementsInstallError as error:  # refused, or the installer failed: its words
+            renderer.err.print(f"[red]error:[/] {escape(error.summary)}")
+            return 1
     executor = InProcessExecutor(call_timeout=options.timeout, idle_timeout=options.timeout)
     catalog, store = Catalog(), MemoryValvesStore()
     runtime = ChatRuntime(executor, catalog, store)
@@ -237,13 +258,12 @@ async def run(options: RunOptions, renderer: Renderer) -> int:
             return 1
         return 0
     except PluginError as error:
+        if _installing_would_help(error, options):
+            error.hint = f"run again with --install; or {error.hint}"
         renderer.error(error, verbose=options.verbose)
         return 1
     except RequestError as error:
         raise UsageError(str(error)) from error
-    except RequirementsInstallError as error:
-        renderer.err.print(f"[red]{error}[/]")
-        return 1
     finally:
         await executor.close()
 

@@ -14,6 +14,7 @@ import hashlib
 import importlib.util
 import linecache
 import re
+import shlex
 import sys
 import tempfile
 import threading
@@ -114,15 +115,20 @@ def _missing_module_hint(missing: str, requirements: list[PluginRequirement]) ->
             f"the plugin imports {missing}, a module of the Pipelines server that pipehouse "
             "does not provide; see docs/compatibility.md"
         )
-    declared = [r.text for r in requirements]
+    # The same words reach the admin API, `serve`, `inspect` and `run`, so the hint names the
+    # one thing each of them can do: install into the interpreter pipehouse runs on.
+    pip = f"{shlex.quote(sys.executable)} -m pip install"
+    declared = [r.text for r in requirements if r.valid]
     if declared:
         return (
             f"the module '{top}' is not installed; the plugin declares requirements "
-            f"{', '.join(declared)}: run again with --install (or pip install them)"
+            f"{', '.join(declared)}: install them into pipehouse's environment with "
+            f"`{pip} {' '.join(shlex.quote(text) for text in declared)}`"
         )
     return (
         f"the module '{top}' is not installed and the plugin declares no requirements: "
-        f"pip install the package that provides it"
+        f"install the package that provides it into pipehouse's environment with "
+        f"`{pip} PACKAGE`"
     )
 
 

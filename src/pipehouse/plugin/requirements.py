@@ -14,7 +14,7 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 
@@ -24,6 +24,7 @@ from packaging.utils import canonicalize_name
 _OPERATOR_START = re.compile(r"^(==|!=|<=|>=|~=|<|>|===)")
 _NOTHING = {"", "none", "null", "n/a", "-"}
 _EGG = re.compile(r"[#&]egg=([A-Za-z0-9_.\-]+)")
+_URL_START = ("git+", "http://", "https://", "file:")
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class PluginRequirement:
 
     @property
     def is_url(self) -> bool:
-        return "://" in self.text or self.text.startswith("git+")
+        return self.valid and ("://" in self.text or self.text.startswith("git+"))
 
 
 def parse_requirements(value: str | None) -> list[PluginRequirement]:
@@ -56,7 +57,9 @@ def parse_requirements(value: str | None) -> list[PluginRequirement]:
 
 
 def _describe(text: str) -> PluginRequirement:
-    if text.startswith(("git+", "http://", "https://", "file:")):
+    """Only a requirement string or a URL is valid: anything else, an installer option such as
+    `--index-url=...` above all, must never reach the installer's command line."""
+    if text.startswith(_URL_START) and not any(c.isspace() for c in text):
         egg = _EGG.search(text)
         if egg:
             return PluginRequirement(text, canonicalize_name(egg.group(1)))
@@ -112,6 +115,12 @@ def _own_dependency_pins() -> list[str]:
     return [f"{name}=={version}" for name, version in sorted(pins.items())]
 
 
+def _kept_back(requirements: Iterable[PluginRequirement]) -> list[str]:
+    """pipehouse's own `name==version` pins that these requirements name."""
+    named = {r.name for r in requirements if r.name}
+    return [pin for pin in _own_dependency_pins() if pin.split("==", 1)[0] in named]
+
+
 def installer_command(requirements: list[str], constraints_file: str, python: str) -> list[str]:
     """uv when it is available (fast), pip otherwise; both install into `python`'s environment."""
     uv = shutil.which("uv")
@@ -130,11 +139,34 @@ def installer_command(requirements: list[str], constraints_file: str, python: st
 class RequirementsInstallError(RuntimeError):
     """The installer exited non-zero; `output` holds what it printed."""
 
-    def __init__(self, requirements: list[str], output: str) -> None:
+    def __init__(self, requirements: list[str], output: str, kept: Sequence[str] = ()) -> None:
         self.requirements = requirements
         self.output = output
+        # without the installer's lines, for whoever has shown them as they came
+        self.summary = f"installing {', '.join(requirements)} failed"
+        if kept:
+            self.summary += (
+                f"; pipehouse runs on {', '.join(kept)} and keeps those versions: a plugin "
+                "that needs other versions of them cannot share pipehouse's environment"
+            )
         tail = "\n".join(output.strip().splitlines()[-15:])
-        super().__init__(f"installing {', '.join(requirements)} failed:\n{tail}")
+        super().__init__(f"{self.summary}:\n{tail}")
+
+
+class InvalidRequirementsError(RequirementsInstallError):
+    """Pieces of a `requirements:` line that are neither a requirement string nor a URL; they
+    are refused before any installer runs."""
+
+    def __init__(self, requirements: list[str]) -> None:
+        self.requirements = requirements
+        self.output = ""
+        named = ", ".join(repr(text) for text in requirements)
+        self.summary = (
+            f"not a requirement pipehouse can install: {named}; `requirements:` takes package "
+            "names with optional versions (httpx>=0.27) or URLs (git+https://...), separated by "
+            "commas, and no installer options"
+        )
+        RuntimeError.__init__(self, self.summary)
 
 
 async def install_requirements(
@@ -144,6 +176,10 @@ async def install_requirements(
     on_output: Callable[[str], None] | None = None,
 ) -> None:
     """Install into `python`'s environment, streaming the installer's lines to `on_output`."""
+    requirements = list(requirements)
+    invalid = [r.text for r in requirements if not r.valid]
+    if invalid:
+        raise InvalidRequirementsError(invalid)
     texts = [r.text for r in requirements]
     if not texts:
         return
@@ -163,6 +199,6 @@ async def install_requirements(
             if on_output:
                 on_output(line)
         if await process.wait() != 0:
-            raise RequirementsInstallError(texts, "\n".join(lines))
+            raise RequirementsInstallError(texts, "\n".join(lines), _kept_back(requirements))
     finally:
         os.unlink(constraints.name)

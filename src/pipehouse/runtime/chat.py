@@ -30,9 +30,8 @@ from pipehouse.runtime.encoding import (
     ChunkEncoder,
     error_body,
     frame,
-    usage_estimate,
 )
-from pipehouse.runtime.errors import ModelNotFound, RequestError
+from pipehouse.runtime.errors import ModelNotFound, RequestError, RoutedModelNotFound
 from pipehouse.runtime.event_channel import EventChannel
 from pipehouse.runtime.events import Host, NullHost
 from pipehouse.runtime.executor import CallContext, Executor, PipeResult
@@ -362,6 +361,8 @@ class ChatRuntime:
         turn = ChatTurn(self, source, model, user, host, request, stream, inline_events)
         serving.set((self, user))
         body = await turn.run_inlets(body, filters)
+        if turn.routed_by is not None and body.get("model") != model["id"]:
+            await turn.follow_router(body.get("model"))
         turn.prepare(body)
         if turn.metadata.get("tool_ids"):
             await turn.prepare_tools()
@@ -485,13 +486,8 @@ class ChatTurn:
     ) -> None:
         self.runtime = runtime
         self.inline_events = stream and inline_events
-        self.pipe = source if isinstance(source, Entry) else None
-        self.upstream = source if isinstance(source, UpstreamModel) else None
-        # who answers, as errors and logs name it
-        if isinstance(source, Entry):
-            self.source_id = source.info.id
-        else:
-            self.source_id = f"upstream:{source.client.connection.id}"
+        self._answer_with(source, model)
+        self.routed_by: str | None = None  # the inlet filter that changed `body["model"]`
         self._opened: PipeResult | None = None
         self.tools: ToolSet | None = None
         self.model = model
@@ -506,7 +502,6 @@ class ChatTurn:
             self.host = _TurnHost(host, self._buffer, self._ready)
         else:
             self.host = _TurnHost(host, None, None)
-        self.encoder = ChunkEncoder(model["id"])
         self.plan = NO_FILTERS
         self.metadata: dict[str, Any] = {}
         self.body: dict[str, Any] = {}
@@ -516,9 +511,38 @@ class ChatTurn:
         # told the final answer (after outlets) when the turn ends well: the chat store's hook
         self.on_finished: Callable[[ChatTurn, str], Awaitable[None]] | None = None
 
-    async def _call(self, info: PluginInfo, **extra: Any) -> CallContext:
+    def _answer_with(self, source: Entry | UpstreamModel, model: dict[str, Any]) -> None:
+        """Who answers: a pipe or an upstream model, the model its chunks name and its
+        `__model__`. `self.model` stays the model the client asked for, which the filters see."""
+        self.pipe = source if isinstance(source, Entry) else None
+        self.upstream = source if isinstance(source, UpstreamModel) else None
+        # who answers, as errors and logs name it
+        if isinstance(source, Entry):
+            self.source_id = source.info.id
+        else:
+            self.source_id = f"upstream:{source.client.connection.id}"
+        self.answering = model
+        self.encoder = ChunkEncoder(model["id"])
+
+    async def follow_router(self, model_id: Any) -> None:
+        """An inlet filter changed `body["model"]`: that model answers. Open WebUI looks the
+        model up again after the inlets (open_webui/utils/chat.py, `generate_chat_completion`,
+        0.12.4) but keeps the filters it chose for the requested model, for every hook
+        (open_webui/utils/middleware.py, `process_chat_payload` and the response handlers pass
+        the requested model to `get_filter_functions`). So here: each filter still runs once,
+        the new model's own filters and Pipelines hooks do not run, and `__model__` and the
+        outlet body keep naming the requested model."""
+        try:
+            source, model = await self.runtime.resolve(model_id)
+        except RequestError:  # unknown, or not a model id at all
+            raise RoutedModelNotFound(model_id, self.routed_by or "") from None
+        self._answer_with(source, model)
+
+    async def _call(
+        self, info: PluginInfo, model: dict[str, Any] | None = None, **extra: Any
+    ) -> CallContext:
         call = await self.runtime.call_context(
-            info, self.user, self.metadata, self.host, self.model, self.request
+            info, self.user, self.metadata, self.host, model or self.model, self.request
         )
         if extra:
             call.extra.update(extra)
@@ -547,8 +571,12 @@ class ChatTurn:
             self.plan = await self.runtime.filters_for(self.model["id"], filter_ids, self.pipe)
         elif self.pipe is not None and self.pipe.info.kind is PluginKind.PIPELINE:
             self.plan = FilterPlan([], self.pipe)  # no filters, but the model's own hooks
+        model_id = body.get("model")
         for entry in self.plan.inlet:
             body = await self._run_filter(entry, "inlet", body)
+            if body.get("model") != model_id:  # a router: followed once all inlets ran
+                model_id = body.get("model")
+                self.routed_by = entry.info.id
         # Open WebUI drops the files once all inlets ran, so later inlets still see them.
         if self.plan.handles_files:
             if isinstance(body.get("metadata"), dict):
@@ -596,7 +624,7 @@ class ChatTurn:
             return opened
         if self.upstream is not None:
             return await self._call_upstream()
-        call = await self._call(self.pipe.info)
+        call = await self._call(self.pipe.info, self.answering)
         return await self.runtime.executor.call_pipe(self.pipe.info.id, self.body, call)
 
     async def _call_upstream(self) -> PipeResult:
@@ -693,16 +721,14 @@ class ChatTurn:
             content = await self._run_outlets(content or "")
         if self.on_finished is not None:
             await self.on_finished(self, content or "")
-        usage = acc.usage if acc is not None else None
-        usage = usage or usage_estimate(self.body.get("messages", []), content or "")
-        if acc is None:
-            return self.encoder.completion(content, usage=usage)
+        if acc is None:  # a plain string: no usage was reported, and none is made up
+            return self.encoder.completion(content)
         return self.encoder.completion(
             content,
             reasoning=acc.reasoning(),
             tool_calls=acc.tool_calls(),
             finish_reason=acc.finish_reason,
-            usage=usage,
+            usage=acc.usage,  # only what the pipe or the upstream reported
         )
 
     async def _as_is(self, value: dict[str, Any]) -> dict[str, Any]:
@@ -819,6 +845,11 @@ class ChatTurn:
         producer = asyncio.create_task(self._produce())
         out = [frame(encoder.role_chunk())]
         error: PluginError | UpstreamError | None = None
+        # Finish chunks wait for the end, so that every text (a pipe's late chunks, what
+        # outlets append) reaches the client before them; a usage-only report waits too when
+        # the client asked for usage, which then comes once, last.
+        finishes: list[dict[str, Any]] = []
+        usage_last = self.include_usage
         try:
             while True:
                 ended = False
@@ -828,8 +859,18 @@ class ChatTurn:
                         text_parts.append(item)
                         out.append(encoder.text_frame(item))
                     elif type(item) is dict:
-                        acc.add_chunk(item)
-                        out.append(frame(item))
+                        finishes_now = acc.add_chunk(item)
+                        if usage_last and "usage" in item:  # reported once, last
+                            if not item.get("choices"):
+                                continue
+                            item = {k: v for k, v in item.items() if k != "usage"}
+                        if finishes_now:
+                            ahead, finish = _split_finish(item)
+                            if ahead is not None:
+                                out.append(frame(ahead))
+                            finishes.append(finish)
+                        else:
+                            out.append(frame(item))
                     elif item is _END:
                         ended = True
                         break
@@ -860,9 +901,9 @@ class ChatTurn:
                 await self.host.emit({"type": "replace", "data": {"content": final}})
             if self.on_finished is not None:
                 await self.on_finished(self, final)
-            if self.include_usage:  # the last usage the pipe reported, or an estimate
-                usage = acc.usage or usage_estimate(self.body.get("messages", []), final)
-                out.append(frame(encoder.usage_chunk(usage)))
+            out.extend(frame(finish) for finish in finishes)
+            if usage_last and acc.usage is not None:  # the last usage reported; none made up
+                out.append(frame(encoder.usage_chunk(acc.usage)))
             while buffer:
                 out.append(frame(buffer.popleft()))
             out.append(DONE)
@@ -903,6 +944,18 @@ def _only_opens_the_message(chunk: dict[str, Any], first: dict[str, Any]) -> boo
         and not first.get("finish_reason")
         and not chunk.get("usage")
     )
+
+
+def _split_finish(chunk: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """A finish chunk that also carries a delta (text a stream filter added to it, a last
+    token, tool calls) as two: that delta now, and a bare finish chunk to send last."""
+    first = chunk["choices"][0]
+    delta = first.get("delta")
+    if not isinstance(delta, dict) or not any(v for k, v in delta.items() if k != "role"):
+        return None, chunk
+    ahead = {k: v for k, v in chunk.items() if k != "usage"}
+    ahead["choices"] = [{**first, "finish_reason": None}]
+    return ahead, {**chunk, "choices": [{**first, "delta": {}}]}
 
 
 def _completion_to_chunk(completion: dict[str, Any]) -> dict[str, Any]:
@@ -958,13 +1011,14 @@ class _Accumulator:
             return None
         return [self._tool_calls[i] for i in sorted(self._tool_calls)]
 
-    def add_chunk(self, chunk: dict[str, Any]) -> None:
+    def add_chunk(self, chunk: dict[str, Any]) -> bool:
+        """Take in one chunk; True when it finishes the answer (it has a `finish_reason`)."""
         usage = chunk.get("usage")
         if isinstance(usage, dict):
-            self.usage = usage  # reported totals replace, never add up (reference 11.17)
+            self.usage = usage  # reported totals replace, never add up (Open WebUI sums them)
         choices = chunk.get("choices")
         if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-            return
+            return False
         self._saw_object = True
         first = choices[0]
         delta = first.get("delta")
@@ -972,8 +1026,9 @@ class _Accumulator:
             content = delta.get("content")  # the usual text chunk: nothing else to look at
             if type(content) is str:
                 self.parts.append(content)
-                return
-        if first.get("finish_reason"):
+                return False
+        finishes = bool(first.get("finish_reason"))
+        if finishes:
             self.finish_reason = first["finish_reason"]
         delta = first.get("delta") or first.get("message") or {}
         content = delta.get("content")
@@ -984,6 +1039,7 @@ class _Accumulator:
             self._reasoning.append(reasoning)
         for call in delta.get("tool_calls") or []:
             self._merge_tool_call(call)
+        return finishes
 
     def _merge_tool_call(self, call: dict[str, Any]) -> None:
         index = call.get("index", len(self._tool_calls))

@@ -1,9 +1,10 @@
 """OpenAI chat-completion objects and the SSE frames that carry them.
 
 One id per completion (Open WebUI makes a new one per chunk), a role delta first, one finish
-chunk, `usage` when `stream_options.include_usage` asks, and `data: [DONE]` followed by the blank
-line that ends an SSE event (Open WebUI omits it). Text chunks, by far the most frequent, are
-spliced into a pre-rendered template instead of being serialised as a whole.
+chunk, the reported `usage` when `stream_options.include_usage` asks (none is estimated), and
+`data: [DONE]` followed by the blank line that ends an SSE event (Open WebUI omits it). Text
+chunks, by far the most frequent, are spliced into a pre-rendered template instead of being
+serialised as a whole.
 """
 
 from __future__ import annotations
@@ -41,21 +42,6 @@ def dumps(value: Any) -> bytes:
 def frame(value: Any) -> bytes:
     """One SSE event holding `value` as JSON."""
     return b"data: " + dumps(value) + b"\n\n"
-
-
-def estimate_tokens(text: str) -> int:
-    """About four characters a token (OpenAI's rule of thumb); used only when a pipe reports no
-    usage, and cheap enough for any answer."""
-    return (len(text) + 3) // 4
-
-
-def message_text(content: Any) -> str:
-    """The text of a message's content, whether a string or a list of parts."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return " ".join(p.get("text", "") for p in content if isinstance(p, dict))
-    return ""
 
 
 class ChunkEncoder:
@@ -146,12 +132,6 @@ class ChunkEncoder:
         if usage is not None:
             result["usage"] = usage
         return result
-
-
-def usage_estimate(messages: list[dict[str, Any]], completion: str) -> dict[str, int]:
-    prompt = sum(estimate_tokens(message_text(m.get("content"))) for m in messages)
-    answer = estimate_tokens(completion)
-    return {"prompt_tokens": prompt, "completion_tokens": answer, "total_tokens": prompt + answer}
 
 
 def error_body(
