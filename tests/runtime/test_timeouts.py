@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import pytest
 
 from pipehouse.plugin.errors import PluginError
-from pipehouse.runtime.catalog import Catalog
+from pipehouse.runtime.catalog import Catalog, MemoryValvesStore
 from pipehouse.runtime.chat import ChatRuntime
-from pipehouse.runtime.executor import InProcessExecutor, PluginSource
+from pipehouse.runtime.executor import CallContext, InProcessExecutor, PluginSource
 from tests.conftest import USER, content_of, parse_sse, plugin_path
 
 
@@ -67,3 +69,98 @@ async def test_a_blocking_sync_call_is_a_timeout_error_without_blocking_the_loop
     with pytest.raises(PluginError) as failure:
         await turn.complete()
     assert failure.value.error_type == "Timeout"
+
+
+# -- every hook ------------------------------------------------------------------------------------
+STUCK = (
+    "timeout_stuck_filter",
+    "timeout_stuck_action",
+    "timeout_stuck_tool",
+    "timeout_stuck_manifold",
+    "timeout_stuck_on_valves_updated",
+)
+BODY = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+
+
+async def _load(executor: InProcessExecutor, name: str) -> Any:
+    path = plugin_path(name)
+    return await executor.load(PluginSource(name, path.read_text(), str(path)))
+
+
+async def _one_chunk() -> AsyncIterator[dict[str, Any]]:
+    yield {"choices": [{"index": 0, "delta": {"content": "hi"}}]}
+
+
+def _filter_hook(hook: str) -> Callable[[InProcessExecutor], Awaitable[Any]]:
+    async def run(executor: InProcessExecutor) -> Any:
+        call = CallContext(user=USER, valves={"STUCK_IN": hook})
+        if hook == "stream":
+            chunks = executor.filter_stream(["timeout_stuck_filter"], _one_chunk(), [call])
+            return [chunk async for chunk in chunks]
+        return await executor.call_filter("timeout_stuck_filter", hook, dict(BODY), call)
+
+    return run
+
+
+HOOKS: dict[str, tuple[Callable[[InProcessExecutor], Awaitable[Any]], str]] = {
+    "inlet": (_filter_hook("inlet"), "timeout_stuck_filter"),
+    "stream": (_filter_hook("stream"), "timeout_stuck_filter"),
+    "outlet": (_filter_hook("outlet"), "timeout_stuck_filter"),
+    "action": (
+        lambda e: e.call_action("timeout_stuck_action", dict(BODY), CallContext(user=USER)),
+        "timeout_stuck_action",
+    ),
+    "tool": (
+        lambda e: e.call_tool("timeout_stuck_tool", "search", {"query": "x"}, CallContext()),
+        "timeout_stuck_tool",
+    ),
+    "pipes": (
+        lambda e: e.models("timeout_stuck_manifold", CallContext()),
+        "timeout_stuck_manifold",
+    ),
+    "on_startup": (lambda e: _load(e, "timeout_stuck_on_startup"), "timeout_stuck_on_startup"),
+    "on_valves_updated": (
+        lambda e: e.call_pipe(
+            "timeout_stuck_on_valves_updated", dict(BODY), CallContext(valves={"MODEL": "large"})
+        ),
+        "timeout_stuck_on_valves_updated",
+    ),
+}
+
+
+@pytest.fixture
+async def stuck() -> AsyncIterator[InProcessExecutor]:
+    executor = InProcessExecutor(call_timeout=0.3, idle_timeout=0.3)
+    for name in STUCK:
+        await _load(executor, name)
+    yield executor
+    await executor.close()
+
+
+@pytest.mark.parametrize("hook", list(HOOKS))
+async def test_every_hook_runs_under_the_call_timeout(stuck, hook):
+    run, plugin_id = HOOKS[hook]
+    with pytest.raises(PluginError) as failure:
+        await run(stuck)
+    error = failure.value
+    assert (error.error_type, error.plugin_id, error.stage) == ("Timeout", plugin_id, hook)
+    assert f"plugin '{plugin_id}'" in str(error) and hook in str(error)
+
+
+async def test_a_stuck_stream_filter_ends_the_answer_with_a_timeout_naming_it(stuck):
+    catalog = Catalog()
+    for name in ("timeout_slow_but_steady", "timeout_stuck_filter"):
+        catalog.add(await _load(stuck, name))  # loaded already: the live instance's info
+    store = MemoryValvesStore()
+    store.by_plugin["timeout_stuck_filter"] = {"STUCK_IN": "stream"}
+    turn = await ChatRuntime(stuck, catalog, store).start(
+        body("timeout_slow_but_steady", True), USER
+    )
+    payloads = parse_sse(b"".join([part async for part in turn.sse()]))
+    error = payloads[-2]["error"]
+    assert (error["code"], error["plugin"], error["stage"]) == (
+        "Timeout",
+        "timeout_stuck_filter",
+        "stream",
+    )
+    assert payloads[-1] == "[DONE]"
