@@ -15,7 +15,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextvars import ContextVar
 from typing import Any
 
@@ -93,6 +93,16 @@ MAX_DEPTH = 8  # model calls made from plugin code, nested
 # (`pipehouse.host`).
 serving: ContextVar[tuple[ChatRuntime, dict[str, Any]] | None] = ContextVar("serving", default=None)
 call_depth: ContextVar[int] = ContextVar("call_depth", default=0)
+
+
+@contextlib.contextmanager
+def serving_as(runtime: ChatRuntime, user: dict[str, Any]) -> Iterator[None]:
+    """Host calls made inside the block run for `user`; the previous user comes back after."""
+    token = serving.set((runtime, user))
+    try:
+        yield
+    finally:
+        serving.reset(token)
 
 
 class FilterPlan:
@@ -389,6 +399,8 @@ class ChatRuntime:
                 f"model calls nested more than {MAX_DEPTH} deep; is a pipe calling itself?"
             )
         token = call_depth.set(depth + 1)
+        # `start` serves the inner call as `user`; the caller's later calls are its own again.
+        outer = serving.set(serving.get())
         try:
             turn = await self.start(
                 body, user, host=host, inline_events=False, filters=not bypass_filter
@@ -397,6 +409,7 @@ class ChatRuntime:
                 return turn.sse()
             return await turn.complete()
         finally:
+            serving.reset(outer)
             call_depth.reset(token)
 
 
@@ -789,6 +802,8 @@ class ChatTurn:
             )
 
     async def _produce(self) -> None:
+        # This task's own context: the turn's user, whoever iterates the stream (a plugin).
+        serving.set((self.runtime, self.user))
         buffer, ready, room = self._buffer, self._ready, self._room
         result: PipeResult | None = None
         try:
@@ -892,7 +907,8 @@ class ChatTurn:
                 yield frame(_stream_error(error)) + DONE
                 return
             content = acc.text()
-            final = await self._run_outlets(content)
+            with serving_as(self.runtime, self.user):
+                final = await self._run_outlets(content)
             if final != content:
                 # What outlets appended reaches every client as more text; any other edit can
                 # only be told as a `replace` event (in-band when asked, and to the host).
