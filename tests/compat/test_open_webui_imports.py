@@ -197,3 +197,31 @@ def test_an_installed_open_webui_wins_over_the_alias(real_open_webui):
 def test_without_an_installed_open_webui_the_alias_serves(harness):
     plugin = load_plugin_file(plugin_path("compat_which_open_webui"))
     assert plugin.instance.pipe({}).startswith("open_webui pipehouse <open_webui.models.users.")
+
+
+async def test_builtin_tools_workspace_models_and_the_log_handler(harness, caplog):
+    await harness.add("compat_builtin_and_logger")
+    with caplog.at_level("INFO"):
+        report = json.loads(await answer(harness, "compat_builtin_and_logger"))
+    assert report == {"builtin": {}, "models": [[], 0], "legacy": 0}
+    # The plugin's logger does not propagate: its record reaches the logs only because
+    # InterceptHandler passes it on (through pipehouse's plugin logger, loguru being absent)
+    assert [r.getMessage() for r in caplog.records if r.name == "feature_report"] == [
+        "reporting for Ada"
+    ]
+
+
+def test_every_module_real_plugins_import_is_served_or_named():
+    from pipehouse.compat import install
+
+    install()
+    import open_webui.internal.db as db
+    import open_webui.models.memories as memories
+    import open_webui.routers.images as images
+
+    assert memories.Memories.get_memories_by_user_id
+    assert images.upload_image and db.Base and db.JSONField
+    with pytest.raises(ImportError, match="pipehouse generates no images"):
+        from open_webui.routers.images import image_generations  # noqa: F401
+    with pytest.raises(ImportError, match=r"internal\.db\.get_db is a sync database session"):
+        from open_webui.internal.db import get_db  # noqa: F401

@@ -17,7 +17,7 @@ from pipehouse.runtime.events import NO_LISTENER
 from pipehouse.runtime.executor import CallContext
 from pipehouse.runtime.tools import ToolSet
 
-__all__ = ["get_tools"]
+__all__ = ["get_builtin_tools", "get_terminal_tools", "get_tools"]
 __getattr__ = missing_names(__name__)
 
 log = logging.getLogger(__name__)
@@ -72,3 +72,22 @@ async def get_tools(
         known, runtime.catalog, runtime.executor, context_for, messages=extra.get("__messages__")
     )
     return tools.as_dunder_tools()
+
+
+async def get_builtin_tools(
+    request: Any,
+    extra_params: dict[str, Any] | None = None,
+    features: dict[str, Any] | None = None,
+    model: dict[str, Any] | None = None,
+    is_note_chat: bool = False,
+    **_: Any,
+) -> dict[str, dict[str, Any]]:
+    """Open WebUI's built-in tools (web search, memories, notes, images ...) are features of
+    Open WebUI's server, none of which pipehouse has: always `{}`, as Open WebUI answers when
+    they are all switched off."""
+    return {}
+
+
+async def get_terminal_tools(*args: Any, **kwargs: Any) -> dict[str, dict[str, Any]]:
+    """Open WebUI's terminal-server tools: pipehouse connects to no terminal server, so `{}`."""
+    return {}
