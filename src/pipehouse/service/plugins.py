@@ -142,7 +142,12 @@ class PluginService:
 
     # -- start and stop -----------------------------------------------------------------------
     async def start(self) -> None:
+        missing = [d for d in self.settings.plugin_dirs if not d.is_dir()]
+        if missing:
+            raise FileNotFoundError(f"plugin directory {missing[0]} does not exist")
         for row in [*await self.store.functions.all(), *await self.store.tools.all()]:
+            if row.source == "directory" and not self._served_here(row.path):
+                continue  # a file of another run's --plugins: its row waits for that run
             if row.source == "directory" and not (row.path and Path(row.path).is_file()):
                 self.status[row.id] = Status("missing", {"message": f"{row.path} is gone"})
                 self.valves.remember(row.id, row_kind(row), row.valves)
@@ -160,10 +165,17 @@ class PluginService:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._watcher
 
+    def _served_here(self, path: str | None) -> bool:
+        """Whether a directory plugin's file lies in one of this run's --plugins directories."""
+        if not path:
+            return False
+        parent = Path(path).parent.resolve()
+        return any(parent == d.resolve() for d in self.settings.plugin_dirs)
+
     def _directory_files(self) -> list[Path]:
         files = []
         for directory in self.settings.plugin_dirs:
-            if not directory.is_dir():
+            if not directory.is_dir():  # removed while serving: start() refuses a missing one
                 log.error("plugin directory %s does not exist", directory)
                 continue
             files += sorted(p for p in directory.glob("*.py") if not p.name.startswith(("_", ".")))
@@ -237,16 +249,19 @@ class PluginService:
                     plugin_id,
                 )
                 return None
-            if (
-                existing is not None
-                and existing.path
-                and Path(existing.path) != path
-                and Path(existing.path).exists()
-            ):
-                log.error(
-                    "skipping %s: %s already provides the plugin %r", path, existing.path, plugin_id
-                )
-                return None
+            if existing is not None and existing.path and Path(existing.path) != path:
+                if Path(existing.path).exists() and self._served_here(existing.path):
+                    log.error(
+                        "skipping %s: %s already provides the plugin %r",
+                        path,
+                        existing.path,
+                        plugin_id,
+                    )
+                    return None
+                # another file took the id (the old one is gone or outside this run's
+                # directories): a different plugin, which starts with flags and valves of its own
+                await self._rows(row_kind(existing)).delete(plugin_id)
+                existing = None
             content = path.read_text(encoding="utf-8")
             try:
                 info = await self._load(plugin_id, content, str(path), None)
@@ -279,7 +294,7 @@ class PluginService:
         that are gone are unloaded. For servers that do not watch, or changes a watcher missed."""
         for row in [*await self.store.functions.all(), *await self.store.tools.all()]:
             if row.source == "directory":
-                if row.path and not Path(row.path).is_file():
+                if row.path and self._served_here(row.path) and not Path(row.path).is_file():
                     await self.file_removed(Path(row.path))
                 continue
             async with self._lock:
