@@ -140,3 +140,24 @@ def test_runtime_spec_repairs_specs_stored_elsewhere(toolkit):
     doc = toolkit.create_note.__doc__
     assert sent["description"] == doc[: doc.index(":param")]
     assert sent["description"].startswith("Create a note.\n\n")
+
+
+def test_var_keyword_and_var_positional_are_required_string_parameters(load):
+    # Open WebUI 0.12.4 makes every parameter but the dunder ones a field, `**kwargs` included.
+    tools = load("tools_kwargs").instance
+    assert method_spec(tools.scrape_page)["parameters"] == {
+        "type": "object",
+        "properties": {
+            "url": {"type": "string", "description": "The address of the page."},
+            "kwargs": {"type": "string"},
+        },
+        "required": ["url", "kwargs"],
+    }
+    assert method_spec(tools.join_words)["parameters"] == {
+        "type": "object",
+        "properties": {
+            "words": {"type": "string"},
+            "separator": {"type": "string", "default": " "},
+        },
+        "required": ["words"],
+    }

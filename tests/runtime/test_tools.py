@@ -395,3 +395,10 @@ def test_parse_arguments():
 def test_values_json_cannot_encode_become_text():
     text, failed = tool_result_text({"when": datetime.date(2024, 1, 2)})
     assert (text, failed) == ('{\n  "when": "2024-01-02"\n}', False)
+
+
+async def test_a_kwargs_argument_reaches_a_tool_taking_kwargs(harness):
+    # The spec lists `kwargs` (as Open WebUI's does), so a model's `kwargs` is passed by that name.
+    tools = await toolset(harness, "tools_kwargs")
+    (content,) = await run(tools, tool_call("scrape_page", {"url": "a.example", "kwargs": "x"}))
+    assert content == "a.example [('kwargs', 'x')]"

@@ -120,8 +120,10 @@ def method_spec(method: Callable[..., Any]) -> dict[str, Any]:
     described = parse_param_descriptions(docstring)
     fields: dict[str, Any] = {}
     for name, param in inspect.signature(method).parameters.items():
-        if name.startswith("_") or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+        if name.startswith("_"):
             continue  # host-injected names never reach the model
+        # `*args` / `**kwargs` are fields like any other, as Open WebUI 0.12.4 builds them
+        # (`utils/tools.py`, convert_function_to_pydantic_model): a required `kwargs`.
         hint = hints.get(name, Any)
         default = param.default if param.default is not param.empty else ...
         text = described.get(name)
