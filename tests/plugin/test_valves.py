@@ -199,6 +199,61 @@ def test_mask_hides_only_non_empty_secrets():
     assert values["api_key"] == "sk-123"  # the input is not modified
 
 
+def test_credential_names_and_url_passwords_are_secret(load):
+    cls = load("secrets_named_fields").instance.Valves
+    # DATABASE_URL is not secret by name: its password is masked wherever a URL holds one
+    assert valves.secret_fields(cls) == {
+        "AUTH_HEADER",
+        "CLIENT_SECRETS",
+        "GOOGLE_CREDENTIALS_JSON",
+        "BASIC_AUTH",
+    }  # AUTH_ENABLED is a switch, AUTHOR_NAME a name, REQUEST_TIMEOUT a number
+    shown = valves.mask(
+        {"DATABASE_URL": "postgresql://u:pw-1234@db/app", "AUTH_HEADER": "Bearer x"},
+        valves.secret_fields(cls),
+    )
+    assert shown == {
+        "DATABASE_URL": f"postgresql://u:{valves.MASK}@db/app",
+        "AUTH_HEADER": valves.MASK,
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "secret"),
+    [
+        ("X_AUTH_TOKEN", True),
+        ("proxyAuthorization", True),
+        ("EXTRA_HEADERS", True),
+        ("client_secret_b64", True),
+        ("SERVICE_CREDENTIAL", True),
+        ("HEADER_TEXT", False),
+        ("BOOK_AUTHOR", False),
+        ("model", False),
+    ],
+)
+def test_secret_names(name, secret):
+    assert valves.is_secret_name(name) is secret
+
+
+def test_every_secret_a_live_plugin_holds_is_found(load, monkeypatch):
+    monkeypatch.setenv("PH_TEST_OPENROUTER_KEY", "or-env-key-93b1c7d5e2f4a6081")
+    plugin = load("secrets_env_leaks")  # read from the environment in __init__
+    held = valves.held_secrets(plugin.instance, plugin.valves_class, plugin.user_valves_class)
+    assert "or-env-key-93b1c7d5e2f4a6081" in held
+    named = load("secrets_named_fields")  # a URL password in a default, in the code
+    held = valves.held_secrets(named.instance, named.valves_class, None)
+    assert "pg-pass-7d1e9b3c" in held
+
+
+def test_user_valves_that_no_longer_validate_are_logged_without_their_values(load, caplog):
+    cls = load("secrets_prefix_leaks").instance.UserValves
+    stored = {"personal_token": ["ut-user-1e3c5a7b9d2f4680"]}  # not a str any more
+    built = valves.build_user_valves("p", PluginKind.PIPE, cls, stored)
+    assert built.personal_token == ""  # a pipe falls back to the defaults
+    assert "personal_token" in caplog.text
+    assert "ut-user" not in caplog.text
+
+
 # --- KEY=VALUE assignments --------------------------------------------------------------------
 
 
