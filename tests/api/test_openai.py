@@ -95,7 +95,7 @@ def test_sdk_completion(server):
     assert choice.message.role == "assistant"
     assert choice.message.content == "echo: hello world [user]"
     assert choice.finish_reason == "stop"
-    assert completion.usage.total_tokens > 0
+    assert completion.usage is None  # the pipe reported none, and none is made up
 
 
 def test_sdk_stream_assembles_the_answer_under_one_id(server):
@@ -123,21 +123,26 @@ def test_chunks_a_pipe_built_get_the_completion_id(server):
     assert [c.choices[0].finish_reason for c in chunks].count("stop") == 1
 
 
+@pytest.mark.parametrize("server_plugins", [["returns_usage", "returns_async_generator"]])
 def test_sdk_stream_reports_usage_when_asked(server):
-    chunks = list(
-        sdk(server).chat.completions.create(
-            model="returns_async_generator",
-            messages=HELLO,
-            stream=True,
-            stream_options={"include_usage": True},
+    def ask(model: str) -> list:
+        return list(
+            sdk(server).chat.completions.create(
+                model=model, messages=HELLO, stream=True, stream_options={"include_usage": True}
+            )
         )
-    )
+
+    chunks = ask("returns_usage")  # the pipe reports cumulative usage twice: the last counts
     last = chunks[-1]
     assert last.choices == []
-    assert last.usage.completion_tokens > 0
-    assert last.usage.total_tokens == last.usage.prompt_tokens + last.usage.completion_tokens
+    assert (last.usage.prompt_tokens, last.usage.completion_tokens) == (10, 2)
+    assert last.usage.total_tokens == 12
     assert all(c.usage is None for c in chunks[:-1])
     assert len({c.id for c in chunks}) == 1
+    # a pipe that reports no usage gets none made up
+    chunks = ask("returns_async_generator")
+    assert all(c.usage is None for c in chunks)
+    assert chunks[-1].choices[0].finish_reason == "stop"
 
 
 def test_sdk_manifold_sub_model_answers(server):
@@ -405,6 +410,58 @@ def test_an_inlet_filter_refusing_is_a_400_that_names_the_filter(server):
     assert reply.status_code == 400
     assert reply.json()["error"]["plugin"] == "filter_inlet_raises"
     assert reply.json()["error"]["stage"] == "inlet"
+
+
+@pytest.mark.parametrize("server_plugins", [["cli_status_pipe", "filter_inlet_raises"]])
+@pytest.mark.parametrize("stream", [False, True])
+def test_an_inlet_refusal_has_open_webuis_detail_and_the_plugin_beside_it(server, stream):
+    # Open WebUI answers 400 {"detail": str(e)} (main.py chat_completion, 0.12.4), and its UI
+    # and clients show `detail` as the chat's error: exactly the filter's words. Which plugin,
+    # hook and line refused it is in `error`.
+    reply = server.client().post(
+        "/v1/chat/completions",
+        json={"model": "cli_status_pipe", "messages": HELLO, "stream": stream},
+    )
+    assert reply.status_code == 400
+    answer = reply.json()
+    assert answer["detail"] == "blocked by policy"
+    error = answer["error"]
+    assert (error["plugin"], error["stage"], error["line"]) == ("filter_inlet_raises", "inlet", 8)
+    assert error["code"] == "ValueError"
+    assert error["message"] == "plugin 'filter_inlet_raises' (inlet): blocked by policy"
+
+
+@pytest.mark.parametrize("server_plugins", [["cli_status_pipe", "filter_vision_router"]])
+def test_a_router_filter_naming_an_unknown_model_is_a_400_naming_both(server):
+    admin = server.client()
+    saved = admin.post(
+        "/api/v1/functions/id/filter_vision_router/valves/update",
+        json={"vision_model_id": "llava-retired"},
+    )
+    assert saved.status_code == 200, saved.text
+    photo = [
+        {"type": "text", "text": "what is this?"},
+        {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}},
+    ]
+    for stream in (False, True):
+        reply = admin.post(
+            "/v1/chat/completions",
+            json={
+                "model": "cli_status_pipe",
+                "messages": [{"role": "user", "content": photo}],
+                "stream": stream,
+            },
+        )
+        # 400 as Open WebUI ("Model not found"): the model the client named exists
+        assert reply.status_code == 400, reply.text
+        error = reply.json()["error"]
+        assert error["code"] == "model_not_found"
+        assert "llava-retired" in error["message"]
+        assert "filter_vision_router" in error["message"]
+        assert reply.json()["detail"] == error["message"]
+    # without a photo the router leaves the request alone
+    plain = admin.post("/v1/chat/completions", json={"model": "cli_status_pipe", "messages": HELLO})
+    assert plain.status_code == 200, plain.text
 
 
 # -- the filter chain runs for every client -----------------------------------------------------

@@ -192,3 +192,59 @@ def test_a_pipe_that_calls_itself_is_stopped_with_a_clear_error(server):
     reply = server.client().post("/v1/chat/completions", json=body)
     assert reply.status_code == 502
     assert "nested more than 8 deep" in reply.json()["error"]["message"]
+
+
+# -- usage, the end of a stream, routers --------------------------------------------------------
+def test_usage_is_the_upstreams_own_in_both_modes_and_comes_once_last(server, upstream):
+    reported = {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10}
+    upstream.reply("one two three", usage=reported)
+    answer = sdk(server).chat.completions.create(**ask())
+    assert answer.usage.model_dump(exclude_none=True) == reported
+
+    upstream.reply("one two three", usage=reported)
+    chunks = list(
+        sdk(server).chat.completions.create(
+            **ask(), stream=True, stream_options={"include_usage": True}
+        )
+    )
+    # the upstream's usage chunk is not passed on beside pipehouse's: one report, the last
+    assert [c.usage.model_dump(exclude_none=True) for c in chunks if c.usage] == [reported]
+    assert chunks[-1].choices == [] and chunks[-1].usage is not None
+    # the outlet's suffix arrives before the finish chunk, which ends the answer's text
+    finish_at = next(i for i, c in enumerate(chunks) if c.choices and c.choices[0].finish_reason)
+    assert finish_at == len(chunks) - 2
+    assert not chunks[finish_at].choices[0].delta.content
+    text = "".join(c.choices[0].delta.content or "" for c in chunks[:finish_at] if c.choices)
+    assert text.replace("[filter_trail]", "").endswith("three<filter_trail>")
+
+
+def test_a_router_filter_sends_a_photo_to_an_upstream_vision_model(tmp_path, upstream, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_BASE_URL", upstream.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    for running in start_server(tmp_path, None, ["filter_vision_router", "returns_str"]):
+        admin = running.client()
+        saved = admin.post(
+            "/api/v1/functions/id/filter_vision_router/valves/update",
+            json={"vision_model_id": "mock-large"},
+        )
+        assert saved.status_code == 200, saved.text
+        photo = [
+            {"type": "text", "text": "what is this?"},
+            {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}},
+        ]
+        body = {"model": "returns_str", "messages": [{"role": "user", "content": photo}]}
+        for stream in (False, True):
+            upstream.reply("a cat on a mat")
+            reply = admin.post("/v1/chat/completions", json={**body, "stream": stream})
+            assert reply.status_code == 200, reply.text
+            text = (
+                content_of(parse_sse(reply.content))
+                if stream
+                else reply.json()["choices"][0]["message"]["content"]
+            )
+            assert text == "a cat on a mat"  # the upstream answered, not the pipe asked for
+            assert upstream.chat_requests[-1].body["model"] == "mock-large"
+            assert upstream.chat_requests[-1].body["messages"][-1]["content"] == photo
+        # a question without a photo stays with the pipe
+        plain = admin.post("/v1/chat/completions", json=ask(model="returns_str"))
+        assert plain.json()["choices"][0]["message"]["content"] == "plain answer"
