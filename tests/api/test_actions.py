@@ -1,4 +1,5 @@
-"""Actions over a real server (reference 5): the buttons on every model, a click on
+"""Actions over a real server (Open WebUI 0.12.4 utils/actions.py): the buttons on every model, a
+click on
 `POST /api/chat/actions/{action_id}` with the body Open WebUI's UI sends, sub-actions, events on
 the side channel, and errors."""
 

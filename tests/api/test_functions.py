@@ -1,4 +1,5 @@
-"""The Functions API (`/api/v1/functions`) as Open WebUI 0.12.4 serves it (reference 9.1, 2.4-2.5),
+"""The Functions API (`/api/v1/functions`) as Open WebUI 0.12.4 serves it (Open WebUI 0.12.4
+routers/functions.py),
 against a real server: admins create and change functions and valves, users list them and keep
 their own user valves, secrets never leave unmasked, directory plugins are read-only."""
 

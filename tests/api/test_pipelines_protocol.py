@@ -1,4 +1,4 @@
-"""The Pipelines-server protocol (pipelines-server.md A.4-A.10) driven as Open WebUI 0.12.4 drives
+"""The Pipelines-server protocol (docs/pipelines.md) driven as Open WebUI 0.12.4 drives
 a Pipelines connection, against a real server: the model listing it reads, the filter hooks it
 calls around a chat, the valves form of its admin page, and plugin management. The request
 bodies below are the shapes Open WebUI sends (its routers/pipelines.py, the payload built in

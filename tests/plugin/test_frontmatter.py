@@ -1,4 +1,5 @@
-"""Frontmatter as Open WebUI reads it (reference 1.2) and as the Pipelines server reads it (A.5)."""
+"""Frontmatter as Open WebUI reads it (Open WebUI 0.12.4 utils/plugin.py) and as the Pipelines
+server reads it (A.5)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def test_first_line_must_be_exactly_triple_quotes(first_lines):
 
 
 def test_whitespace_around_the_opening_quotes_is_allowed():
-    # The first line is compared after stripping (ref 1.2).
+    # The first line is compared after stripping (Open WebUI 0.12.4 utils/plugin.py).
     assert parse_frontmatter(f"   {Q}  \ntitle: x\n{Q}\n") == {"title": "x"}
 
 

@@ -1,4 +1,4 @@
-"""Rewriting of pre-0.5 short imports to `open_webui.*` (reference 1.3)."""
+"""Rewriting of pre-0.5 short imports to `open_webui.*` (Open WebUI 0.12.4 utils/plugin.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Loading a plugin file the way Open WebUI 0.12.4 does (reference 1.4), with errors for people."""
+"""Loading a plugin file the way Open WebUI 0.12.4 does (Open WebUI 0.12.4 utils/plugin.py), with
+errors for people."""
 
 from __future__ import annotations
 
@@ -59,7 +60,8 @@ def test_kind_is_found_from_the_class(load, name, kind, class_name):
     ],
 )
 def test_first_class_in_open_webui_order_wins(load, name, kind):
-    # Pipe -> Filter -> Action -> Event, whatever order the file defines them in (ref 1.4.6).
+    # Pipe -> Filter -> Action -> Event, whatever order the file defines them in (Open WebUI 0.12.4
+    # utils/plugin.py).
     assert load(name).kind is kind
 
 
@@ -228,7 +230,7 @@ def test_no_plugin_class_hint_names_the_classes():
 
 
 def test_class_function_gets_its_own_hint():
-    # Open WebUI has no `class Function` (ref 1.4.6); the hint says so.
+    # Open WebUI has no `class Function` (Open WebUI 0.12.4 utils/plugin.py); the hint says so.
     error = load_error("load_class_function")
     assert "class Function" in error.hint
 
@@ -258,7 +260,8 @@ def test_missing_open_webui_internal_is_named_as_such():
 
 
 def test_short_import_is_rewritten_before_execution():
-    # `from utils.x` runs as `from open_webui.utils.x` (ref 1.3), so the hint is about Open WebUI.
+    # `from utils.x` runs as `from open_webui.utils.x` (Open WebUI 0.12.4 utils/plugin.py), so the
+    # hint is about Open WebUI.
     error = load_error("load_short_import")
     assert "open_webui" in error.message
     assert "Open WebUI internal" in error.hint

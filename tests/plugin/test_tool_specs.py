@@ -1,4 +1,5 @@
-"""OpenAI function specs of a toolkit's methods (reference 6.2), written out by hand."""
+"""OpenAI function specs of a toolkit's methods (Open WebUI 0.12.4 utils/tools.py), written out by
+hand."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import pytest
 
 from pipehouse.plugin.tool_specs import method_spec, public_methods, runtime_spec, tool_specs
 
-# What Open WebUI stores for tests/plugins/toolkit_specs.py. Rules applied by hand (ref 6.2):
+# What Open WebUI stores for tests/plugins/toolkit_specs.py. Rules applied by hand (Open WebUI
+# 0.12.4 utils/tools.py):
 # alphabetical order; description = docstring lines before `:param`/`:return`, each stripped,
 # joined by "\n" (Pydantic drops the trailing blank line); Optional[X] -> X; `default: null`
 # removed; an unannotated parameter becomes "string"; `__dunder__` parameters are absent;
@@ -105,7 +107,8 @@ def test_runtime_description_is_raw_docstring_before_param(toolkit):
     stored = method_spec(toolkit.search_web)
     sent = runtime_spec(stored, toolkit.search_web)
     doc = toolkit.search_web.__doc__
-    # Not stripped (ref 6.2, "at runtime"): leading newline and indentation stay.
+    # Not stripped (Open WebUI 0.12.4 utils/tools.py, "at runtime"): leading newline and indentation
+    # stay.
     assert sent["description"] == doc[: doc.index(":param")]
     assert sent["description"].startswith("\n")
     assert "Search the web for a query.\n" in sent["description"]
@@ -125,7 +128,8 @@ def test_runtime_spec_does_not_change_the_stored_spec(toolkit):
 
 
 def test_runtime_spec_repairs_specs_stored_elsewhere(toolkit):
-    # Specs saved by older versions may say "str" or list injected parameters (ref 6.2).
+    # Specs saved by older versions may say "str" or list injected parameters (Open WebUI 0.12.4
+    # utils/tools.py).
     stored = {
         "name": "create_note",
         "description": "old",

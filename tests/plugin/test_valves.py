@@ -1,4 +1,5 @@
-"""Valves and UserValves: built, saved, described, masked as Open WebUI does (ref 2.2-2.5)."""
+"""Valves and UserValves: built, saved, described, masked as Open WebUI does (Open WebUI 0.12.4
+functions.py, routers/functions.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ def defaults(load):
     return load("valves_defaults").instance
 
 
-# --- build_valves (ref 2.2) -------------------------------------------------------------------
+# --- build_valves (Open WebUI 0.12.4 functions.py)
 
 
 def test_pipe_valves_drop_none_so_defaults_apply(defaults):
@@ -60,7 +61,7 @@ def test_invalid_stored_value_lists_every_bad_field(defaults):
     assert sorted(e["field"] for e in caught.value.details["errors"]) == ["base_url", "retries"]
 
 
-# --- build_user_valves (ref 2.3) --------------------------------------------------------------
+# --- build_user_valves (Open WebUI 0.12.4 functions.py)
 
 
 def test_user_valves_from_stored_values(defaults):
@@ -86,7 +87,7 @@ def test_invalid_user_valves_fail_a_toolkit(defaults):
     assert [e["field"] for e in caught.value.details["errors"]] == ["max_words"]
 
 
-# --- validate_update (ref 2.4) ----------------------------------------------------------------
+# --- validate_update (Open WebUI 0.12.4 routers/functions.py)
 
 
 def test_update_stores_only_the_fields_that_were_set(defaults):
@@ -110,7 +111,7 @@ def test_update_keeps_the_secret_itself(load):
     assert rebuilt.signing.get_secret_value() == "s3cret"
 
 
-# --- schema (ref 2.5) -------------------------------------------------------------------------
+# --- schema (Open WebUI 0.12.4 routers/functions.py)
 
 
 def test_schema_is_json_schema_of_the_class(defaults):

@@ -1,4 +1,5 @@
-"""Actions (reference 5): what every model lists, how a click reaches `action()`, what it gets
+"""Actions (Open WebUI 0.12.4 utils/actions.py): what every model lists, how a click reaches
+`action()`, what it gets
 injected and what its return value becomes."""
 
 from __future__ import annotations

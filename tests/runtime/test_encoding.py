@@ -1,5 +1,5 @@
 """OpenAI encoding of answers: chunks, finish, usage, [DONE], and the completion object
-(encoding.py; Open WebUI's template in reference 3.6/3.7 is where pipehouse deviates)."""
+(encoding.py; Open WebUI 0.12.4's template in functions.py is where pipehouse deviates)."""
 
 from __future__ import annotations
 

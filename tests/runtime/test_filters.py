@@ -1,5 +1,5 @@
 """Filters around a pipe: inlet -> pipe -> stream -> outlet, their order, toggles, files,
-errors and user valves (reference 4, 2.3)."""
+errors and user valves (Open WebUI 0.12.4 utils/filter.py, functions.py)."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ async def test_toggle_filters_are_offered_on_every_model(harness):
 async def test_file_handler_removes_files_after_the_inlets(harness):
     # 1.8 / utils/filter.py: with a file_handler filter in the chain, `files` is deleted from
     # the body and the metadata after *all* inlets ran, so later inlets still see them.
-    # `__files__` keeps them (seed 003; 0.12.4 itself empties it too: docs/compatibility.md).
+    # `__files__` keeps them (docs/files.md; 0.12.4 itself empties it too: docs/compatibility.md).
     await harness.add("filter_file_handler")  # priority 0
     await harness.add("filter_sees_files")  # priority 1: runs after the handler
     await harness.add("args_all_injected")

@@ -1,5 +1,6 @@
 """Injected arguments: what a pipe and a filter hook receive, and only when they declare it
-(reference 3.3, 3.4 for pipes, 4.1 for filters, 7 for the event callables)."""
+(Open WebUI 0.12.4: functions.py for pipes, utils/filter.py for filters, socket/main.py for the
+event callables)."""
 
 from __future__ import annotations
 

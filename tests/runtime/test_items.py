@@ -1,4 +1,5 @@
-"""How one yielded item is read (items.py; Open WebUI's `process_line`, reference 3.6)."""
+"""How one yielded item is read (items.py; Open WebUI's `process_line`, Open WebUI 0.12.4
+functions.py)."""
 
 from __future__ import annotations
 

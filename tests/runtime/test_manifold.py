@@ -1,5 +1,5 @@
 """Manifold pipes: sub-models from `pipes`, their ids and names, and how they are called
-(reference 3.1, 3.3 item 4)."""
+(Open WebUI 0.12.4 functions.py item 4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""What a pipe returns or yields, as the client sees it, streamed and not (reference 3.6, 3.7)."""
+"""What a pipe returns or yields, as the client sees it, streamed and not (Open WebUI 0.12.4
+functions.py)."""
 
 from __future__ import annotations
 

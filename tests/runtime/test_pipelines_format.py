@@ -1,5 +1,5 @@
 """Pipelines-server files (`class Pipeline`): pipes, manifolds, filters and lifecycle hooks
-(pipelines-server.md A.5, A.7-A.10)."""
+(the Pipelines server's main.py; docs/pipelines.md)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ async def test_plain_pipeline_is_a_model_called_with_its_four_arguments(harness)
         {"role": "user", "content": [{"type": "text", "text": "first part"}, {"type": "x"}]},
     ]
     got = json.loads(message(await harness.complete(body))["content"])
-    # A.5: user_message is the last user message's (first) text part; model_id the pipe id
+    # the Pipelines server: user_message is the last user message's (first) text part; model_id the
+    # pipe id
     assert got["user_message"] == "first part"
     assert got["model_id"] == "pipeline_pipe"
     assert got["messages"] == body["messages"]
@@ -64,13 +65,14 @@ async def test_pipeline_returning_a_sync_generator(harness):
 async def test_manifold_pipelines_are_listed_as_id_dot_sub_with_prefixed_names(
     harness, name, expected
 ):
-    # A.9: "<module_id>.<sub_id>", named module.name + sub.name with no separator.
+    # the Pipelines server: "<module_id>.<sub_id>", named module.name + sub.name with no separator.
     await harness.add(name)
     assert {m["id"]: m["name"] for m in await harness.runtime.models()} == expected
 
 
 async def test_manifold_pipe_gets_the_sub_id_as_model_id(harness):
-    # A.9: model_id is the sub id; body["model"] keeps the full id as it was requested.
+    # the Pipelines server: model_id is the sub id; body["model"] keeps the full id as it was
+    # requested.
     await harness.add("pipeline_manifold_list")
     await harness.add("pipeline_manifold_callable")
     result = await harness.complete(harness.body("pipeline_manifold_list.large"))
@@ -89,7 +91,7 @@ async def test_filter_pipeline_is_not_a_model(harness):
 
 async def test_filter_targeting_every_model_runs_inlet_and_outlet(harness):
     # The canonical Pipelines filter sets `self.valves = Valves(pipelines=["*"])` in __init__;
-    # the instance's valves are what the Pipelines server reports and schedules by (A.7, A.8).
+    # the instance's valves are what the Pipelines server reports and schedules by (its main.py).
     await harness.add("pipeline_filter")
     await harness.add("filter_answers_trail")
     result = await harness.complete(harness.body("filter_answers_trail"))
@@ -113,13 +115,14 @@ async def test_filters_run_in_priority_order(harness):
     await harness.add("filter_answers_trail")
     result = await harness.complete(harness.body("filter_answers_trail"))
     assert message(result)["content"] == "trail=pf_1:Ada,pf_2:Ada<pf_1><pf_2>"  # ties: by id
-    harness.store.by_plugin["pf_2"] = {"priority": -1}  # A.7: lower runs first
+    harness.store.by_plugin["pf_2"] = {"priority": -1}  # the Pipelines server: lower runs first
     result = await harness.complete(harness.body("filter_answers_trail"))
     assert message(result)["content"] == "trail=pf_2:Ada,pf_1:Ada<pf_2><pf_1>"
 
 
 async def test_a_pipeline_pipes_own_inlet_runs_last_and_own_outlet_first(harness):
-    # A.8: the model's own Pipelines file is appended to the inlet chain and leads the outlets.
+    # the Pipelines server: the model's own Pipelines file is appended to the inlet chain and leads
+    # the outlets.
     await harness.add("pipeline_filter")
     await harness.add("pipeline_own_filters")
     result = await harness.complete(harness.body("pipeline_own_filters"))
@@ -127,7 +130,8 @@ async def test_a_pipeline_pipes_own_inlet_runs_last_and_own_outlet_first(harness
 
 
 async def test_lifecycle_hooks(harness):
-    # A.5/A.6: on_startup is awaited at load; on_valves_updated when stored valves change
+    # the Pipelines server: on_startup is awaited at load; on_valves_updated when stored valves
+    # change
     # (the Pipelines server skips it after the initial load, pipelines#271); on_shutdown at
     # unload.
     await harness.add("pipeline_lifecycle")

@@ -1,5 +1,5 @@
 """Sync plugin code runs on worker threads, never on the event loop (threads.py; Open WebUI
-runs it on the loop, reference 3.5)."""
+runs it on the loop, Open WebUI 0.12.4 functions.py)."""
 
 from __future__ import annotations
 

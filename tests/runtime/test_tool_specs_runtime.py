@@ -9,7 +9,8 @@ from pipehouse.runtime.events import RecordingHost
 from pipehouse.runtime.tools import ToolSet
 from tests.conftest import USER
 
-# tools_with_valves, then tools_clash_a and tools_clash_b (ref 6.2), by hand: `Optional[X]` ->
+# tools_with_valves, then tools_clash_a and tools_clash_b (Open WebUI 0.12.4 utils/tools.py), by
+# hand: `Optional[X]` ->
 # X with no `default: null`; `__dunder__` parameters absent; `required` lists the parameters
 # without defaults; a later toolkit's clashing `lookup` becomes `tools_clash_b_lookup` (the
 # spec's name changes, nothing else does); each function is wrapped as {"type": "function"}.
@@ -20,7 +21,8 @@ EXPECTED = [
         "type": "function",
         "function": {
             "name": "report",
-            # the raw docstring up to `:param`, not stripped (reference 6.2, "at runtime")
+            # the raw docstring up to `:param`, not stripped (Open WebUI 0.12.4 utils/tools.py, "at
+            # runtime")
             "description": "Report what this call received.\n\n        ",
             "parameters": {
                 "type": "object",

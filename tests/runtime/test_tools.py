@@ -1,5 +1,5 @@
 """A request's tools (runtime/tools.py) and `call_tool`, through a real executor and catalog
-(reference section 6: specs, `__tools__`, running tool calls, results, events)."""
+(Open WebUI 0.12.4 utils/tools.py: specs, `__tools__`, running tool calls, results, events)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """`POST /api/chat/actions/{action_id}`: a click on an action's button, as Open WebUI's UI sends
-it (reference 5). The action's return value is the answer; its events go to the caller's event
+it (Open WebUI 0.12.4 utils/actions.py). The action's return value is the answer; its events go to
+the caller's event
 channel (`GET /api/v1/events`), for the chat and message the body names."""
 
 from __future__ import annotations

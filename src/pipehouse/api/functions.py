@@ -1,5 +1,5 @@
 """Open WebUI's Functions API under `/api/v1/functions`: the paths, payloads and status codes of
-Open WebUI 0.12.4 (reference 9.1), served from `PluginService`.
+Open WebUI 0.12.4 (routers/functions.py), served from `PluginService`.
 
 Rows carry Open WebUI's fields plus pipehouse's `source` ("api" | "directory"), `path` and
 `status` ({state: loaded | error | missing, error}), so a plugin that does not load says why.

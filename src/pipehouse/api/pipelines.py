@@ -1,5 +1,5 @@
 """The Pipelines-server protocol, so an Open WebUI admin can attach pipehouse as a Pipelines
-connection (pipelines-server.md A.4-A.10; docs/pipelines.md): the model listing with
+connection (the Pipelines server's main.py; docs/pipelines.md): the model listing with
 `"pipelines": true`, the filter hooks Open WebUI calls around every chat, valves, and plugin
 management. Every route needs a pipehouse key; valves and management need an admin's.
 

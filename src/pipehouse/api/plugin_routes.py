@@ -1,5 +1,6 @@
 """What the Functions and Tools admin APIs share: row fields, version history, and the valves
-and history routes, which are the same for both (reference 9.1, 9.2).
+and history routes, which are the same for both (Open WebUI 0.12.4 routers/functions.py,
+routers/tools.py).
 
 Admins read and change valves; every verified user keeps their own user valves, never seeing
 another's. Secret valves leave masked; a posted mask keeps the stored secret. A function that is

@@ -1,5 +1,5 @@
 """Open WebUI's Tools API under `/api/v1/tools`: the paths, payloads and status codes of Open
-WebUI 0.12.4 (reference 9.2) for local toolkits, served from `PluginService`.
+WebUI 0.12.4 (routers/tools.py) for local toolkits, served from `PluginService`.
 
 pipehouse has no access grants or workspace permissions: every verified user may read every
 toolkit (without its code) and keep their own user valves; admins change code and valves.

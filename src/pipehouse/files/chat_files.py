@@ -1,5 +1,5 @@
 """Files named in a chat request, resolved for the requesting user before any plugin sees the
-request: each reference to an upload becomes the item Open WebUI's UI sends (seed 003), with
+request: each reference to an upload becomes the item Open WebUI's UI sends (docs/files.md), with
 the whole file record, its text and a local path, so plugins read it through `__files__`.
 
 A reference is an item of type "file" (or without a type) whose id is shaped as pipehouse's

@@ -5,7 +5,7 @@ its type hints, defaults and reST docstring (`:param name: text`), converts it t
 function spec and cleans it (`Optional[X]` -> `X`, no `default: null`, a missing type becomes
 "string"). Parameters whose names start with `__` are injected by the host and never reach the
 spec. When a chat runs, the description is replaced by the raw docstring text before the first
-`:param`/`:return` (reference section 6.2); `runtime_spec` applies that step.
+`:param`/`:return` (Open WebUI 0.12.4 utils/tools.py); `runtime_spec` applies that step.
 """
 
 from __future__ import annotations
@@ -149,7 +149,7 @@ def tool_specs(instance: object) -> list[dict[str, Any]]:
 
 
 def runtime_spec(spec: dict[str, Any], method: Callable[..., Any]) -> dict[str, Any]:
-    """The spec as a chat sends it to the model (reference section 6.2, "at runtime")."""
+    """The spec as a chat sends it to the model (Open WebUI 0.12.4 utils/tools.py, "at runtime")."""
     spec = copy.deepcopy(spec)
     properties = spec.setdefault("parameters", {}).setdefault("properties", {})
     for value in properties.values():

@@ -1,7 +1,8 @@
 """Valves (admin settings) and UserValves (per-user settings), applied as Open WebUI applies them.
 
 Open WebUI rebuilds a fresh `Valves` object from the stored dict on every call, with rules that
-differ by plugin kind (reference section 2.2): pipes drop `None` values, other kinds do not; a
+differ by plugin kind (Open WebUI 0.12.4 functions.py): pipes drop `None` values, other kinds do
+not; a
 pipe falls back to default UserValves when the stored ones no longer validate, a filter runs
 without them, a toolkit fails. Saving stores only the fields that were set, so a new default in
 the code reaches every field an admin never touched.

@@ -3,7 +3,8 @@
 Open WebUI answers the click with the raw return value, except when it asks for an embedded
 page (an inline `HTMLResponse`, or a `(data, headers)` tuple whose headers say inline HTML or
 give a `Location`): the page is sent as an `embeds` event and the answer becomes a short status
-object (reference section 5, 6.7). The executor applies these rules where the plugin's objects
+object (Open WebUI 0.12.4 utils/actions.py, utils/middleware.py). The executor applies these rules
+where the plugin's objects
 live, so only plain data crosses its line.
 """
 

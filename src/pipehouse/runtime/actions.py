@@ -1,4 +1,5 @@
-"""Actions: the buttons every model lists, and running one when it is clicked (reference 5).
+"""Actions: the buttons every model lists, and running one when it is clicked (Open WebUI 0.12.4
+utils/actions.py).
 
 Open WebUI lists on each model the active actions attached to it (its `actionIds`) plus every
 global one, ordered by `(Valves.priority, id)`; an action with an `actions` list shows one
@@ -105,7 +106,7 @@ def find_action(catalog: Catalog, action_id: str, user: dict[str, Any]) -> tuple
     It must be an active action. A user who is not an admin reaches only the actions models
     list (the global ones), as Open WebUI checks what the model surfaces; admins reach any
     active action. A sub id must be one the action lists; the first dot splits, so a sub id
-    may contain dots (Open WebUI's split fails on them, reference 11.21)."""
+    may contain dots (Open WebUI's split fails on them, Open WebUI 0.12.4 utils/actions.py)."""
     plugin_id, dot, sub_id = action_id.partition(".")
     entry = catalog.get(plugin_id)
     if entry is None or entry.info.kind is not PluginKind.ACTION or not entry.active:

@@ -1,5 +1,6 @@
 """One chat request through the plugins: resolve the model, inlet filters, the pipe, stream
-filters, OpenAI encoding with events in-band, outlet filters (DESIGN "A request's path").
+filters, OpenAI encoding with events in-band, outlet filters (docs/architecture.md, "A request's
+path").
 
 Streaming uses one producer task (the pipe and the stream filters) and the response generator as
 consumer, sharing one buffer. Events a plugin emits land in the same buffer, so they reach the
@@ -45,7 +46,7 @@ from pipehouse.upstream.registry import UpstreamModel, UpstreamRegistry
 
 log = logging.getLogger(__name__)
 
-# Keys Open WebUI takes out of the body before a pipe sees it (reference section 3.3).
+# Keys Open WebUI takes out of the body before a pipe sees it (Open WebUI 0.12.4 functions.py).
 REQUEST_ONLY_KEYS = frozenset(
     (
         "metadata",
@@ -108,7 +109,8 @@ def serving_as(runtime: ChatRuntime, user: dict[str, Any]) -> Iterator[None]:
 class FilterPlan:
     """A request's active filters and, per hook, the chain that runs it, in order. A Pipelines
     model's own hooks run as the Pipelines server's part of the chain: its inlet after the
-    Pipelines filters, its outlet before them (pipelines-server.md A.8); Functions filters
+    Pipelines filters, its outlet before them (the Pipelines server's main.py; docs/pipelines.md);
+    Functions filters
     follow either way. Made once per model and `filter_ids`, not per request."""
 
     __slots__ = ("filters", "handles_files", "inlet", "outlet", "stream")
@@ -520,7 +522,7 @@ class ChatTurn:
         self.body: dict[str, Any] = {}
         self.include_usage = False
         self.error: PluginError | UpstreamError | None = None  # why a stream ended early
-        self.kept_files: list[Any] | None = None  # __files__ after a file_handler (seed 003)
+        self.kept_files: list[Any] | None = None  # __files__ after a file_handler (docs/files.md)
         # told the final answer (after outlets) when the turn ends well: the chat store's hook
         self.on_finished: Callable[[ChatTurn, str], Awaitable[None]] | None = None
 
@@ -616,7 +618,8 @@ class ChatTurn:
     async def prepare_tools(self) -> None:
         """The toolkits named in `tool_ids`: an upstream model gets them offered (native tool
         calling, run here), a pipe gets them as `__tools__`. A request that brings its own
-        `tools` keeps them and gets none of these (Open WebUI's rule, reference 6.6)."""
+        `tools` keeps them and gets none of these (Open WebUI 0.12.4's rule,
+        utils/tools.py)."""
         if "tools" in self.body:
             return
         runtime = self.runtime

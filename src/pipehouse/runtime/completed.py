@@ -1,4 +1,5 @@
-"""`POST /api/chat/completed`, Open WebUI's legacy outlet runner (reference 9.3): a client that
+"""`POST /api/chat/completed`, Open WebUI's legacy outlet runner (Open WebUI 0.12.4 main.py): a
+client that
 has a finished exchange sends it, and gets back what the model's outlet filters make of it.
 
 The chain is the one a completion ends with (`FilterPlan.outlet`, over the filters

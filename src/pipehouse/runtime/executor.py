@@ -1,4 +1,5 @@
-"""The executor boundary: every call into plugin code goes through here (DESIGN principle 4).
+"""The executor boundary: every call into plugin code goes through here (docs/architecture.md,
+"The executor boundary").
 
 Above this line nothing touches a plugin instance: callers hand over plain data (the body, the
 user dict, metadata, stored valves) and get plain data back, or async iterators of it. That keeps
@@ -424,7 +425,7 @@ class InProcessExecutor:
 
     def _user_dict(self, plugin: LoadedPlugin, accepts: frozenset[str], call: CallContext) -> dict:
         """A fresh copy per plugin: Open WebUI shares one dict down the filter chain and leaks
-        one filter's user valves into the next (reference 2.3)."""
+        one filter's user valves into the next (Open WebUI 0.12.4 functions.py)."""
         user = dict(call.user)
         cls = plugin.user_valves_class
         if cls is not None and "__user__" in accepts:
@@ -779,7 +780,8 @@ def _metadata(key: str, default: Any = None) -> Callable[..., Any]:
     return lambda _executor, _plugin, _handler, call: call.metadata.get(key) or default
 
 
-# Every injected name on offer to every hook (reference 3.4, 4.1; pipehouse offers the same set
+# Every injected name on offer to every hook (Open WebUI 0.12.4 functions.py, utils/filter.py;
+# pipehouse offers the same set
 # everywhere) and how to make it for one call.
 _PLAIN_RESULTS = frozenset({str, dict, type(None)})
 

@@ -1,7 +1,8 @@
 """Sync plugin code runs in worker threads, never on the event loop.
 
 Open WebUI calls sync pipes, filters and tools on its event loop and iterates sync generators
-there too, so one slow `requests.get` stalls every user (reference section 11.6). Here sync calls
+there too, so one slow `requests.get` stalls every user (Open WebUI 0.12.4 functions.py). Here sync
+calls
 go to a bounded thread pool, and a sync generator is drained by a worker thread into a buffer
 that the event loop reads in batches: one wake-up per batch, not per item, and the thread pauses
 when the reader falls behind.

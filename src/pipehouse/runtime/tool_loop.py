@@ -1,7 +1,8 @@
 """Native tool calling: offer a request's tools to a model, run the calls it answers with, feed
 the results back, and ask again, until it answers in words or the rounds run out.
 
-Open WebUI runs this loop only for its own streaming chats (reference 6.4); here it runs for
+Open WebUI runs this loop only for its own streaming chats (Open WebUI 0.12.4 utils/middleware.py);
+here it runs for
 every client, streaming or not. The loop is model-agnostic: it is handed a function that sends
 one request to the model, so it works for any upstream connection.
 

@@ -3,7 +3,7 @@
 Open WebUI turns every public method of each selected toolkit into an OpenAI function spec
 (renaming a later toolkit's clashing function `<tool_id>_<name>`), hands a pipe the same functions
 as `__tools__`, and runs the `tool_calls` a model answers with, turning every failure into a tool
-result the model can read rather than an error for the client (reference section 6).
+result the model can read rather than an error for the client (Open WebUI 0.12.4 utils/tools.py).
 
 This module sits above the executor line: it holds plugin ids, specs and call contexts, never a
 plugin instance; every call goes through `Executor.call_tool`. Unlike Open WebUI, which runs a

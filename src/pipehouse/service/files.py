@@ -248,7 +248,7 @@ class FileService:
 
     def chat_item(self, row: UploadedFile) -> dict[str, Any]:
         """The item Open WebUI's UI puts in a chat request's `files`, which plugins receive as
-        `__files__` (seed 003): the whole file record, with the local path, under `file`."""
+        `__files__` (docs/files.md): the whole file record, with the local path, under `file`."""
         return {
             "type": "file",
             "id": row.id,

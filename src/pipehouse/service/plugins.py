@@ -5,7 +5,7 @@ Two sources live side by side: plugins created through the REST API (stored code
 `--plugins` directories (watched; a changed file reloads only that plugin). A plugin that fails
 to load keeps serving its last good version and keeps its active flag: a passing failure (a
 typo mid-edit, a network hiccup during an install) never switches anything off, unlike Open
-WebUI (reference 1.7). The failure is kept in `status` for the API and the logs.
+WebUI (Open WebUI 0.12.4 utils/plugin.py). The failure is kept in `status` for the API and the logs.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Tables. Plugin rows follow Open WebUI's `function` and `tool` tables (reference section 9),
+"""Tables. Plugin rows follow Open WebUI's `function` and `tool` tables (Open WebUI 0.12.4
+routers/functions.py),
 so exported JSON moves between the two; users keep their user valves in `settings` as there."""
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ class Tool(_PluginColumns, Base):
 
 
 class PluginVersion(Base):
-    """One saved version of a function or tool: every save keeps one (reference 9.1)."""
+    """One saved version of a function or tool: every save keeps one (Open WebUI 0.12.4
+    routers/functions.py)."""
 
     __tablename__ = "plugin_version"
 

@@ -1,4 +1,5 @@
-"""Functions and tools as stored rows, each save kept as a version (reference section 9)."""
+"""Functions and tools as stored rows, each save kept as a version (Open WebUI 0.12.4
+routers/functions.py)."""
 
 from __future__ import annotations
 
