@@ -1,6 +1,7 @@
 """
 title: Bench async pipe
-description: Yields `max_tokens` copies of a short token from an async generator.
+description: Yields `max_tokens` copies of a short token from an async generator, and the usage
+  a provider would report when the client asks for it.
 """
 
 from pydantic import BaseModel
@@ -20,8 +21,18 @@ class Pipe:
             await __event_emitter__(
                 {"type": "status", "data": {"description": "writing", "done": False}}
             )
-        for _ in range(int(body.get("max_tokens") or 0)):
+        count = int(body.get("max_tokens") or 0)
+        for _ in range(count):
             yield token
+        if (body.get("stream_options") or {}).get("include_usage"):
+            yield {
+                "choices": [],
+                "usage": {
+                    "prompt_tokens": 1,
+                    "completion_tokens": count,
+                    "total_tokens": count + 1,
+                },
+            }
         if events:
             await __event_emitter__(
                 {"type": "status", "data": {"description": "done", "done": True}}
