@@ -188,6 +188,8 @@ class InProcessExecutor:
         self._deadlines = Deadlines()
         self._plugins: dict[str, LoadedPlugin] = {}
         self._infos: dict[str, PluginInfo] = {}
+        # each loaded plugin's source file -> its id: what names a plugin in a stack (loop_lag)
+        self.plugin_files: dict[str, str] = {}
         self._pipeline_valves: dict[str, Any] = {}  # the stored values last applied
         self._pipeline_initial: dict[str, dict[str, Any]] = {}  # what `__init__` set
         # per plugin: (stored values, the Valves built from them, a copy of its fields)
@@ -226,6 +228,9 @@ class InProcessExecutor:
         previous = self._plugins.get(source.id)
         self._plugins[source.id] = plugin
         self._infos[source.id] = info
+        if previous is not None and self.plugin_files.get(previous.path) == source.id:
+            del self.plugin_files[previous.path]
+        self.plugin_files[plugin.path] = source.id
         self._loaded_secrets[source.id] = self._held_secrets(plugin)
         self._pipeline_valves.pop(source.id, None)
         self._pipeline_initial.pop(source.id, None)
@@ -239,6 +244,8 @@ class InProcessExecutor:
 
     async def unload(self, plugin_id: str) -> None:
         plugin = self._plugins.pop(plugin_id, None)
+        if plugin is not None and self.plugin_files.get(plugin.path) == plugin_id:
+            del self.plugin_files[plugin.path]
         self._infos.pop(plugin_id, None)
         self._loaded_secrets.pop(plugin_id, None)
         self._pipeline_valves.pop(plugin_id, None)
