@@ -12,7 +12,7 @@ from pipehouse.plugin import valves
 from pipehouse.plugin.kinds import PluginKind
 from pipehouse.plugin.loader import LoadedPlugin
 from pipehouse.plugin.requirements import missing_requirements
-from pipehouse.plugin.tool_specs import public_methods, tool_specs
+from pipehouse.plugin.tool_specs import public_methods, tool_specs, written_docstring
 
 HOOKS = {
     PluginKind.PIPE: ("pipe", "pipes"),
@@ -141,7 +141,7 @@ def describe(plugin: LoadedPlugin) -> PluginInfo:
         actions=[dict(a) for a in actions] if isinstance(actions, list | tuple) else None,
         tool_specs=tool_specs(instance) if kind is PluginKind.TOOLS else [],
         tool_docstrings=(
-            {m.__name__: m.__doc__ for m in public_methods(instance)}
+            {m.__name__: written_docstring(m) for m in public_methods(instance)}
             if kind is PluginKind.TOOLS
             else {}
         ),

@@ -10,9 +10,13 @@ spec. When a chat runs, the description is replaced by the raw docstring text be
 
 from __future__ import annotations
 
+import ast
 import copy
+import functools
 import inspect
 import re
+import sys
+import types
 import typing
 from collections.abc import Callable
 from typing import Any
@@ -33,6 +37,34 @@ def public_methods(instance: object) -> list[Callable[..., Any]]:
         if callable(value) and not inspect.isclass(value):
             methods.append(value)
     return methods
+
+
+def written_docstring(method: Callable[..., Any]) -> str | None:
+    """A method's docstring as written in the file. Python 3.13 strips docstrings' indentation
+    when it compiles them; Open WebUI (Python 3.11) sends the text with its indentation, so the
+    model sees the same description whichever Python pipehouse runs on."""
+    doc = method.__doc__
+    if sys.version_info < (3, 13) or not doc:
+        return doc
+    fn = inspect.unwrap(getattr(method, "__func__", method))
+    code = getattr(fn, "__code__", None)
+    return (_docstring_in_source(code) if isinstance(code, types.CodeType) else None) or doc
+
+
+@functools.lru_cache(maxsize=1024)
+def _docstring_in_source(code: types.CodeType) -> str | None:
+    try:
+        source = inspect.getsource(code)
+        # A method is indented: parse it inside a block, so its docstring keeps every space.
+        indented = source[:1].isspace()
+        node: ast.stmt = ast.parse(f"if 1:\n{source}" if indented else source).body[0]
+        if indented and isinstance(node, ast.If):
+            node = node.body[0]
+    except (OSError, TypeError, SyntaxError, IndexError):
+        return None
+    if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        return None
+    return ast.get_docstring(node, clean=False)
 
 
 def parse_description(docstring: str | None) -> str:
@@ -158,6 +190,6 @@ def runtime_spec(spec: dict[str, Any], method: Callable[..., Any]) -> dict[str, 
     spec["parameters"]["properties"] = {
         k: v for k, v in properties.items() if not k.startswith("__")
     }
-    doc = method.__doc__
+    doc = written_docstring(method)
     spec["description"] = _SPLIT.split(doc, maxsplit=1)[0] if doc and doc.strip() else spec["name"]
     return spec

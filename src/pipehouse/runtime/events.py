@@ -13,8 +13,7 @@ finished coroutine, so `asyncio.run(emitter(...))` and fire-and-forget calls bot
 from __future__ import annotations
 
 import asyncio
-import types
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import Any, Protocol
 
 NO_LISTENER = {"error": "No client is listening for event calls."}
@@ -57,12 +56,28 @@ class RecordingHost:
         return self._answers.pop(0) if self._answers else dict(NO_LISTENER)
 
 
-@types.coroutine
-def _finished(value: Any) -> Any:
-    """An already-finished awaitable that `asyncio.run` accepts and that, unlike a native
-    coroutine, raises no "never awaited" warning when a sync caller ignores it."""
-    return value
-    yield  # a generator-based coroutine
+class _Finished(Coroutine[Any, Any, Any]):
+    """An already-finished coroutine: `await`, `asyncio.run` (which takes only coroutines since
+    Python 3.12, not generator-based ones) and tasks accept it, and unlike a native coroutine
+    it raises no "never awaited" warning when a sync caller ignores it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: Any) -> None:
+        self._value = value
+
+    def send(self, _: Any) -> Any:
+        raise StopIteration(self._value)
+
+    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
+        raise typ if val is None else val
+
+    def close(self) -> None:
+        return None
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        return self._value
+        yield  # a generator: `await` finishes at once with the value
 
 
 def _thread_safe(send: Callable[[dict[str, Any]], Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
@@ -77,7 +92,7 @@ def _thread_safe(send: Callable[[dict[str, Any]], Awaitable[Any]]) -> Callable[.
             return send(event)
         # Called from a worker thread (or another loop): run it on the host's loop now.
         result = asyncio.run_coroutine_threadsafe(send(event), loop).result()
-        return _finished(result)
+        return _Finished(result)
 
     return bound
 
