@@ -10,6 +10,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from pipehouse.api.auth import Principal, current_user
+from pipehouse.api.params import ActionId
+from pipehouse.runtime.action_body import SCHEMA, check_action_body
 from pipehouse.runtime.actions import run_action
 from pipehouse.runtime.encoding import dumps
 from pipehouse.runtime.errors import RequestError
@@ -17,9 +19,14 @@ from pipehouse.runtime.errors import RequestError
 router = APIRouter(tags=["actions"])
 
 
-@router.post("/api/chat/actions/{action_id}")
+@router.post(
+    "/api/chat/actions/{action_id}",
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/json": {"schema": SCHEMA}}}
+    },
+)
 async def chat_action(
-    action_id: str, request: Request, user: Principal = Depends(current_user)
+    action_id: ActionId, request: Request, user: Principal = Depends(current_user)
 ) -> Response:
     """Run an action (`function_id`, or `function_id.sub_id` for one of its `actions`). The
     body is Open WebUI's: `model` (required), `messages`, `chat_id`, `id` (the message the
@@ -29,8 +36,9 @@ async def chat_action(
         body = orjson.loads(await request.body())
     except orjson.JSONDecodeError as exc:
         raise RequestError(f"the request body is not valid JSON: {exc}") from exc
-    chat_id = body.get("chat_id") if isinstance(body, dict) else None
-    message_id = body.get("id") if isinstance(body, dict) else None
+    body = check_action_body(body)
+    chat_id = body.get("chat_id")
+    message_id = body.get("id")
     result = await run_action(
         request.app.state.runtime,
         action_id,

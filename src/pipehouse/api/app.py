@@ -121,6 +121,11 @@ class PipehouseApp(FastAPI):
         if scope["type"] != "http" or self.root_path:  # lifespan, websockets: FastAPI's way
             await super().__call__(scope, receive, send)
             return
+        if "\n" in scope["path"]:
+            # Starlette matches routes with `$`, which also matches before a final newline:
+            # `/api/v1/chats/%0A` would be answered by the chat list. No route has one.
+            await JSONResponse({"detail": "Not Found"}, status_code=404)(scope, receive, send)
+            return
         scope["app"] = self
         if self.middleware_stack is None:
             self.middleware_stack = self.build_middleware_stack()

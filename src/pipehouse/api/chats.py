@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from pipehouse.api.auth import Principal, current_user
+from pipehouse.api.params import OptionalPage, PathId
 from pipehouse.runtime.completed import run_outlets
 from pipehouse.runtime.encoding import dumps
 from pipehouse.runtime.errors import RequestError
@@ -49,7 +50,7 @@ async def create_chat(
 @router.get(f"{PREFIX}/")
 @router.get(f"{PREFIX}/list")
 async def list_chats(
-    request: Request, page: int | None = None, user: Principal = Depends(current_user)
+    request: Request, page: OptionalPage = None, user: Principal = Depends(current_user)
 ) -> list[dict[str, Any]]:
     """The caller's chats, `{id, title, updated_at, created_at}`, most recently updated first;
     all of them, or 60 per `page` (from 1)."""
@@ -58,7 +59,7 @@ async def list_chats(
 
 @router.get(f"{PREFIX}/{{chat_id}}")
 async def get_chat(
-    request: Request, chat_id: str, user: Principal = Depends(current_user)
+    request: Request, chat_id: PathId, user: Principal = Depends(current_user)
 ) -> dict[str, Any]:
     """One chat with its whole document; 404 unless it is the caller's (admins: any)."""
     return chat_response(await service(request).readable(chat_id, user))
@@ -66,7 +67,7 @@ async def get_chat(
 
 @router.delete(f"{PREFIX}/{{chat_id}}")
 async def delete_chat(
-    request: Request, chat_id: str, user: Principal = Depends(current_user)
+    request: Request, chat_id: PathId, user: Principal = Depends(current_user)
 ) -> bool:
     """Delete a chat; `true`, or 404 unless it is the caller's (admins: any)."""
     return await service(request).delete_as(chat_id, user)

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from pipehouse.api.auth import Principal, admin_user
+from pipehouse.api.params import PathId
 from pipehouse.service.connections import (
     ConnectionService,
     checked_base_url,
@@ -115,14 +116,14 @@ async def create_connection(request: Request, _: Principal = Depends(admin_user)
 
 @router.get("/{connection_id}")
 async def get_connection(
-    request: Request, connection_id: str, _: Principal = Depends(admin_user)
+    request: Request, connection_id: PathId, _: Principal = Depends(admin_user)
 ) -> dict[str, Any]:
     return await service(request).view(connection_id)
 
 
 @router.post("/{connection_id}/update", openapi_extra=body_schema(ConnectionChanges))
 async def update_connection(
-    request: Request, connection_id: str, _: Principal = Depends(admin_user)
+    request: Request, connection_id: PathId, _: Principal = Depends(admin_user)
 ) -> dict[str, Any]:
     """Change the fields given (a stored connection only: the others are read-only, 403)."""
     form = await read_form(request, ConnectionChanges)
@@ -137,7 +138,7 @@ async def update_connection(
 @router.post("/{connection_id}/delete")
 @router.delete("/{connection_id}")
 async def delete_connection(
-    request: Request, connection_id: str, _: Principal = Depends(admin_user)
+    request: Request, connection_id: PathId, _: Principal = Depends(admin_user)
 ) -> bool:
     """Remove a stored connection (the others are read-only, 403)."""
     await service(request).delete(connection_id)

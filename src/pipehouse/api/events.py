@@ -17,6 +17,7 @@ import orjson
 from fastapi import APIRouter, Depends, HTTPException, Request
 
 from pipehouse.api.auth import Principal, current_user
+from pipehouse.api.params import PathId
 from pipehouse.api.sse import SSEResponse
 from pipehouse.runtime.encoding import frame
 from pipehouse.runtime.event_channel import CLOSING, EventChannel
@@ -52,7 +53,7 @@ async def subscribe(
 
 @router.post("/calls/{call_id}")
 async def answer_call(
-    call_id: str, request: Request, user: Principal = Depends(current_user)
+    call_id: PathId, request: Request, user: Principal = Depends(current_user)
 ) -> dict[str, Any]:
     """The body (any JSON value) is what the plugin's `__event_call__` returns. 404 when the
     call is not waiting for you: unknown, answered already, timed out, or another user's."""

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from pipehouse.api.auth import Principal, admin_user, current_user
+from pipehouse.api.params import Page, PathId
 from pipehouse.files.names import content_disposition
 from pipehouse.files.text import media_type
 from pipehouse.files.upload import upload_form
@@ -48,7 +49,7 @@ async def upload_file(request: Request, user: Principal = Depends(current_user))
 @router.get("/")
 async def list_files(
     request: Request,
-    page: int = Query(1, ge=1),
+    page: Page = 1,
     content: bool = Query(True),
     user: Principal = Depends(current_user),
 ) -> dict[str, Any]:
@@ -66,7 +67,7 @@ async def delete_all_files(request: Request, _: Principal = Depends(admin_user))
 
 @router.get("/{file_id}")
 async def get_file(
-    request: Request, file_id: str, user: Principal = Depends(current_user)
+    request: Request, file_id: PathId, user: Principal = Depends(current_user)
 ) -> dict[str, Any]:
     """The file's record (`path` for admins only); 404 for a file that is not yours."""
     files = service(request)
@@ -75,7 +76,7 @@ async def get_file(
 
 @router.get("/{file_id}/data/content")
 async def get_file_text(
-    request: Request, file_id: str, user: Principal = Depends(current_user)
+    request: Request, file_id: PathId, user: Principal = Depends(current_user)
 ) -> dict[str, str]:
     """`{content}`: the text extracted at upload ("" for files that are not text)."""
     row = await service(request).get(user, file_id)
@@ -85,7 +86,7 @@ async def get_file_text(
 @router.get("/{id}/content")
 async def get_file_content_by_id(
     request: Request,
-    id: str,
+    id: PathId,
     attachment: bool = Query(False),
     user: Principal = Depends(current_user),
 ) -> StreamingResponse:
@@ -112,7 +113,7 @@ async def get_file_content_by_id(
 
 @router.delete("/{file_id}")
 async def delete_file(
-    request: Request, file_id: str, user: Principal = Depends(current_user)
+    request: Request, file_id: PathId, user: Principal = Depends(current_user)
 ) -> dict[str, str]:
     """Remove a file you uploaded (admins: any file); 404 for one that is not yours."""
     await service(request).delete(user, file_id)

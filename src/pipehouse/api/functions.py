@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict
 
 from pipehouse.api.auth import Principal, admin_user, current_user
+from pipehouse.api.params import PathId
 from pipehouse.api.plugin_routes import (
     add_valves_and_history_routes,
     authors,
@@ -140,14 +141,14 @@ async def create_function(
 
 @router.get("/id/{function_id}")
 async def get_function(
-    request: Request, function_id: str, _: Principal = Depends(admin_user)
+    request: Request, function_id: PathId, _: Principal = Depends(admin_user)
 ) -> dict[str, Any]:
     return await _one(request, await _function(request, function_id))
 
 
 @router.post("/id/{function_id}/toggle")
 async def toggle_function(
-    request: Request, function_id: str, _: Principal = Depends(admin_user)
+    request: Request, function_id: PathId, _: Principal = Depends(admin_user)
 ) -> dict[str, Any]:
     """Switch `is_active`; an inactive function is no model, filter or action."""
     return await _toggle(request, function_id, "is_active")
@@ -155,7 +156,7 @@ async def toggle_function(
 
 @router.post("/id/{function_id}/toggle/global")
 async def toggle_function_global(
-    request: Request, function_id: str, _: Principal = Depends(admin_user)
+    request: Request, function_id: PathId, _: Principal = Depends(admin_user)
 ) -> dict[str, Any]:
     """Switch `is_global`: a global filter or action applies to every model."""
     return await _toggle(request, function_id, "is_global")
@@ -163,7 +164,7 @@ async def toggle_function_global(
 
 @router.post("/id/{function_id}/update")
 async def update_function(
-    request: Request, function_id: str, form: FunctionForm, user: Principal = Depends(admin_user)
+    request: Request, function_id: PathId, form: FunctionForm, user: Principal = Depends(admin_user)
 ) -> dict[str, Any]:
     """New code for a function: reloaded, re-typed, valves re-checked, a version kept."""
     row = await save_form(request, KIND, function_id, form, user, create=False)
@@ -174,7 +175,7 @@ async def update_function(
 @router.delete("/id/{function_id}/delete")
 @router.delete("/id/{function_id}")
 async def delete_function(
-    request: Request, function_id: str, _: Principal = Depends(admin_user)
+    request: Request, function_id: PathId, _: Principal = Depends(admin_user)
 ) -> bool:
     return await delete_or_404(request, KIND, function_id)
 

@@ -26,11 +26,12 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from pipehouse.api.auth import Principal, admin_user, current_user
 from pipehouse.api.errors import plugin_error_response, redacted
 from pipehouse.api.openai import JSONAnswer
+from pipehouse.api.params import MAX_ID_LENGTH, PathId
 from pipehouse.api.pipeline_sources import download, read_upload
 from pipehouse.files.upload import upload_form
 from pipehouse.plugin.errors import PluginError
@@ -226,7 +227,7 @@ async def run_hook(
 @router.post("/{plugin_id}/filter/inlet")
 @router.post("/v1/{plugin_id}/filter/inlet", include_in_schema=False)
 async def filter_inlet(
-    request: Request, plugin_id: str, form: FilterForm, user: Principal = Depends(current_user)
+    request: Request, plugin_id: PathId, form: FilterForm, user: Principal = Depends(current_user)
 ) -> Response:
     """Run one filter's inlet on `{"body", "user"}` and answer the body it returns; the body
     unchanged for a model pipehouse answers itself, or a plugin without an inlet."""
@@ -236,7 +237,7 @@ async def filter_inlet(
 @router.post("/{plugin_id}/filter/outlet")
 @router.post("/v1/{plugin_id}/filter/outlet", include_in_schema=False)
 async def filter_outlet(
-    request: Request, plugin_id: str, form: FilterForm, user: Principal = Depends(current_user)
+    request: Request, plugin_id: PathId, form: FilterForm, user: Principal = Depends(current_user)
 ) -> Response:
     """Run one filter's outlet on `{"body", "user"}`, as `/filter/inlet` does its inlet."""
     return await run_hook(request, plugin_id, "outlet", form, user)
@@ -281,7 +282,7 @@ def _valves_info(request: Request, plugin_id: str) -> PluginInfo:
 @router.get("/{plugin_id}/valves")
 @router.get("/v1/{plugin_id}/valves", include_in_schema=False)
 async def get_valves(
-    request: Request, plugin_id: str, admin: Principal = Depends(admin_user)
+    request: Request, plugin_id: PathId, admin: Principal = Depends(admin_user)
 ) -> Response:
     """The plugin's valves, every field, secrets as `********`."""
     plugins = _service(request)
@@ -295,7 +296,7 @@ async def get_valves(
 @router.get("/{plugin_id}/valves/spec")
 @router.get("/v1/{plugin_id}/valves/spec", include_in_schema=False)
 async def get_valves_spec(
-    request: Request, plugin_id: str, user: Principal = Depends(admin_user)
+    request: Request, plugin_id: PathId, user: Principal = Depends(admin_user)
 ) -> Response:
     """The JSON Schema of the plugin's Valves, from which Open WebUI draws the form."""
     plugins = _service(request)
@@ -311,7 +312,10 @@ async def get_valves_spec(
 @router.post("/{plugin_id}/valves/update")
 @router.post("/v1/{plugin_id}/valves/update", include_in_schema=False)
 async def update_valves(
-    request: Request, plugin_id: str, form: dict[str, Any], admin: Principal = Depends(admin_user)
+    request: Request,
+    plugin_id: PathId,
+    form: dict[str, Any],
+    admin: Principal = Depends(admin_user),
 ) -> Response:
     """Validate and store the posted valves (Open WebUI posts every field; `null` means the
     default, a posted `********` keeps the stored secret); answer them as `GET` does. Invalid
@@ -338,7 +342,7 @@ class AddForm(BaseModel):
 
 
 class DeleteForm(BaseModel):
-    id: str
+    id: str = Field(min_length=1, max_length=MAX_ID_LENGTH)
 
 
 def listed_type(info: PluginInfo) -> str:

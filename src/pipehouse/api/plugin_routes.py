@@ -16,6 +16,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 
 from pipehouse.api.auth import Principal, admin_user, current_user
+from pipehouse.api.params import LenientPage, PathId, QueryId
+from pipehouse.plugin.ids import id_problem
 from pipehouse.service.plugins import NOT_FOUND, PluginService, ServiceError
 from pipehouse.store.models import Function, PluginVersion, Tool
 
@@ -25,11 +27,10 @@ def service(request: Request) -> PluginService:
 
 
 def checked_id(raw: str) -> str:
-    """A new plugin's id: a Python identifier, stored lowercased (as Open WebUI does)."""
-    if not raw.isidentifier():
-        raise ServiceError(
-            400, "Only alphanumeric characters and underscores are allowed in the id"
-        )
+    """A new plugin's id: a Python identifier of at most 128 characters, stored lowercased."""
+    problem = id_problem(raw)
+    if problem is not None:
+        raise ServiceError(400, problem)
     return raw.lower()
 
 
@@ -150,7 +151,7 @@ def add_valves_and_history_routes(router: APIRouter, kind: str) -> None:
 
     @router.get("/id/{plugin_id}/valves")
     async def get_valves(
-        request: Request, plugin_id: str, _: Principal = Depends(admin_user)
+        request: Request, plugin_id: PathId, _: Principal = Depends(admin_user)
     ) -> dict[str, Any]:
         plugins = service(request)
         row = await plugins.get(kind, plugin_id)
@@ -158,13 +159,16 @@ def add_valves_and_history_routes(router: APIRouter, kind: str) -> None:
 
     @router.get("/id/{plugin_id}/valves/spec")
     async def get_valves_spec(
-        request: Request, plugin_id: str, user: Principal = Depends(admin_user)
+        request: Request, plugin_id: PathId, user: Principal = Depends(admin_user)
     ) -> dict[str, Any] | None:
         return await service(request).valves_schema(kind, plugin_id, user=False, for_user=user.user)
 
     @router.post("/id/{plugin_id}/valves/update")
     async def update_valves(
-        request: Request, plugin_id: str, form: dict[str, Any], _: Principal = Depends(admin_user)
+        request: Request,
+        plugin_id: PathId,
+        form: dict[str, Any],
+        _: Principal = Depends(admin_user),
     ) -> dict[str, Any]:
         """Store the fields set in the form (replacing what was stored); answer as stored."""
         plugins = service(request)
@@ -173,7 +177,7 @@ def add_valves_and_history_routes(router: APIRouter, kind: str) -> None:
 
     @router.get("/id/{plugin_id}/valves/user")
     async def get_user_valves(
-        request: Request, plugin_id: str, user: Principal = Depends(current_user)
+        request: Request, plugin_id: PathId, user: Principal = Depends(current_user)
     ) -> dict[str, Any]:
         """The caller's own user valves."""
         plugins = service(request)
@@ -182,7 +186,7 @@ def add_valves_and_history_routes(router: APIRouter, kind: str) -> None:
 
     @router.get("/id/{plugin_id}/valves/user/spec")
     async def get_user_valves_spec(
-        request: Request, plugin_id: str, user: Principal = Depends(current_user)
+        request: Request, plugin_id: PathId, user: Principal = Depends(current_user)
     ) -> dict[str, Any] | None:
         """UserValves' JSON Schema; null for an inactive function, as in Open WebUI."""
         plugins = service(request)
@@ -193,7 +197,7 @@ def add_valves_and_history_routes(router: APIRouter, kind: str) -> None:
     @router.post("/id/{plugin_id}/valves/user/update")
     async def update_user_valves(
         request: Request,
-        plugin_id: str,
+        plugin_id: PathId,
         form: dict[str, Any],
         user: Principal = Depends(current_user),
     ) -> dict[str, Any]:
@@ -205,7 +209,10 @@ def add_valves_and_history_routes(router: APIRouter, kind: str) -> None:
 
     @router.get("/id/{plugin_id}/history")
     async def get_history(
-        request: Request, plugin_id: str, page: int = 1, _: Principal = Depends(admin_user)
+        request: Request,
+        plugin_id: PathId,
+        page: LenientPage = 1,
+        _: Principal = Depends(admin_user),
     ) -> list[dict[str, Any]]:
         """Saved versions, newest first, 20 per page."""
         return await history_page(request, kind, plugin_id, page)
@@ -213,16 +220,19 @@ def add_valves_and_history_routes(router: APIRouter, kind: str) -> None:
     @router.get("/id/{plugin_id}/history/diff")
     async def get_history_diff(
         request: Request,
-        plugin_id: str,
-        from_id: str,
-        to_id: str,
+        plugin_id: PathId,
+        from_id: QueryId,
+        to_id: QueryId,
         _: Principal = Depends(admin_user),
     ) -> dict[str, Any]:
         return await history_diff(request, kind, plugin_id, from_id, to_id)
 
     @router.get("/id/{plugin_id}/history/{history_id}")
     async def get_history_entry(
-        request: Request, plugin_id: str, history_id: str, _: Principal = Depends(admin_user)
+        request: Request,
+        plugin_id: PathId,
+        history_id: PathId,
+        _: Principal = Depends(admin_user),
     ) -> dict[str, Any]:
         """One saved version with its snapshot ({name, content, meta})."""
         return await history_entry(request, kind, plugin_id, history_id)

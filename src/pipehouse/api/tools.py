@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict
 
 from pipehouse.api.auth import Principal, admin_user, current_user
+from pipehouse.api.params import PathId
 from pipehouse.api.plugin_routes import (
     add_valves_and_history_routes,
     authors,
@@ -149,7 +150,7 @@ async def create_tool(
 
 @router.get("/id/{tool_id}")
 async def get_tool(
-    request: Request, tool_id: str, user: Principal = Depends(current_user)
+    request: Request, tool_id: PathId, user: Principal = Depends(current_user)
 ) -> dict[str, Any]:
     """One toolkit; its code only for those who may change it (admins)."""
     row = await _tool(request, tool_id)
@@ -161,7 +162,7 @@ async def get_tool(
 
 @router.post("/id/{tool_id}/update")
 async def update_tool(
-    request: Request, tool_id: str, form: ToolForm, user: Principal = Depends(admin_user)
+    request: Request, tool_id: PathId, form: ToolForm, user: Principal = Depends(admin_user)
 ) -> dict[str, Any]:
     """New code for a toolkit: reloaded, specs regenerated, valves re-checked, a version kept."""
     row = await save_form(request, KIND, tool_id, form, user, create=False)
@@ -171,7 +172,9 @@ async def update_tool(
 
 @router.delete("/id/{tool_id}/delete")
 @router.delete("/id/{tool_id}")
-async def delete_tool(request: Request, tool_id: str, _: Principal = Depends(admin_user)) -> bool:
+async def delete_tool(
+    request: Request, tool_id: PathId, _: Principal = Depends(admin_user)
+) -> bool:
     return await delete_or_404(request, KIND, tool_id)
 
 

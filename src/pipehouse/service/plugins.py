@@ -20,6 +20,7 @@ from typing import Any
 
 from pipehouse.config import Settings
 from pipehouse.plugin.errors import PluginError
+from pipehouse.plugin.ids import id_problem
 from pipehouse.plugin.info import PluginInfo
 from pipehouse.plugin.kinds import PluginKind
 from pipehouse.plugin.loader import plugin_id_from_path
@@ -378,6 +379,8 @@ class PluginService:
         create: bool,
         pipeline_files: bool = False,
     ) -> Function | Tool:
+        if create and (problem := id_problem(plugin_id)) is not None:
+            raise ServiceError(400, problem)
         rows = self._rows(kind)
         async with self._lock:
             existing = await rows.get(plugin_id)
