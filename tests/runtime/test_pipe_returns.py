@@ -44,8 +44,10 @@ async def test_completion_dict_streams_as_a_content_delta(harness):
     payloads = await stream_of(harness, "returns_openai_completion_dict")
     assert_well_formed(payloads)
     assert content_of(payloads) == "from a completion dict"
-    assert [d for d, reason in steps(payloads) if reason] == [
-        {"role": "assistant", "content": "from a completion dict"}
+    # its text first, then a bare finish chunk: no text rides on (or after) the finish
+    assert steps(payloads)[-2:] == [
+        ({"role": "assistant", "content": "from a completion dict"}, None),
+        ({}, "stop"),
     ]
 
 
