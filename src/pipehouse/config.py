@@ -67,6 +67,11 @@ class Settings:
     idle_timeout: float | None = field(
         default_factory=lambda: _env_float("PIPEHOUSE_IDLE_TIMEOUT", 300.0)
     )
+    # Seconds the event loop may be blocked before the plugin blocking it is named (runtime/
+    # loop_lag.py); 0 or off: not watched.
+    loop_lag_threshold: float | None = field(
+        default_factory=lambda: _env_float("PIPEHOUSE_LOOP_LAG_THRESHOLD", 1.0)
+    )
     manifold_ttl: float = field(
         default_factory=lambda: _env_float("PIPEHOUSE_MODELS_TTL", 60.0) or 0.0
     )

@@ -72,7 +72,7 @@ def test_create_list_get_export_and_toggle(server):
     assert row["meta"]["description"] == "made in a test"
     assert row["meta"]["manifest"]["title"] == "Admin secret pipe"
     assert row["source"] == "api" and row["path"] is None
-    assert row["status"] == {"state": "loaded", "error": None}
+    assert row["status"] == {"state": "loaded", "error": None, "loop_stall": None}
 
     taken = admin.post(f"{API}/create", json=form("secret_pipe", "admin_secret_pipe"))
     assert (taken.status_code, taken.json()["detail"]) == (400, ID_TAKEN)
@@ -396,6 +396,6 @@ def test_directory_plugins_are_read_only_but_configurable(server):
     assert status["error"]["path"] == path
     user = server.client(server.user_key("ada@example.com"))
     seen = {f["id"]: f for f in user.get(f"{API}/").json()}["valves_secrets"]["status"]
-    assert seen == {"state": "error", "error": None}
+    assert seen == {"state": "error", "error": None, "loop_stall": None}
     assert chat(admin, "valves_secrets") == "m1"
     assert admin.get(f"{API}/id/valves_secrets/valves").json()["OPENAI_API_KEY"] == MASK

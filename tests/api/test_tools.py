@@ -51,7 +51,8 @@ def test_create_list_get_export_update_delete(server):
     assert row["meta"]["manifest"]["title"] == "Admin toolkit"
     assert row["meta"]["description"] == "made in a test"
     assert row["meta"]["has_user_valves"] is True
-    assert (row["source"], row["status"]) == ("api", {"state": "loaded", "error": None})
+    assert row["source"] == "api"
+    assert row["status"] == {"state": "loaded", "error": None, "loop_stall": None}
 
     assert admin.post(f"{API}/create", json=form("weather", "admin_toolkit")).json() == {
         "detail": ID_TAKEN

@@ -30,6 +30,7 @@ from pipehouse.runtime.catalog import Catalog
 from pipehouse.runtime.chat import ChatRuntime
 from pipehouse.runtime.event_channel import EventChannel
 from pipehouse.runtime.executor import InProcessExecutor
+from pipehouse.runtime.loop_lag import LoopLagMonitor, Stall
 from pipehouse.service.chats import ChatService
 from pipehouse.service.connections import ConnectionService
 from pipehouse.service.files import FileService
@@ -105,6 +106,23 @@ def docs_page(schema: dict[str, Any]) -> str:
         "needs <code>Authorization: Bearer KEY</code>.</p>"
         f"<table>{''.join(rows)}</table></body></html>"
     )
+
+
+def watch_loop(
+    settings: Settings, executor: InProcessExecutor, metrics: Metrics, plugins: PluginService
+) -> LoopLagMonitor | None:
+    """The loop-lag monitor (runtime/loop_lag.py); each stall is counted in `/metrics` and kept
+    in the status of the plugin that caused it."""
+    if not settings.loop_lag_threshold:
+        return None
+
+    def stalled(stall: Stall, seconds: float) -> None:
+        metrics.observe_stall(stall.plugin_id)
+        plugins.note_stall(stall, seconds)
+
+    monitor = LoopLagMonitor(settings.loop_lag_threshold, executor.plugin_files, stalled)
+    monitor.start()
+    return monitor
 
 
 class PipehouseApp(FastAPI):
@@ -201,6 +219,7 @@ def create_app(settings: Settings) -> FastAPI:
         )
         app.chat_api = openai.ChatAPI(app.state)
         compat = compat_services.attach(app)  # what plugins' `open_webui.*` imports reach
+        monitor = watch_loop(settings, executor, metrics, plugins)
         await plugins.start()
         await upstream_connections.start()
         if new_key:
@@ -215,6 +234,8 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             yield
         finally:
+            if monitor is not None:
+                monitor.stop()
             await plugins.stop()
             await upstreams.close()
             await executor.close()

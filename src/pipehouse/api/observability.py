@@ -103,6 +103,7 @@ class Metrics:
         self._plugins: dict[tuple[str, str], _Timing] = {}
         self._requests: dict[tuple[str, str, int], int] = {}
         self._routes: dict[str, _Timing] = {}
+        self._stalls: dict[str, int] = {}
         self.registry = CollectorRegistry()
         self.registry.register(self)
 
@@ -119,6 +120,11 @@ class Metrics:
         if timing is None:
             timing = self._routes[route] = _Timing()
         timing.add(seconds)
+
+    def observe_stall(self, plugin_id: str | None) -> None:
+        """The event loop was blocked past the threshold while `plugin_id` ran ("": no plugin)."""
+        key = plugin_id or ""
+        self._stalls[key] = self._stalls.get(key, 0) + 1
 
     def collect(self) -> Iterator[Any]:
         labels = ["plugin", "stage"]
@@ -145,7 +151,14 @@ class Metrics:
         )
         for route, timing in list(self._routes.items()):
             request_latency.add_metric([route], timing.histogram(), timing.total)
-        yield from (calls, errors, latency, requests, request_latency)
+        stalls = CounterMetricFamily(
+            "pipehouse_loop_stalls",
+            "Times the event loop was blocked past the threshold, by the plugin that blocked it",
+            labels=["plugin"],
+        )
+        for plugin_id, count in list(self._stalls.items()):
+            stalls.add_metric([plugin_id], count)
+        yield from (calls, errors, latency, requests, request_latency, stalls)
 
     def render(self) -> tuple[bytes, str]:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST

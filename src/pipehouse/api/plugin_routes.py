@@ -47,7 +47,11 @@ def plugin_fields(plugins: PluginService, row: Function | Tool, *, admin: bool) 
         "created_at": row.created_at,
         "source": row.source,
         "path": row.path if admin else None,
-        "status": {"state": status.state, "error": status.error if admin else None},
+        "status": {
+            "state": status.state,
+            "error": status.error if admin else None,
+            "loop_stall": status.loop_stall if admin else None,
+        },
     }
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,8 @@ from pipehouse.plugin.valves import MASK, mask, shown
 from pipehouse.runtime.catalog import Catalog
 from pipehouse.runtime.chat import ChatRuntime
 from pipehouse.runtime.executor import Executor, PluginSource
+from pipehouse.runtime.loop_lag import HINT as LOOP_HINT
+from pipehouse.runtime.loop_lag import Stall
 from pipehouse.service.valves import StoredValves
 from pipehouse.store.models import Function, PluginVersion, Tool
 from pipehouse.store.plugins import PluginStore
@@ -50,6 +53,7 @@ class ServiceError(Exception):
 class Status:
     state: str = "loaded"  # loaded | error | missing
     error: dict[str, Any] | None = None
+    loop_stall: dict[str, Any] | None = None  # the last time it blocked the event loop, if ever
 
 
 def build_row(
@@ -481,8 +485,24 @@ class PluginService:
                     "path": (status.error or {}).get("path"),
                 },
             )
-            row.update(state=status.state, error=status.error)
+            row.update(state=status.state, error=status.error, loop_stall=status.loop_stall)
         return sorted(seen.values(), key=lambda row: row["id"])
+
+    def note_stall(self, stall: Stall, seconds: float) -> None:
+        """The plugin blocked the event loop (runtime/loop_lag.py): said in its status, with
+        how often, for how long the last time, where and what to do, until it loads anew."""
+        status = self.status.get(stall.plugin_id or "")
+        if status is None:
+            return
+        count = (status.loop_stall or {}).get("count", 0) + 1
+        status.loop_stall = {
+            "count": count,
+            "seconds": round(seconds, 1),
+            "path": stall.path,
+            "line": stall.line,
+            "at": int(time.time()),
+            "hint": LOOP_HINT,
+        }
 
     def state(self, plugin_id: str) -> Status:
         return self.status.get(plugin_id) or Status("missing", {"message": "not loaded"})
