@@ -22,6 +22,7 @@ def server_plugins():
         "compat_asks_model_legacy",
         "compat_users_sync",
         "compat_users_async",
+        "compat_users_awaited_forms",
         "compat_files_async",
         "compat_files_legacy",
         "compat_files_thread",
@@ -121,6 +122,16 @@ def test_upload_file_from_a_worker_thread_with_the_old_argument_order(server):
     assert seen["metadata"] == {"source": "thread"}
     assert seen["listed"] == [seen["id"]]
     assert client.get(f"/api/v1/files/{seen['id']}/content").content == b"hello from a thread"
+
+
+def test_table_methods_awaited_through_wait_for_gather_and_a_conditional(server):
+    # Each is a coroutine on the server's loop: no sync call holding the loop, no `await` of an
+    # int or of None.
+    seen = report(server.client(), "compat_users_awaited_forms")
+    assert seen["count"] >= 1
+    assert seen["me"] == "admin@localhost"
+    assert seen["nobody"] is None and seen["later"] is None
+    assert seen["found"]
 
 
 def test_chats_read_and_annotated_from_the_chat_being_answered(server):

@@ -5,15 +5,18 @@ in older releases they were plain functions (`user = Users.get_user_by_id(id)`),
 use both, often the sync one inside an `async def`. A method wrapped with `dual` serves each
 caller the style it wrote:
 
-* on the server's event loop, called as `await X.m(...)`: a coroutine, run on the loop without
-  blocking (the caller's bytecode says whether the call is awaited right away);
+* awaited on the server's event loop (`await X.m(...)`, `await asyncio.wait_for(X.m(), 5)`,
+  `await asyncio.gather(X.m(), X.n())`, `t = X.m(); await t`...): a coroutine, run on the loop
+  without blocking. Whether a call is awaited is read from the caller's source when it loads
+  (`compat.awaits`), so every way of awaiting holds;
 * on the server's event loop, called without `await`: the value, computed at once on a side
   loop while the server's loop waits (`services.SideLoop`), as Open WebUI 0.5/0.6 blocked on a
   sync query. Models, lists and dicts returned this way can still be awaited, so
   `maybe_await(X.m(...))`, `asyncio.gather(X.m(a), X.m(b))` and `c = X.m(); await c` work;
   `None`, booleans and numbers are plain values and cannot be;
 * on a worker thread (sync plugin code) or another thread's own loop: the value, computed on
-  the server's loop while the calling thread waits; awaited on another loop, a future of it.
+  the server's loop while the calling thread waits; awaited (`asyncio.run(X.m())` in sync
+  code), a coroutine that runs it on the server's loop.
 
 Without a server (`pipehouse run`) a method that can work from the request's user does; the
 others raise `ServerRequired`.
@@ -32,6 +35,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from pipehouse.compat import awaits
 from pipehouse.compat import services as compat_services
 from pipehouse.compat.errors import DOCS, CompatError, ServerRequired
 from pipehouse.compat.services import Backend
@@ -77,6 +81,13 @@ def _instructions(code: CodeType) -> tuple[list[int], list[str]]:
 
 
 def awaited(frame: FrameType | None) -> bool:
+    """True when the call `frame` is making right now is awaited (`compat.awaits`). Code without
+    a source to read (`exec` of a string) falls back to the bytecode: awaited right away."""
+    found = awaits.awaited(frame)
+    return found if found is not None else _awaited_right_away(frame)
+
+
+def _awaited_right_away(frame: FrameType | None) -> bool:
     """True when the call `frame` is making right now is the operand of an `await`."""
     if frame is None:
         return False
@@ -113,15 +124,16 @@ def run(
         running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
     except RuntimeError:
         running = None
+    wants_coroutine = awaited(caller)
     if services is None:
         if not without_server:
             raise ServerRequired(label)
         coroutine = impl(None, *args, **kwargs)
-        if running is not None and awaited(caller):
+        if wants_coroutine:
             return coroutine
         return awaitable(finish_now(coroutine, label))
     if running is services.loop:
-        if awaited(caller):
+        if wants_coroutine:
             return impl(services.backend, *args, **kwargs)
         if not sync_on_loop:
             raise CompatError(
@@ -133,12 +145,17 @@ def run(
             return impl(backend, *args, **kwargs)
 
         return awaitable(services.side.run(label, work))
+    if wants_coroutine:
+        return _on_loop(impl(services.backend, *args, **kwargs), services.loop)
     future = asyncio.run_coroutine_threadsafe(
         impl(services.backend, *args, **kwargs), services.loop
     )
-    if running is not None and awaited(caller):
-        return asyncio.wrap_future(future)
     return awaitable(future.result())
+
+
+async def _on_loop(coroutine: Coroutine[Any, Any, T], loop: asyncio.AbstractEventLoop) -> T:
+    """`coroutine` run on `loop` (the server's), awaited from another thread's loop."""
+    return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, loop))
 
 
 def _label(impl: Impl) -> str:

@@ -26,6 +26,7 @@ from typing import Any
 
 from pipehouse.compat import install as install_open_webui_alias
 from pipehouse.compat import is_alias
+from pipehouse.compat.awaits import learn as learn_awaited_calls
 from pipehouse.plugin.errors import PluginLoadError
 from pipehouse.plugin.frontmatter import parse_docstring_frontmatter, parse_frontmatter
 from pipehouse.plugin.handlers import Handler
@@ -209,6 +210,8 @@ def load_plugin(
         # `dont_inherit`: the plugin gets its own `__future__` flags only, not this module's
         # `annotations` (Open WebUI 0.12.4 `utils/plugin.py` runs `exec` on the plain text).
         code = compile(executed, shown_path, "exec", dont_inherit=True)
+        # Which of its calls the plugin awaits: `open_webui` table methods serve that style.
+        learn_awaited_calls(shown_path, tree)
         exec(code, module.__dict__)
     except ModuleNotFoundError as exc:
         _restore(module_name, previous)
