@@ -95,7 +95,13 @@ def check_chat_body(body: Any) -> dict[str, Any]:
     if type(messages) is not list:
         raise BadChatBody("messages", "a list of message objects", messages)
     for index, message in enumerate(messages):
-        _check_message(message, index)
+        # the usual message (an object with a string role and string content) in three tests
+        if (
+            type(message) is not dict
+            or type(message.get("role")) is not str
+            or type(message.get("content")) is not str
+        ):
+            _check_message(message, index)
     if len(body) > 2:
         _check_keys(body, TOP_LEVEL, "")
         metadata = body.get("metadata")
