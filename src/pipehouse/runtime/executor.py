@@ -36,7 +36,7 @@ from pipehouse.runtime.containment import cancelled_for_real, plugin_failure
 from pipehouse.runtime.events import Host, NullHost, make_caller, make_emitter
 from pipehouse.runtime.items import Item, normalize, streaming_response_items, utf8_decoder
 from pipehouse.runtime.threads import ThreadRunner
-from pipehouse.runtime.watchdog import Deadlines, IdleWatchdog
+from pipehouse.runtime.watchdog import Deadlines, IdleWatchdog, StepWatchdog
 
 log = logging.getLogger(__name__)
 
@@ -630,7 +630,7 @@ class InProcessExecutor:
 
         Valves and arguments are prepared once per response, not per chunk, and the observer
         hears of each filter once per response (not per chunk: that would cost more than the
-        hooks themselves). Each hook call has the call timeout, kept by one watchdog per
+        hooks themselves). Each hook call has the call timeout, kept by one `StepWatchdog` per
         response rather than a deadline per chunk.
         """
         stages = []
@@ -645,12 +645,12 @@ class InProcessExecutor:
         started = time.perf_counter()
         failed: str | None = None
         limit = self.call_timeout
-        watchdog = IdleWatchdog(limit) if limit and stages else None
+        watchdog = StepWatchdog(limit) if limit and stages else None
         try:
             async for chunk in items:
                 for plugin, fn, is_coroutine, kwargs in stages:
                     if watchdog is not None:
-                        watchdog.waiting()
+                        watchdog.started += 1
                     try:
                         if is_coroutine:
                             chunk = await fn(event=chunk, **kwargs)
@@ -679,7 +679,7 @@ class InProcessExecutor:
                             exc, plugin_id=plugin.id, path=plugin.path, stage="stream"
                         ) from exc
                     if watchdog is not None:
-                        watchdog.done()
+                        watchdog.ended = watchdog.started
                     if not chunk:
                         break
                 else:

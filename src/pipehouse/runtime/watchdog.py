@@ -93,3 +93,50 @@ class Deadlines:
                 task.cancel()
         loop = asyncio.get_running_loop()
         self._handle = loop.call_later(self.tick, self._check) if self._due else None
+
+
+class StepWatchdog:
+    """A deadline for each of many short calls made one after another by one task (a stream
+    filter's `stream()` per chunk), for two integer writes per call: the caller counts calls
+    begun (`started += 1`) and ended (`ended = started`). A timer checks `checks` times per
+    `limit`; a call still running after `checks` checks in a row is over its time (exact to
+    within `limit / checks`), and the task is cancelled. `IdleWatchdog` reads the clock on
+    every wait: about 280 ns per call against about 50 ns here (timeit, one machine), for every
+    chunk and every stream filter."""
+
+    def __init__(self, limit: float, checks: int = 4) -> None:
+        self.limit = limit
+        self.started = 0
+        self.ended = 0
+        self.fired = False
+        self._checks = checks
+        self._every = limit / checks
+        self._seen = -1
+        self._strikes = 0
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.current_task()
+        self._handle = self._loop.call_later(self._every, self._check)
+
+    def _check(self) -> None:
+        started = self.started
+        if started != self.ended and started == self._seen:
+            self._strikes += 1
+            if self._strikes >= self._checks:
+                self.fired = True
+                if self._task is not None:
+                    self._task.cancel()
+                return
+        else:
+            self._seen = started if started != self.ended else -1
+            self._strikes = 0
+        self._handle = self._loop.call_later(self._every, self._check)
+
+    def expired(self) -> bool:
+        """After a CancelledError: was it this watchdog? (If so, the cancellation is undone.)"""
+        if self.fired and self._task is not None:
+            self._task.uncancel()
+            return True
+        return False
+
+    def close(self) -> None:
+        self._handle.cancel()
