@@ -399,3 +399,18 @@ def test_directory_plugins_are_read_only_but_configurable(server):
     assert seen == {"state": "error", "error": None, "loop_stall": None}
     assert chat(admin, "valves_secrets") == "m1"
     assert admin.get(f"{API}/id/valves_secrets/valves").json()["OPENAI_API_KEY"] == MASK
+
+
+def test_models_are_listed_by_the_name_the_admin_gave(server):
+    # Open WebUI lists a function by its row's name; a directory file keeps its frontmatter title.
+    admin = server.client()
+    made = form("h01", "returns_str", name="My pipe", meta={"description": "Mine"})
+    assert admin.post(f"{API}/create", json=made).status_code == 200
+    admin.post(f"{API}/id/h01/toggle")
+    models = {m["id"]: m for m in admin.get("/v1/models").json()["data"]}
+    assert models["h01"]["name"] == "My pipe"
+    assert models["valves_secrets"]["name"] == "Valves holding secrets next to ordinary settings"
+    renamed = form("h01", "returns_str", name="Renamed pipe")
+    assert admin.post(f"{API}/id/h01/update", json=renamed).status_code == 200
+    models = {m["id"]: m for m in admin.get("/v1/models").json()["data"]}
+    assert models["h01"]["name"] == "Renamed pipe"

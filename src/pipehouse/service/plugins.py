@@ -15,7 +15,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -223,6 +223,15 @@ class PluginService:
             if isinstance(row, Function)
             else {}
         )
+        if row.source != "directory":
+            # Open WebUI lists the name and description the admin gave (its `function` row);
+            # a directory file has no such row, so it keeps its frontmatter's.
+            description = (row.meta or {}).get("description")
+            info = replace(
+                info,
+                name=row.name or info.name,
+                description=description if isinstance(description, str) else info.description,
+            )
         self.catalog.add(info, created_at=row.created_at, **flags)
         self.valves.remember(row.id, row_kind(row), row.valves)
 
