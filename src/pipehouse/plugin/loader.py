@@ -268,7 +268,8 @@ def load_plugin(
 def _interrupted(exc: BaseException) -> bool:
     """Ctrl-C, which only the main thread receives; elsewhere (the server loads plugins on
     worker threads) a `KeyboardInterrupt`, like a `SystemExit`, is the plugin's own doing."""
-    return isinstance(exc, KeyboardInterrupt) and threading.current_thread() is threading.main_thread()
+    on_main = threading.current_thread() is threading.main_thread()
+    return isinstance(exc, KeyboardInterrupt) and on_main
 
 
 _OWN_MODULES: set[str] = set()
