@@ -43,10 +43,15 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class PluginSource:
+    """A plugin's code and where it came from, plus the environment it runs in."""
+
     id: str
     source: str
     path: str | None = None
     kind: PluginKind | None = None
+    environment: Path | None = None
+    """A directory of the packages this plugin needs beyond the host's (built by
+    `pipehouse.envs`); None runs it on the host's packages alone."""
 
 
 @dataclass(slots=True)
