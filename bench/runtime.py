@@ -35,7 +35,7 @@ from bare_app import _chunk as bare_chunk  # the baseline server's own encoder
 
 from pipehouse.plugin.info import describe
 from pipehouse.plugin.loader import load_plugin
-from pipehouse.runtime.catalog import Catalog, MemoryValvesStore
+from pipehouse.runtime.catalog import Catalog, CommandLineValves
 from pipehouse.runtime.chat import ChatRuntime
 from pipehouse.runtime.executor import InProcessExecutor, PluginSource
 
@@ -122,7 +122,7 @@ class Bench:
         self.options = server_executor_options()
         self.executor = InProcessExecutor(**self.options)
         self.bare_executor = InProcessExecutor()
-        self.store = MemoryValvesStore()
+        self.store = CommandLineValves()
         pipes = [await self._load("bench_async", "async_pipe")]
         pipes.append(await self._load("bench_sync", "sync_pipe"))
         stream_filters = [await self._load(f"stream_{i}", "stream_filter") for i in (1, 2, 3)]

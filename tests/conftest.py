@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from pipehouse.plugin.loader import LoadedPlugin, load_plugin_file
-from pipehouse.runtime.catalog import Catalog, MemoryValvesStore
+from pipehouse.runtime.catalog import Catalog, CommandLineValves
 from pipehouse.runtime.chat import ChatRuntime
 from pipehouse.runtime.events import RecordingHost
 from pipehouse.runtime.executor import InProcessExecutor, PluginSource
@@ -42,7 +42,7 @@ class Harness:
     def __init__(self) -> None:
         self.executor = InProcessExecutor()
         self.catalog = Catalog()
-        self.store = MemoryValvesStore()
+        self.store = CommandLineValves()
         self.runtime = ChatRuntime(self.executor, self.catalog, self.store)
 
     async def add(self, name: str, *, plugin_id: str | None = None, **flags: Any):

@@ -19,7 +19,7 @@ import openai
 import pytest
 from fastapi import HTTPException
 
-from pipehouse.api.auth import Authenticator
+from pipehouse.api.principal import Authenticator
 from pipehouse.store.accounts import Accounts
 from pipehouse.store.db import Database
 from tests.api.conftest import _free_port, start_server

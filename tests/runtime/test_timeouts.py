@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from pipehouse.plugin.errors import PluginError
-from pipehouse.runtime.catalog import Catalog, MemoryValvesStore
+from pipehouse.runtime.catalog import Catalog, CommandLineValves
 from pipehouse.runtime.chat import ChatRuntime
 from pipehouse.runtime.executor import CallContext, InProcessExecutor, PluginSource
 from tests.conftest import USER, content_of, parse_sse, plugin_path
@@ -151,7 +151,7 @@ async def test_a_stuck_stream_filter_ends_the_answer_with_a_timeout_naming_it(st
     catalog = Catalog()
     for name in ("timeout_slow_but_steady", "timeout_stuck_filter"):
         catalog.add(await _load(stuck, name))  # loaded already: the live instance's info
-    store = MemoryValvesStore()
+    store = CommandLineValves()
     store.by_plugin["timeout_stuck_filter"] = {"STUCK_IN": "stream"}
     turn = await ChatRuntime(stuck, catalog, store).start(
         body("timeout_slow_but_steady", True), USER

@@ -9,8 +9,8 @@ import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from pipehouse.api.auth import Principal, current_user
 from pipehouse.api.params import ActionId
+from pipehouse.api.principal import Principal, current_user
 from pipehouse.runtime.action_body import SCHEMA, check_action_body
 from pipehouse.runtime.actions import run_action
 from pipehouse.runtime.encoding import dumps

@@ -16,14 +16,23 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pipehouse import __version__
-from pipehouse.api import actions, auths, chats, connections, errors, functions, openai, tools
+from pipehouse.api import (
+    actions,
+    chats,
+    connections,
+    errors,
+    functions,
+    openai,
+    session_user,
+    tools,
+)
 from pipehouse.api import events as event_routes
 from pipehouse.api import files as file_routes
 from pipehouse.api import pipelines as pipelines_protocol
-from pipehouse.api.auth import Authenticator, Principal, admin_user, current_user
 from pipehouse.api.body_limit import BodyGate
 from pipehouse.api.fastlane import FastLane
 from pipehouse.api.observability import Metrics, ObservabilityMiddleware
+from pipehouse.api.principal import Authenticator, Principal, admin_user, current_user
 from pipehouse.compat import services as compat_services
 from pipehouse.config import Settings
 from pipehouse.runtime.catalog import Catalog
@@ -35,7 +44,7 @@ from pipehouse.service.chats import ChatService
 from pipehouse.service.connections import ConnectionService
 from pipehouse.service.files import FileService
 from pipehouse.service.plugins import PluginService
-from pipehouse.service.valves import StoredValves
+from pipehouse.service.valves import DatabaseValves
 from pipehouse.store.accounts import Accounts
 from pipehouse.store.chats import ChatStore
 from pipehouse.store.connections import ConnectionStore
@@ -182,7 +191,7 @@ def create_app(settings: Settings) -> FastAPI:
             observer=metrics.observe_plugin,
         )
         catalog = Catalog()
-        valves = StoredValves(accounts)
+        valves = DatabaseValves(accounts)
         events = EventChannel(call_timeout=settings.event_call_timeout)
         upstreams = UpstreamRegistry(
             ttl=settings.manifold_ttl, read_timeout=settings.upstream_timeout
@@ -262,7 +271,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(event_routes.router)
     app.include_router(connections.router)
     app.include_router(chats.router)
-    app.include_router(auths.router)
+    app.include_router(session_user.router)
     app.include_router(file_routes.router)
 
     @app.get("/health", tags=["server"])

@@ -13,8 +13,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from pipehouse.api.auth import Principal, current_user
 from pipehouse.api.params import OptionalPage, PathId
+from pipehouse.api.principal import Principal, current_user
 from pipehouse.runtime.completed import run_outlets
 from pipehouse.runtime.encoding import dumps
 from pipehouse.runtime.errors import RequestError

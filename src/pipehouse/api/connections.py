@@ -14,8 +14,8 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Depends, Request
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from pipehouse.api.auth import Principal, admin_user
 from pipehouse.api.params import PathId
+from pipehouse.api.principal import Principal, admin_user
 from pipehouse.service.connections import (
     ConnectionService,
     checked_base_url,

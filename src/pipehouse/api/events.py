@@ -16,8 +16,8 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Depends, HTTPException, Request
 
-from pipehouse.api.auth import Principal, current_user
 from pipehouse.api.params import PathId
+from pipehouse.api.principal import Principal, current_user
 from pipehouse.api.sse import SSEResponse
 from pipehouse.runtime.encoding import frame
 from pipehouse.runtime.event_channel import CLOSING, EventChannel

@@ -25,8 +25,8 @@ from pipehouse.api.body_limit import NO_LIMIT, BodyTooLarge, over_limit
 from pipehouse.api.observability import Metrics, begin_request, end_request
 
 if TYPE_CHECKING:
-    from pipehouse.api.auth import Principal
     from pipehouse.api.openai import ChatAPI
+    from pipehouse.api.principal import Principal
 
 
 class HotRoute(NamedTuple):

@@ -12,8 +12,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
-from pipehouse.api.auth import Principal, admin_user, current_user
 from pipehouse.api.params import Page, PathId
+from pipehouse.api.principal import Principal, admin_user, current_user
 from pipehouse.files.names import content_disposition
 from pipehouse.files.text import media_type
 from pipehouse.files.upload import upload_form

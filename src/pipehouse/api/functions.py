@@ -16,7 +16,6 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict
 
-from pipehouse.api.auth import Principal, admin_user, current_user
 from pipehouse.api.params import PathId
 from pipehouse.api.plugin_routes import (
     add_valves_and_history_routes,
@@ -27,6 +26,7 @@ from pipehouse.api.plugin_routes import (
     save_form,
     service,
 )
+from pipehouse.api.principal import Principal, admin_user, current_user
 from pipehouse.service.plugins import NOT_FOUND, PluginService, ServiceError
 from pipehouse.store.models import Function
 

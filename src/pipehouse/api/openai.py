@@ -14,8 +14,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.datastructures import State
 
-from pipehouse.api.auth import Principal, current_user
 from pipehouse.api.fastlane import HotRoute
+from pipehouse.api.principal import Principal, current_user
 from pipehouse.api.sse import SSEResponse
 from pipehouse.files.chat_files import names_files, resolve_request_files
 from pipehouse.runtime.chat_body import check_chat_body

@@ -28,11 +28,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipehouse.api.auth import Principal, admin_user, current_user
 from pipehouse.api.errors import plugin_error_response, redacted
 from pipehouse.api.openai import JSONAnswer
 from pipehouse.api.params import MAX_ID_LENGTH, PathId
 from pipehouse.api.pipeline_sources import download, read_upload
+from pipehouse.api.principal import Principal, admin_user, current_user
 from pipehouse.files.upload import upload_form
 from pipehouse.plugin.errors import PluginError
 from pipehouse.plugin.info import PluginInfo
@@ -40,7 +40,7 @@ from pipehouse.plugin.kinds import PluginKind
 from pipehouse.plugin.loader import plugin_id_from_path
 from pipehouse.runtime.catalog import Catalog, Entry
 from pipehouse.runtime.chat import ChatRuntime, build_metadata
-from pipehouse.runtime.users import user_dict
+from pipehouse.runtime.users import dunder_user
 from pipehouse.service.plugins import NOT_FOUND, PluginService, ServiceError
 from pipehouse.store.models import Function, Tool
 
@@ -167,7 +167,7 @@ def acting_user(principal: Principal, posted: dict[str, Any] | None) -> dict[str
     other key acts for itself: a key must not speak for another user."""
     posted_id = posted.get("id") if isinstance(posted, dict) else None
     if principal.is_admin and isinstance(posted_id, str) and posted_id:
-        return user_dict(
+        return dunder_user(
             posted_id,
             email=str(posted.get("email") or ""),
             name=str(posted.get("name") or ""),

@@ -15,8 +15,8 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
-from pipehouse.api.auth import Principal, admin_user, current_user
 from pipehouse.api.params import LenientPage, PathId, QueryId
+from pipehouse.api.principal import Principal, admin_user, current_user
 from pipehouse.plugin.ids import id_problem
 from pipehouse.service.plugins import NOT_FOUND, PluginService, ServiceError
 from pipehouse.store.models import Function, PluginVersion, Tool

@@ -18,7 +18,7 @@ from pipehouse import host
 from pipehouse.compat import services as compat_services
 
 
-def user_dict(user: Any) -> dict[str, Any] | None:
+def as_user_dict(user: Any) -> dict[str, Any] | None:
     """A `UserModel`, a `__user__` dict or any object with `id`/`email`/`name`/`role`, as the
     user dict pipehouse runs a request for; None means the user of the request being served."""
     if user is None or isinstance(user, dict):
@@ -63,7 +63,7 @@ async def generate_chat_completion(
 ) -> dict[str, Any] | StreamingResponse:
     """Ask any model the server offers; `request` is accepted and not needed. Called from a
     loop of the plugin's own (`asyncio.run` on a thread), it still runs on the server's."""
-    call = host.generate_chat_completion(form_data, user_dict(user), bypass_filter=bypass_filter)
+    call = host.generate_chat_completion(form_data, as_user_dict(user), bypass_filter=bypass_filter)
     services = compat_services.current()
     server_loop = services.loop if services is not None else None
     foreign = server_loop is not None and asyncio.get_running_loop() is not server_loop

@@ -26,7 +26,7 @@ from pipehouse.plugin.requirements import (
     missing_requirements,
     parse_requirements,
 )
-from pipehouse.runtime.catalog import Catalog, MemoryValvesStore
+from pipehouse.runtime.catalog import Catalog, CommandLineValves
 from pipehouse.runtime.chat import ChatRuntime
 from pipehouse.runtime.errors import RequestError
 from pipehouse.runtime.executor import InProcessExecutor, PluginSource
@@ -122,7 +122,7 @@ def _messages(options: RunOptions) -> list[dict[str, Any]]:
 
 
 async def _assign(
-    store: MemoryValvesStore,
+    store: CommandLineValves,
     executor: InProcessExecutor,
     main_id: str,
     assignments: list[str],
@@ -186,7 +186,7 @@ async def run(options: RunOptions, renderer: Renderer) -> int:
             renderer.err.print(f"[red]error:[/] {escape(error.summary)}")
             return 1
     executor = InProcessExecutor(call_timeout=options.timeout, idle_timeout=options.timeout)
-    catalog, store = Catalog(), MemoryValvesStore()
+    catalog, store = Catalog(), CommandLineValves()
     runtime = ChatRuntime(executor, catalog, store)
     user = local_user()
     try:

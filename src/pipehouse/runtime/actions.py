@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pipehouse.plugin.info import PluginInfo
 from pipehouse.plugin.kinds import PluginKind
 from pipehouse.runtime.action_result import ActionResult
-from pipehouse.runtime.catalog import Catalog, Entry, ValvesStore
+from pipehouse.runtime.catalog import Catalog, Entry, ValvesSource
 from pipehouse.runtime.errors import RequestError
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ def buttons(info: PluginInfo) -> list[dict[str, Any]]:
 class ActionMenu:
     """The `actions` every model lists, recomputed only when the catalog or valves change."""
 
-    def __init__(self, catalog: Catalog, store: ValvesStore) -> None:
+    def __init__(self, catalog: Catalog, store: ValvesSource) -> None:
         self.catalog = catalog
         self.store = store
         self._cached: tuple[tuple[int, int], list[dict[str, Any]]] | None = None

@@ -33,7 +33,10 @@ class Entry:
         )
 
 
-class ValvesStore(Protocol):
+class ValvesSource(Protocol):
+    """Where a request's admin and user valves come from: the database's (`DatabaseValves`) on
+    the server, the command line's (`CommandLineValves`) for `pipehouse run`."""
+
     async def valves(self, plugin_id: str) -> dict[str, Any] | None: ...
 
     async def user_valves(self, plugin_id: str, user_id: str) -> dict[str, Any] | None: ...
@@ -43,8 +46,9 @@ class ValvesStore(Protocol):
         ...
 
 
-class MemoryValvesStore:
-    """Valves held in memory: what the command line passes with --valve / --user-valve."""
+class CommandLineValves:
+    """Valves given directly, never stored: what the command line passes with --valve /
+    --user-valve (and what tests and benchmarks set)."""
 
     def __init__(self) -> None:
         self.by_plugin: dict[str, dict[str, Any]] = {}

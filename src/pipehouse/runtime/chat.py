@@ -25,7 +25,7 @@ from pipehouse.plugin.info import PluginInfo
 from pipehouse.plugin.kinds import PluginKind
 from pipehouse.redaction import Redactor
 from pipehouse.runtime.actions import ActionMenu
-from pipehouse.runtime.catalog import Catalog, Entry, MemoryValvesStore, ValvesStore
+from pipehouse.runtime.catalog import Catalog, CommandLineValves, Entry, ValvesSource
 from pipehouse.runtime.encoding import (
     DONE,
     ChunkEncoder,
@@ -140,7 +140,7 @@ class ChatRuntime:
         self,
         executor: Executor,
         catalog: Catalog,
-        store: ValvesStore | None = None,
+        store: ValvesSource | None = None,
         *,
         manifold_ttl: float = 60.0,
         upstreams: UpstreamRegistry | None = None,
@@ -149,7 +149,7 @@ class ChatRuntime:
     ) -> None:
         self.executor = executor
         self.catalog = catalog
-        self.store = store or MemoryValvesStore()
+        self.store = store or CommandLineValves()
         self.upstreams = upstreams
         self.max_tool_rounds = max_tool_rounds
         self.events = events  # where a request's events go when no host is given

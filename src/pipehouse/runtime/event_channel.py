@@ -14,6 +14,9 @@ first answer wins.
 
 A call never hangs and never raises: with nobody subscribed it returns `NO_LISTENER` at once;
 when its time is up, `TIMED_OUT`; when the last subscriber leaves, `DISCONNECTED`.
+
+`EventChannel` is what the server needs of a channel; `MemoryEventChannel` serves the clients of
+one process, `runtime/redis_channel.py` the clients of every replica sharing a Redis.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from typing import Any
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol
 
 from pipehouse.runtime.events import NO_LISTENER
 from pipehouse.runtime.ids import unique_hex
@@ -82,7 +87,33 @@ class _PendingCall:
         self.answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
 
 
-class EventChannel:
+class EventChannel(Protocol):
+    """The side channel as the server uses it, whichever processes it spans."""
+
+    call_timeout: float | None
+
+    def subscribe(
+        self, user_id: str, chat_id: str | None = None
+    ) -> AbstractAsyncContextManager[Subscription]:
+        """A live subscription: once entered, events and calls for it are delivered."""
+        ...
+
+    async def emit(
+        self, user_id: str, chat_id: str | None, message_id: str | None, event: dict[str, Any]
+    ) -> None: ...
+
+    async def call(
+        self, user_id: str, chat_id: str | None, message_id: str | None, event: dict[str, Any]
+    ) -> Any: ...
+
+    async def answer(self, user_id: str, call_id: str, value: Any) -> bool: ...
+
+    def host(self, user_id: str, chat_id: str | None, message_id: str | None) -> ChannelHost: ...
+
+    def close(self) -> None: ...
+
+
+class MemoryEventChannel:
     """Every subscription and every unanswered event call of this server process."""
 
     def __init__(self, call_timeout: float | None = 300.0) -> None:
@@ -90,17 +121,26 @@ class EventChannel:
         self._subscriptions: dict[str, set[Subscription]] = defaultdict(set)
         self._calls: dict[str, _PendingCall] = {}
 
-    @contextlib.contextmanager
-    def subscribe(self, user_id: str, chat_id: str | None = None) -> Any:
+    @contextlib.asynccontextmanager
+    async def subscribe(
+        self, user_id: str, chat_id: str | None = None
+    ) -> AsyncIterator[Subscription]:
         subscription = Subscription(user_id, chat_id)
         self._subscriptions[user_id].add(subscription)
         try:
+            await self._joined(subscription)
             yield subscription
         finally:
             self._subscriptions[user_id].discard(subscription)
             if not self._subscriptions[user_id]:
                 del self._subscriptions[user_id]
-            self._release_orphaned_calls(user_id)
+            await self._left(subscription)
+
+    async def _joined(self, subscription: Subscription) -> None:
+        """A subscription went live (a shared channel makes it known to other processes)."""
+
+    async def _left(self, subscription: Subscription) -> None:
+        self._release_orphaned_calls(subscription.user_id)
 
     def close(self) -> None:
         """End every subscription (the server is stopping): they would otherwise hold a
@@ -112,6 +152,19 @@ class EventChannel:
     def listeners(self, user_id: str, chat_id: str | None) -> list[Subscription]:
         return [s for s in self._subscriptions.get(user_id, ()) if s.wants(chat_id)]
 
+    async def _anyone_listening(self, user_id: str, chat_id: str | None) -> bool:
+        return bool(self.listeners(user_id, chat_id))
+
+    async def _share(self, user_id: str, chat_id: str | None, envelope: dict[str, Any]) -> None:
+        """Deliver to this process's subscribers (a shared channel: to every process's)."""
+        self.publish(user_id, chat_id, envelope)
+
+    async def _call_opened(self, call_id: str, user_id: str, timeout: float | None) -> None:
+        """A call waits for an answer (a shared channel lets other processes take it)."""
+
+    async def _call_closed(self, call_id: str) -> None:
+        """The call got its answer or gave up."""
+
     def publish(self, user_id: str, chat_id: str | None, envelope: dict[str, Any]) -> None:
         for subscription in self.listeners(user_id, chat_id):
             subscription.deliver(envelope)
@@ -120,18 +173,19 @@ class EventChannel:
         self, user_id: str, chat_id: str | None, message_id: str | None, event: dict[str, Any]
     ) -> None:
         envelope = {"type": "event", "chat_id": chat_id, "message_id": message_id, "data": event}
-        self.publish(user_id, chat_id, envelope)
+        await self._share(user_id, chat_id, envelope)
 
     async def call(
         self, user_id: str, chat_id: str | None, message_id: str | None, event: dict[str, Any]
     ) -> Any:
         """Ask the user's clients and wait for the first answer (see the module docstring)."""
-        if not self.listeners(user_id, chat_id):
+        if not await self._anyone_listening(user_id, chat_id):
             return dict(NO_LISTENER)
         timeout = call_timeout(event, self.call_timeout)
         call_id = unique_hex()
         pending = self._calls[call_id] = _PendingCall(user_id, chat_id)
-        self.publish(
+        await self._call_opened(call_id, user_id, timeout)
+        await self._share(
             user_id,
             chat_id,
             {
@@ -149,11 +203,15 @@ class EventChannel:
             return dict(TIMED_OUT)
         finally:
             self._calls.pop(call_id, None)
-            self.publish(user_id, chat_id, {"type": "call:done", "call_id": call_id})
+            await self._call_closed(call_id)
+            await self._share(user_id, chat_id, {"type": "call:done", "call_id": call_id})
 
-    def answer(self, user_id: str, call_id: str, value: Any) -> bool:
+    async def answer(self, user_id: str, call_id: str, value: Any) -> bool:
         """Hand a client's answer to the waiting plugin; False when there is no such call for
         this user (unknown, already answered, timed out, or another user's)."""
+        return self._settle(user_id, call_id, value)
+
+    def _settle(self, user_id: str, call_id: str, value: Any) -> bool:
         pending = self._calls.get(call_id)
         if pending is None or pending.user_id != user_id or pending.answer.done():
             return False
@@ -174,7 +232,8 @@ class ChannelHost:
     """A request's `Host` on the channel: its events and calls, addressed to its user and chat."""
 
     def __init__(
-        self, channel: EventChannel, user_id: str, chat_id: str | None, message_id: str | None
+        self,
+        channel: EventChannel, user_id: str, chat_id: str | None, message_id: str | None
     ) -> None:
         self.channel = channel
         self.user_id = user_id

@@ -14,14 +14,14 @@ from collections.abc import Iterable
 
 from pipehouse.plugin.valves import secrets_in, url_passwords
 from pipehouse.redaction import Redactor
-from pipehouse.runtime.catalog import Catalog, ValvesStore
+from pipehouse.runtime.catalog import Catalog, ValvesSource
 from pipehouse.runtime.executor import Executor
 from pipehouse.upstream.registry import UpstreamRegistry
 
 
 async def gather_redactor(
     catalog: Catalog,
-    store: ValvesStore,
+    store: ValvesSource,
     executor: Executor,
     upstreams: UpstreamRegistry | None = None,
     extra: Iterable[str] = (),

@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 
-def user_dict(
+def dunder_user(
     user_id: str,
     *,
     email: str,
@@ -39,4 +39,4 @@ def user_dict(
 
 def local_user() -> dict[str, Any]:
     """Whoever runs the command line: an admin, as the author of a plugin usually is."""
-    return user_dict("local", email="you@localhost", name="You", role="admin")
+    return dunder_user("local", email="you@localhost", name="You", role="admin")

@@ -36,7 +36,7 @@ DEFAULT_TITLE = "New Chat"
 
 
 class ChatUser(Protocol):
-    """Who asks (`pipehouse.api.auth.Principal` is one)."""
+    """Who asks (`pipehouse.api.principal.Principal` is one)."""
 
     @property
     def id(self) -> str: ...

@@ -34,7 +34,7 @@ FORM_OVERHEAD = 1024 * 1024  # a declared body this much over the file limit is 
 
 
 class Caller(Protocol):
-    """Who asks (`pipehouse.api.auth.Principal` is one)."""
+    """Who asks (`pipehouse.api.principal.Principal` is one)."""
 
     @property
     def id(self) -> str: ...

@@ -31,7 +31,7 @@ from pipehouse.runtime.chat import ChatRuntime
 from pipehouse.runtime.executor import Executor, PluginSource
 from pipehouse.runtime.loop_lag import HINT as LOOP_HINT
 from pipehouse.runtime.loop_lag import Stall
-from pipehouse.service.valves import StoredValves
+from pipehouse.service.valves import DatabaseValves
 from pipehouse.store.models import Function, PluginVersion, Tool
 from pipehouse.store.plugins import PluginStore
 
@@ -129,7 +129,7 @@ class PluginService:
         self,
         settings: Settings,
         store: PluginStore,
-        valves: StoredValves,
+        valves: DatabaseValves,
         executor: Executor,
         catalog: Catalog,
         runtime: ChatRuntime,

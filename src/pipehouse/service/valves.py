@@ -1,5 +1,6 @@
-"""Stored valves, served from memory: a request reads valves for its pipe and every filter, so
-they are loaded once and kept in step with every write instead of queried per request."""
+"""The database's valves, served from memory: a request reads valves for its pipe and every
+filter, so they are loaded once and kept in step with every write instead of queried per
+request."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ def _branch(kind: str) -> str:
     return "tools" if kind == "tool" else "functions"
 
 
-class StoredValves:
+class DatabaseValves:
     """Admin valves by plugin id, and user valves from each user's `settings` (as Open WebUI
     keeps them: settings[functions|tools][valves][plugin_id])."""
 

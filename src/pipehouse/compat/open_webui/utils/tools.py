@@ -8,7 +8,7 @@ import inspect
 import logging
 from typing import Any
 
-from pipehouse.compat.completions import user_dict
+from pipehouse.compat.completions import as_user_dict
 from pipehouse.compat.errors import CompatError, missing_names
 from pipehouse.plugin.info import PluginInfo
 from pipehouse.plugin.kinds import PluginKind
@@ -54,7 +54,7 @@ async def get_tools(
         raise CompatError("get_tools() was called outside a request served by pipehouse")
     runtime, request_user = current
     extra = dict(extra_params or {})
-    caller = extra.get("__user__") or user_dict(user) or request_user
+    caller = extra.get("__user__") or as_user_dict(user) or request_user
     metadata = extra.get("__metadata__") or {}
     host = _EmitterHost(extra)
     known = []

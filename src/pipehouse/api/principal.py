@@ -15,7 +15,7 @@ from typing import Any
 
 from fastapi import HTTPException, Request
 
-from pipehouse.runtime.users import user_dict
+from pipehouse.runtime.users import dunder_user
 from pipehouse.store.accounts import Accounts
 from pipehouse.store.models import User
 
@@ -34,7 +34,7 @@ class Principal:
 
     @classmethod
     def of(cls, row: User) -> Principal:
-        plugin_view = user_dict(
+        plugin_view = dunder_user(
             row.id, email=row.email, name=row.name, role=row.role, created_at=row.created_at
         )
         return cls(row.id, row.email, row.name, row.role, plugin_view)

@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 
-from pipehouse.api.auth import Principal, current_user
+from pipehouse.api.principal import Principal, current_user
 
 router = APIRouter(prefix="/api/v1/auths", tags=["auths"])
 
