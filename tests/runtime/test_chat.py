@@ -1,4 +1,5 @@
-"""ChatRuntime and ChatTurn (`pipehouse.runtime.chat`): whose request plugin code acts for."""
+"""ChatRuntime and ChatTurn (`pipehouse.runtime.chat`, `runtime.turn`, `runtime.serving`): whose
+request plugin code acts for."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@ client that
 has a finished exchange sends it, and gets back what the model's outlet filters make of it.
 
 The chain is the one a completion ends with (`FilterPlan.outlet`, over the filters
-`ChatRuntime.filters_for` picks), run by the same code; only here a failing outlet is an error,
+`FilterPlanner.plan` picks), run by the same code; only here a failing outlet is an error,
 since running the outlets is all the caller asked for.
 """
 
@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipehouse.runtime.chat import ChatRuntime, ChatTurn
+from pipehouse.runtime.chat import ChatRuntime
 from pipehouse.runtime.errors import RequestError
 from pipehouse.runtime.events import Host
+from pipehouse.runtime.turn import ChatTurn
 
 
 async def run_outlets(

@@ -49,7 +49,7 @@ class ChatUser(Protocol):
 
 
 class FinishedTurn(Protocol):
-    """What the recorder reads of a finished turn (`pipehouse.runtime.chat.ChatTurn`)."""
+    """What the recorder reads of a finished turn (`pipehouse.runtime.turn.ChatTurn`)."""
 
     metadata: dict[str, Any]
     model: dict[str, Any]
@@ -57,7 +57,7 @@ class FinishedTurn(Protocol):
 
 def chat_id_of(body: Any) -> str | None:
     """The chat a completion request names: `chat_id`, or else `metadata.chat_id` (as
-    `runtime.chat.build_metadata` reads them). Cheap: it runs for every completion."""
+    `runtime.request_rules.build_metadata` reads them). Cheap: it runs for every completion."""
     if type(body) is not dict:
         return None
     chat_id = body.get("chat_id")

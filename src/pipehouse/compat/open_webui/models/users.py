@@ -15,7 +15,7 @@ from pydantic import ConfigDict, Field, model_validator
 from pipehouse.compat.bridge import AwaitableModel, Table, dual
 from pipehouse.compat.errors import missing_names
 from pipehouse.compat.services import Backend
-from pipehouse.runtime.chat import serving
+from pipehouse.runtime.serving import serving
 from pipehouse.store.models import User
 
 __all__ = ["User", "UserModel", "UserSettings", "Users", "UsersTable"]

@@ -12,9 +12,9 @@ from pipehouse.compat.completions import as_user_dict
 from pipehouse.compat.errors import CompatError, missing_names
 from pipehouse.plugin.info import PluginInfo
 from pipehouse.plugin.kinds import PluginKind
-from pipehouse.runtime.chat import serving
 from pipehouse.runtime.events import NO_LISTENER
 from pipehouse.runtime.executor import CallContext
+from pipehouse.runtime.serving import serving
 from pipehouse.runtime.tools import ToolSet
 
 __all__ = ["get_builtin_tools", "get_terminal_tools", "get_tools"]

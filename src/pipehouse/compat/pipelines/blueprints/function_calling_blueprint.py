@@ -22,8 +22,8 @@ from pydantic import BaseModel
 
 from pipehouse import host
 from pipehouse.compat.errors import missing_names
-from pipehouse.runtime.chat import serving
 from pipehouse.runtime.errors import ModelNotFound
+from pipehouse.runtime.serving import serving
 
 __all__ = ["DEFAULT_SYSTEM_PROMPT", "Pipeline"]
 __getattr__ = missing_names(__name__)
