@@ -43,6 +43,7 @@ def _env_bool(name: str, default: bool) -> bool:
 
 
 DEFAULT_MAX_BODY = 32 * 1024 * 1024  # a long conversation with images inlined fits
+DEFAULT_WORKER_MEMORY = 2 * 1024**3  # a plugin with a small model or a big dataframe fits
 
 
 @dataclass
@@ -117,6 +118,19 @@ class Settings:
     s3_region: str | None = field(default_factory=lambda: os.environ.get("PIPEHOUSE_S3_REGION"))
     # Put before every object key ("pipehouse/"), to share a bucket.
     s3_prefix: str = field(default_factory=lambda: os.environ.get("PIPEHOUSE_S3_PREFIX", ""))
+    # Worker processes (isolated mode, docs/isolation.md "Containment"): resident memory a
+    # worker may use before it is ended (bytes or a size: 2GiB; off: no limit) ...
+    worker_memory: int | None = field(
+        default_factory=lambda: _env_size("PIPEHOUSE_WORKER_MEMORY", DEFAULT_WORKER_MEMORY)
+    )
+    # ... seconds without a call before it stops (off: never) ...
+    worker_idle: float | None = field(
+        default_factory=lambda: _env_float("PIPEHOUSE_WORKER_IDLE", 300.0)
+    )
+    # ... and seconds its event loop may be blocked before it is ended as unresponsive.
+    worker_unresponsive: float | None = field(
+        default_factory=lambda: _env_float("PIPEHOUSE_WORKER_UNRESPONSIVE", 30.0)
+    )
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)

@@ -31,10 +31,13 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pipehouse.plugin.errors import PluginError
 from pipehouse.runtime.workers import heartbeat
+
+if TYPE_CHECKING:
+    from pipehouse.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +135,17 @@ class WorkerLimits:
     crash_window: float = 60.0
     poll: float = 0.1
     """How often memory, heartbeats and idleness are checked."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WorkerLimits:
+        """The server's PIPEHOUSE_WORKER_* settings; a blocked loop is reported after
+        PIPEHOUSE_LOOP_LAG_THRESHOLD, as in inline mode."""
+        return cls(
+            memory=settings.worker_memory,
+            idle=settings.worker_idle,
+            unresponsive=settings.worker_unresponsive,
+            stall=settings.loop_lag_threshold or 1.0,
+        )
 
 
 class WorkerProcess:
