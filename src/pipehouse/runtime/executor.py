@@ -33,6 +33,7 @@ from pipehouse.plugin.kinds import PluginKind
 from pipehouse.plugin.loader import LoadedPlugin, load_plugin
 from pipehouse.runtime.action_result import ActionResult, action_result
 from pipehouse.runtime.containment import cancelled_for_real, plugin_failure
+from pipehouse.runtime.environment_path import make_importable
 from pipehouse.runtime.events import Host, NullHost, make_caller, make_emitter
 from pipehouse.runtime.items import Item, normalize, streaming_response_items, utf8_decoder
 from pipehouse.runtime.threads import ThreadRunner
@@ -212,6 +213,7 @@ class InProcessExecutor:
         current = self._plugins.get(source.id)
         if current is not None and current.content_hash == digest and source.id in self._infos:
             return self._infos[source.id]
+        make_importable(source.environment)
         plugin = await self._threads.run(
             load_plugin,
             source.source,
