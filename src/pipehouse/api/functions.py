@@ -27,12 +27,13 @@ from pipehouse.api.plugin_routes import (
     service,
 )
 from pipehouse.api.principal import Principal, admin_user, current_user
+from pipehouse.plugin.kinds import PluginTable
 from pipehouse.service.plugins import NOT_FOUND, PluginService, ServiceError
 from pipehouse.store.models import Function
 
 router = APIRouter(prefix="/api/v1/functions", tags=["functions"])
 
-KIND = "function"
+KIND = PluginTable.FUNCTION
 
 
 # -- functions ---------------------------------------------------------------------------------

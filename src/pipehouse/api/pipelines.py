@@ -36,7 +36,7 @@ from pipehouse.api.principal import Principal, admin_user, current_user
 from pipehouse.files.upload import upload_form
 from pipehouse.plugin.errors import PluginError
 from pipehouse.plugin.info import PluginInfo
-from pipehouse.plugin.kinds import PluginKind
+from pipehouse.plugin.kinds import PluginKind, PluginTable
 from pipehouse.plugin.loader import plugin_id_from_path
 from pipehouse.runtime.catalog import Catalog, Entry
 from pipehouse.runtime.chat import ChatRuntime, build_metadata
@@ -244,9 +244,9 @@ async def filter_outlet(
 
 
 # -- valves -----------------------------------------------------------------------------------
-async def plugin_row(plugins: PluginService, plugin_id: str) -> tuple[str, Function | Tool]:
-    """The stored plugin and its kind ("function" or "tool": they share one id space)."""
-    for kind in ("function", "tool"):
+async def plugin_row(plugins: PluginService, plugin_id: str) -> tuple[PluginTable, Function | Tool]:
+    """The stored plugin and its table (functions and tools share one id space)."""
+    for kind in PluginTable:
         try:
             return kind, await plugins.get(kind, plugin_id)
         except ServiceError as error:
@@ -380,14 +380,14 @@ async def install(
     plugin_id = plugin_id_from_path(file_name)
     try:
         try:
-            await plugins.get("function", plugin_id)
+            await plugins.get(PluginTable.FUNCTION, plugin_id)
             create = False
         except ServiceError as error:
             if error.status != 404:
                 raise
             create = True
         await plugins.save(
-            "function",
+            PluginTable.FUNCTION,
             plugin_id,
             name=plugin_id,
             content=content,

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, Request
 from pipehouse.api.params import LenientPage, PathId, QueryId
 from pipehouse.api.principal import Principal, admin_user, current_user
 from pipehouse.plugin.ids import id_problem
+from pipehouse.plugin.kinds import PluginTable
 from pipehouse.service.plugins import NOT_FOUND, PluginService, ServiceError
 from pipehouse.store.models import Function, PluginVersion, Tool
 
@@ -90,20 +91,24 @@ def version_fields(
     return entry
 
 
-async def history_page(request: Request, kind: str, plugin_id: str, page: int) -> list[dict]:
+async def history_page(
+    request: Request, kind: PluginTable, plugin_id: str, page: int
+) -> list[dict]:
     versions = await service(request).versions(kind, plugin_id, page)
     names = await authors(request, (v.user_id for v in versions))
     return [version_fields(v, f"{kind}_id", names, snapshot=False) for v in versions]
 
 
-async def history_entry(request: Request, kind: str, plugin_id: str, version_id: str) -> dict:
+async def history_entry(
+    request: Request, kind: PluginTable, plugin_id: str, version_id: str
+) -> dict:
     version = await service(request).version(kind, plugin_id, version_id)
     names = await authors(request, [version.user_id])
     return version_fields(version, f"{kind}_id", names, snapshot=True)
 
 
 async def history_diff(
-    request: Request, kind: str, plugin_id: str, from_id: str, to_id: str
+    request: Request, kind: PluginTable, plugin_id: str, from_id: str, to_id: str
 ) -> dict[str, Any]:
     """What changed between two versions: name and meta side by side, the code as a patch."""
     plugins = service(request)
@@ -129,7 +134,7 @@ async def history_diff(
 
 
 async def save_form(
-    request: Request, kind: str, plugin_id: str, form: Any, user: Principal, *, create: bool
+    request: Request, kind: PluginTable, plugin_id: str, form: Any, user: Principal, *, create: bool
 ) -> Function | Tool:
     """Create or update from an Open WebUI FunctionForm / ToolForm."""
     return await service(request).save(
@@ -144,14 +149,14 @@ async def save_form(
     )
 
 
-async def delete_or_404(request: Request, kind: str, plugin_id: str) -> bool:
+async def delete_or_404(request: Request, kind: PluginTable, plugin_id: str) -> bool:
     if not await service(request).delete(kind, plugin_id):
         raise ServiceError(404, NOT_FOUND)
     return True
 
 
-def add_valves_and_history_routes(router: APIRouter, kind: str) -> None:
-    """The valves, user valves and version history routes of one kind ("function"/"tool")."""
+def add_valves_and_history_routes(router: APIRouter, kind: PluginTable) -> None:
+    """The valves, user valves and version history routes of one table (functions or tools)."""
 
     @router.get("/id/{plugin_id}/valves")
     async def get_valves(

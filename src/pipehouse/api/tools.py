@@ -25,12 +25,13 @@ from pipehouse.api.plugin_routes import (
     service,
 )
 from pipehouse.api.principal import Principal, admin_user, current_user
+from pipehouse.plugin.kinds import PluginTable
 from pipehouse.service.plugins import PluginService
 from pipehouse.store.models import Tool
 
 router = APIRouter(prefix="/api/v1/tools", tags=["tools"])
 
-KIND = "tool"
+KIND = PluginTable.TOOL
 
 
 class ToolMeta(BaseModel):

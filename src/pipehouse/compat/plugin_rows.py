@@ -8,20 +8,21 @@ from typing import Any
 
 from pipehouse.compat.errors import CompatError
 from pipehouse.compat.services import Backend
+from pipehouse.plugin.kinds import PluginTable
 
 
-def rows(backend: Backend, kind: str) -> Any:
-    """The store's rows of one kind: "function" or "tool"."""
+def rows(backend: Backend, kind: PluginTable) -> Any:
+    """The store's rows of one table."""
     store = backend.plugin_rows
     if store is None:
         raise CompatError("this pipehouse server has no plugin store")
-    return store.tools if kind == "tool" else store.functions
+    return store.tools if kind is PluginTable.TOOL else store.functions
 
 
-async def user_valves(backend: Backend, kind: str, plugin_id: str, user_id: str) -> dict:
+async def user_valves(backend: Backend, kind: PluginTable, plugin_id: str, user_id: str) -> dict:
     user = await backend.accounts.get_user(user_id)
     settings = (user.settings if user is not None else None) or {}
-    branch = settings.get("tools" if kind == "tool" else "functions") or {}
+    branch = settings.get(kind.settings_branch) or {}
     return dict((branch.get("valves") or {}).get(plugin_id) or {})
 
 
@@ -32,7 +33,7 @@ def plugin_service(backend: Backend, label: str) -> Any:
 
 
 async def update_valves(
-    backend: Backend, kind: str, plugin_id: str, valves: dict[str, Any], label: str
+    backend: Backend, kind: PluginTable, plugin_id: str, valves: dict[str, Any], label: str
 ) -> Any:
     """Validate and store admin valves as a save through the API does (a value that does not
     validate raises); the updated row, or None when there is no such plugin."""

@@ -23,6 +23,23 @@ class PluginKind(StrEnum):
         return "tool_" if self is PluginKind.TOOLS else "function_"
 
 
+class PluginTable(StrEnum):
+    """Which of Open WebUI's two tables keeps a plugin: Functions (pipes, filters, actions and
+    Pipelines files) or Tools. They share one id space; user valves live in the user's settings
+    under "functions" or "tools"."""
+
+    FUNCTION = "function"
+    TOOL = "tool"
+
+    @property
+    def settings_branch(self) -> str:
+        return "tools" if self is PluginTable.TOOL else "functions"
+
+    @property
+    def other(self) -> PluginTable:
+        return PluginTable.FUNCTION if self is PluginTable.TOOL else PluginTable.TOOL
+
+
 # Open WebUI checks the Functions classes in this order; the first one present wins.
 FUNCTION_CLASSES: tuple[tuple[str, PluginKind], ...] = (
     ("Pipe", PluginKind.PIPE),

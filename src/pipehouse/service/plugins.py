@@ -23,7 +23,7 @@ from pipehouse.config import Settings
 from pipehouse.plugin.errors import PluginError
 from pipehouse.plugin.ids import id_problem
 from pipehouse.plugin.info import PluginInfo
-from pipehouse.plugin.kinds import PluginKind
+from pipehouse.plugin.kinds import PluginKind, PluginTable
 from pipehouse.plugin.loader import plugin_id_from_path
 from pipehouse.plugin.valves import MASK, mask, shown
 from pipehouse.runtime.catalog import Catalog
@@ -97,8 +97,8 @@ def build_row(
     )
 
 
-def row_kind(row: Function | Tool) -> str:
-    return "tool" if isinstance(row, Tool) else "function"
+def row_kind(row: Function | Tool) -> PluginTable:
+    return PluginTable.TOOL if isinstance(row, Tool) else PluginTable.FUNCTION
 
 
 def keep_masked(
@@ -330,13 +330,13 @@ class PluginService:
         self.status[plugin_id] = Status("missing", {"message": f"{path} was removed"})
         log.info("unloaded %s: %s was removed", plugin_id, path)
 
-    def _rows(self, kind: str):
-        return self.store.tools if kind == "tool" else self.store.functions
+    def _rows(self, kind: PluginTable) -> Any:
+        return self.store.tools if kind is PluginTable.TOOL else self.store.functions
 
     # -- changes through the API --------------------------------------------------------------
     async def _load_for_save(
         self,
-        kind: str,
+        kind: PluginTable,
         plugin_id: str,
         content: str,
         previous: str | None,
@@ -346,7 +346,7 @@ class PluginService:
         """Load new code, or raise a 400 that says which line is wrong. Rejected code never
         becomes the plugin: what ran before keeps running, with its status. A Pipelines-server
         file (`class Pipeline`) is a function only where `pipeline_files` allows it."""
-        wanted = PluginKind.TOOLS if kind == "tool" else None
+        wanted = PluginKind.TOOLS if kind is PluginTable.TOOL else None
         before = self.status.get(plugin_id)
         try:
             info = await self._load(plugin_id, content, None, wanted)
@@ -354,7 +354,7 @@ class PluginService:
             self._set_status(plugin_id, before)
             raise ServiceError(400, error.to_dict()) from error
         pipeline = pipeline_files and info.kind is PluginKind.PIPELINE
-        if kind == "function" and not (info.kind.is_function or pipeline):
+        if kind is PluginTable.FUNCTION and not (info.kind.is_function or pipeline):
             await self._restore(kind, plugin_id, previous, before)
             classes = "Pipe, Filter, Action or Event"
             if pipeline_files:
@@ -369,10 +369,10 @@ class PluginService:
             self.status[plugin_id] = status
 
     async def _restore(
-        self, kind: str, plugin_id: str, previous: str | None, status: Status | None
+        self, kind: PluginTable, plugin_id: str, previous: str | None, status: Status | None
     ) -> None:
         """Put back the stored code after a rejected save (or nothing, for a new id)."""
-        wanted = PluginKind.TOOLS if kind == "tool" else None
+        wanted = PluginKind.TOOLS if kind is PluginTable.TOOL else None
         if previous is None:
             await self.executor.unload(plugin_id)
         else:
@@ -381,7 +381,7 @@ class PluginService:
 
     async def save(
         self,
-        kind: str,
+        kind: PluginTable,
         plugin_id: str,
         *,
         name: str,
@@ -397,7 +397,7 @@ class PluginService:
         rows = self._rows(kind)
         async with self._lock:
             existing = await rows.get(plugin_id)
-            other = await self._rows("function" if kind == "tool" else "tool").get(plugin_id)
+            other = await self._rows(kind.other).get(plugin_id)
             if create and (existing is not None or other is not None):
                 raise ServiceError(
                     400, "Uh-oh! This id is already registered. Please choose another id string."
@@ -437,7 +437,7 @@ class PluginService:
             self._publish(saved, info)
             return saved
 
-    async def delete(self, kind: str, plugin_id: str) -> bool:
+    async def delete(self, kind: PluginTable, plugin_id: str) -> bool:
         async with self._lock:
             row = await self._rows(kind).get(plugin_id)
             if row is None:
@@ -461,13 +461,13 @@ class PluginService:
         return row
 
     # -- reading, for the API ------------------------------------------------------------------
-    async def get(self, kind: str, plugin_id: str) -> Function | Tool:
+    async def get(self, kind: PluginTable, plugin_id: str) -> Function | Tool:
         row = await self._rows(kind).get(plugin_id)
         if row is None:
             raise ServiceError(404, NOT_FOUND)
         return row
 
-    async def all(self, kind: str) -> Sequence[Function | Tool]:
+    async def all(self, kind: PluginTable) -> Sequence[Function | Tool]:
         """Every row of one kind, the most recently updated first."""
         return await self._rows(kind).all()
 
@@ -541,12 +541,12 @@ class PluginService:
             return mask(values, values)
         return mask(values, entry.info.secret_user_valves if user else entry.info.secret_valves)
 
-    async def user_valves(self, kind: str, plugin_id: str, user_id: str) -> dict[str, Any]:
+    async def user_valves(self, kind: PluginTable, plugin_id: str, user_id: str) -> dict[str, Any]:
         await self.get(kind, plugin_id)
         return dict(await self.valves.user_valves(plugin_id, user_id) or {})
 
     async def valves_schema(
-        self, kind: str, plugin_id: str, *, user: bool, for_user: dict[str, Any]
+        self, kind: PluginTable, plugin_id: str, *, user: bool, for_user: dict[str, Any]
     ) -> dict[str, Any] | None:
         """JSON Schema of Valves (or UserValves), options resolved for the caller; None when the
         plugin has no such class."""
@@ -554,23 +554,27 @@ class PluginService:
         self._info(plugin_id)
         return await self.executor.valves_schema(plugin_id, user=user, for_user=for_user)
 
-    async def versions(self, kind: str, plugin_id: str, page: int = 1) -> Sequence[PluginVersion]:
+    async def versions(
+        self, kind: PluginTable, plugin_id: str, page: int = 1
+    ) -> Sequence[PluginVersion]:
         await self.get(kind, plugin_id)
         return await self._rows(kind).versions(plugin_id, page=max(page, 1))
 
-    async def version(self, kind: str, plugin_id: str, version_id: str) -> PluginVersion:
+    async def version(self, kind: PluginTable, plugin_id: str, version_id: str) -> PluginVersion:
         await self.get(kind, plugin_id)
         found = await self._rows(kind).version(plugin_id, version_id)
         if found is None:
             raise ServiceError(404, "Version not found")
         return found
 
-    async def latest_version_id(self, kind: str, plugin_id: str) -> str | None:
+    async def latest_version_id(self, kind: PluginTable, plugin_id: str) -> str | None:
         latest = await self._rows(kind).versions(plugin_id, per_page=1)
         return latest[0].id if latest else None
 
     # -- valves -------------------------------------------------------------------------------
-    async def set_valves(self, kind: str, plugin_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    async def set_valves(
+        self, kind: PluginTable, plugin_id: str, data: dict[str, Any]
+    ) -> dict[str, Any]:
         """Validate and store a valves form; only the fields set are stored."""
         row = await self.get(kind, plugin_id)
         info = self._info(plugin_id)
@@ -587,7 +591,7 @@ class PluginService:
         return stored
 
     async def set_user_valves(
-        self, kind: str, plugin_id: str, user_id: str, data: dict[str, Any]
+        self, kind: PluginTable, plugin_id: str, user_id: str, data: dict[str, Any]
     ) -> dict[str, Any]:
         """Validate and store one user's UserValves form for one plugin."""
         await self.get(kind, plugin_id)

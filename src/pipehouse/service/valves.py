@@ -7,11 +7,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from pipehouse.plugin.kinds import PluginTable
 from pipehouse.store.accounts import Accounts
-
-
-def _branch(kind: str) -> str:
-    return "tools" if kind == "tool" else "functions"
 
 
 class DatabaseValves:
@@ -21,11 +18,11 @@ class DatabaseValves:
     def __init__(self, accounts: Accounts) -> None:
         self.accounts = accounts
         self._valves: dict[str, dict[str, Any] | None] = {}
-        self._kind: dict[str, str] = {}  # plugin id -> "function" | "tool"
+        self._kind: dict[str, PluginTable] = {}
         self._settings: dict[str, dict[str, Any]] = {}
         self.version = 0  # admin valves changed: filter order and Pipelines targets may have
 
-    def remember(self, plugin_id: str, kind: str, valves: dict[str, Any] | None) -> None:
+    def remember(self, plugin_id: str, kind: PluginTable, valves: dict[str, Any] | None) -> None:
         self._kind[plugin_id] = kind
         self._valves[plugin_id] = valves
         self.version += 1
@@ -34,6 +31,9 @@ class DatabaseValves:
         self._valves.pop(plugin_id, None)
         self._kind.pop(plugin_id, None)
         self.version += 1
+
+    def _branch(self, plugin_id: str) -> str:
+        return self._kind.get(plugin_id, PluginTable.FUNCTION).settings_branch
 
     async def valves(self, plugin_id: str) -> dict[str, Any] | None:
         return self._valves.get(plugin_id)
@@ -52,13 +52,13 @@ class DatabaseValves:
 
     async def user_valves(self, plugin_id: str, user_id: str) -> dict[str, Any] | None:
         settings = await self._user_settings(user_id)
-        branch = settings.get(_branch(self._kind.get(plugin_id, "function"))) or {}
+        branch = settings.get(self._branch(plugin_id)) or {}
         return (branch.get("valves") or {}).get(plugin_id)
 
     def known_user_valves(self, plugin_id: str) -> list[dict[str, Any]]:
         """This plugin's user valves of every user whose settings are in memory: every user
         who made a request or saved settings since the start."""
-        branch = _branch(self._kind.get(plugin_id, "function"))
+        branch = self._branch(plugin_id)
         found = []
         for settings in self._settings.values():
             values = ((settings.get(branch) or {}).get("valves") or {}).get(plugin_id)
@@ -68,7 +68,7 @@ class DatabaseValves:
 
     async def set_user_valves(self, plugin_id: str, user_id: str, values: dict[str, Any]) -> None:
         settings = copy.deepcopy(await self._user_settings(user_id))
-        branch = settings.setdefault(_branch(self._kind.get(plugin_id, "function")), {})
+        branch = settings.setdefault(self._branch(plugin_id), {})
         branch.setdefault("valves", {})[plugin_id] = values
         await self.accounts.update_settings(user_id, settings)
         self._settings[user_id] = settings

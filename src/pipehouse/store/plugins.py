@@ -11,6 +11,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import delete, select
 
+from pipehouse.plugin.kinds import PluginTable
 from pipehouse.store.db import Database
 from pipehouse.store.models import Function, PluginVersion, Tool, now
 
@@ -24,9 +25,9 @@ def version_id() -> str:
 
 
 class PluginRows(Generic[Row]):
-    """The rows of one table (`function` or `tool`) and their versions."""
+    """The rows of one table (functions or tools) and their versions."""
 
-    def __init__(self, db: Database, model: type[Row], kind: str) -> None:
+    def __init__(self, db: Database, model: type[Row], kind: PluginTable) -> None:
         self.db = db
         self.model = model
         self.kind = kind
@@ -117,5 +118,5 @@ class PluginRows(Generic[Row]):
 
 class PluginStore:
     def __init__(self, db: Database) -> None:
-        self.functions: PluginRows[Function] = PluginRows(db, Function, "function")
-        self.tools: PluginRows[Tool] = PluginRows(db, Tool, "tool")
+        self.functions: PluginRows[Function] = PluginRows(db, Function, PluginTable.FUNCTION)
+        self.tools: PluginRows[Tool] = PluginRows(db, Tool, PluginTable.TOOL)

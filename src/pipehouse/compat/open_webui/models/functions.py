@@ -12,6 +12,7 @@ from pipehouse.compat import plugin_rows
 from pipehouse.compat.bridge import AwaitableModel, Table, dual
 from pipehouse.compat.errors import missing_names
 from pipehouse.compat.services import Backend
+from pipehouse.plugin.kinds import PluginTable
 from pipehouse.store.models import Function
 
 __all__ = ["FunctionMeta", "FunctionModel", "FunctionWithValvesModel", "Functions"]
@@ -62,7 +63,7 @@ def function_model(row: Function, with_valves: bool = False) -> FunctionModel:
 
 
 async def _all(backend: Backend) -> list[Function]:
-    return list(await plugin_rows.rows(backend, "function").all())
+    return list(await plugin_rows.rows(backend, PluginTable.FUNCTION).all())
 
 
 class FunctionsTable(Table):
@@ -71,7 +72,7 @@ class FunctionsTable(Table):
 
     @dual()
     async def get_function_by_id(backend: Backend, id: str, db: Any = None) -> FunctionModel | None:
-        row = await plugin_rows.rows(backend, "function").get(id)
+        row = await plugin_rows.rows(backend, PluginTable.FUNCTION).get(id)
         return function_model(row) if row is not None else None
 
     @dual()
@@ -111,7 +112,7 @@ class FunctionsTable(Table):
 
     @dual()
     async def get_function_valves_by_id(backend: Backend, id: str, db: Any = None) -> dict | None:
-        row = await plugin_rows.rows(backend, "function").get(id)
+        row = await plugin_rows.rows(backend, PluginTable.FUNCTION).get(id)
         return dict(row.valves or {}) if row is not None else None
 
     @dual(sync_on_loop=False)
@@ -121,7 +122,7 @@ class FunctionsTable(Table):
         """Validated against the function's Valves and applied to it, like a save through
         the API (a value that does not validate raises)."""
         row = await plugin_rows.update_valves(
-            backend, "function", id, valves, "Functions.update_function_valves_by_id"
+            backend, PluginTable.FUNCTION, id, valves, "Functions.update_function_valves_by_id"
         )
         return function_model(row) if row is not None else None
 
@@ -129,7 +130,7 @@ class FunctionsTable(Table):
     async def get_user_valves_by_id_and_user_id(
         backend: Backend, id: str, user_id: str, db: Any = None
     ) -> dict | None:
-        return await plugin_rows.user_valves(backend, "function", id, user_id)
+        return await plugin_rows.user_valves(backend, PluginTable.FUNCTION, id, user_id)
 
     @dual(sync_on_loop=False)
     async def update_user_valves_by_id_and_user_id(
@@ -138,7 +139,7 @@ class FunctionsTable(Table):
         service = plugin_rows.plugin_service(
             backend, "Functions.update_user_valves_by_id_and_user_id"
         )
-        return await service.set_user_valves("function", id, user_id, valves)
+        return await service.set_user_valves(PluginTable.FUNCTION, id, user_id, valves)
 
 
 Functions = FunctionsTable()

@@ -11,6 +11,7 @@ from pipehouse.compat import plugin_rows
 from pipehouse.compat.bridge import AwaitableModel, Table, dual
 from pipehouse.compat.errors import missing_names
 from pipehouse.compat.services import Backend
+from pipehouse.plugin.kinds import PluginTable
 from pipehouse.store.models import Tool
 
 __all__ = ["ToolMeta", "ToolModel", "Tools"]
@@ -52,7 +53,7 @@ def tool_model(row: Tool) -> ToolModel:
 
 
 async def _all(backend: Backend) -> list[Tool]:
-    return list(await plugin_rows.rows(backend, "tool").all())
+    return list(await plugin_rows.rows(backend, PluginTable.TOOL).all())
 
 
 class ToolsTable(Table):
@@ -61,7 +62,7 @@ class ToolsTable(Table):
 
     @dual()
     async def get_tool_by_id(backend: Backend, id: str, db: Any = None) -> ToolModel | None:
-        row = await plugin_rows.rows(backend, "tool").get(id)
+        row = await plugin_rows.rows(backend, PluginTable.TOOL).get(id)
         return tool_model(row) if row is not None else None
 
     @dual()
@@ -84,7 +85,7 @@ class ToolsTable(Table):
 
     @dual()
     async def get_tool_valves_by_id(backend: Backend, id: str, db: Any = None) -> dict | None:
-        row = await plugin_rows.rows(backend, "tool").get(id)
+        row = await plugin_rows.rows(backend, PluginTable.TOOL).get(id)
         return dict(row.valves or {}) if row is not None else None
 
     @dual(sync_on_loop=False)
@@ -92,7 +93,7 @@ class ToolsTable(Table):
         backend: Backend, id: str, valves: dict[str, Any], db: Any = None
     ) -> ToolModel | None:
         row = await plugin_rows.update_valves(
-            backend, "tool", id, valves, "Tools.update_tool_valves_by_id"
+            backend, PluginTable.TOOL, id, valves, "Tools.update_tool_valves_by_id"
         )
         return tool_model(row) if row is not None else None
 
@@ -100,14 +101,14 @@ class ToolsTable(Table):
     async def get_user_valves_by_id_and_user_id(
         backend: Backend, id: str, user_id: str, db: Any = None
     ) -> dict | None:
-        return await plugin_rows.user_valves(backend, "tool", id, user_id)
+        return await plugin_rows.user_valves(backend, PluginTable.TOOL, id, user_id)
 
     @dual(sync_on_loop=False)
     async def update_user_valves_by_id_and_user_id(
         backend: Backend, id: str, user_id: str, valves: dict[str, Any], db: Any = None
     ) -> dict | None:
         service = plugin_rows.plugin_service(backend, "Tools.update_user_valves_by_id_and_user_id")
-        return await service.set_user_valves("tool", id, user_id, valves)
+        return await service.set_user_valves(PluginTable.TOOL, id, user_id, valves)
 
 
 Tools = ToolsTable()
