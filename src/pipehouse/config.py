@@ -118,6 +118,15 @@ class Settings:
     s3_region: str | None = field(default_factory=lambda: os.environ.get("PIPEHOUSE_S3_REGION"))
     # Put before every object key ("pipehouse/"), to share a bucket.
     s3_prefix: str = field(default_factory=lambda: os.environ.get("PIPEHOUSE_S3_PREFIX", ""))
+    # Redis shared by replicas of one deployment: events, event calls and change notices
+    # between them (docs/deployment.md). Unset: one server, or replicas that poll the database.
+    redis_url: str | None = field(
+        default_factory=lambda: os.environ.get("PIPEHOUSE_REDIS_URL") or None, repr=False
+    )
+    # Put before every Redis key and channel, to share a Redis between deployments.
+    redis_prefix: str = field(
+        default_factory=lambda: os.environ.get("PIPEHOUSE_REDIS_PREFIX", "pipehouse")
+    )
     # Worker processes (isolated mode, docs/isolation.md "Containment"): resident memory a
     # worker may use before it is ended (bytes or a size: 2GiB; off: no limit) ...
     worker_memory: int | None = field(

@@ -10,7 +10,7 @@ from pipehouse.runtime.event_channel import (
     NO_LISTENER,
     QUEUE_LIMIT,
     TIMED_OUT,
-    EventChannel,
+    MemoryEventChannel,
     call_timeout,
 )
 
@@ -18,31 +18,31 @@ ASK = {"type": "confirmation", "data": {"title": "ok?"}}
 
 
 async def test_a_call_waits_for_the_first_answer():
-    channel = EventChannel()
-    with channel.subscribe("u1") as subscription:
+    channel = MemoryEventChannel()
+    async with channel.subscribe("u1") as subscription:
         call = asyncio.create_task(channel.call("u1", "c1", "m1", ASK))
         envelope = await subscription.next(1)
         assert envelope["type"] == "call" and envelope["data"] == ASK
-        assert channel.answer("u1", envelope["call_id"], "yes")
-        assert not channel.answer("u1", envelope["call_id"], "again")  # answered already
+        assert await channel.answer("u1", envelope["call_id"], "yes")
+        assert not await channel.answer("u1", envelope["call_id"], "again")  # answered already
         assert await call == "yes"
         assert (await subscription.next(1)) == {"type": "call:done", "call_id": envelope["call_id"]}
 
 
 async def test_the_last_listener_leaving_ends_a_waiting_call():
-    channel = EventChannel()
-    with channel.subscribe("u1", "c1"):
+    channel = MemoryEventChannel()
+    async with channel.subscribe("u1", "c1"):
         call = asyncio.create_task(channel.call("u1", "c1", None, ASK))
         await asyncio.sleep(0)
     assert await asyncio.wait_for(call, 1) == DISCONNECTED
 
 
 async def test_calls_time_out_by_server_default_or_their_own_timeout():
-    channel = EventChannel(call_timeout=0.05)
-    with channel.subscribe("u1"):
+    channel = MemoryEventChannel(call_timeout=0.05)
+    async with channel.subscribe("u1"):
         assert await channel.call("u1", None, None, ASK) == TIMED_OUT
         slow = {"type": "input", "data": {"timeout_ms": 50}}
-        assert await EventChannel(call_timeout=60).call("u1", None, None, slow) == NO_LISTENER
+        assert await MemoryEventChannel(call_timeout=60).call("u1", None, None, slow) == NO_LISTENER
         assert await channel.call("u1", None, None, slow) == TIMED_OUT
 
 
@@ -55,8 +55,8 @@ def test_call_timeouts_read_seconds_or_milliseconds():
 
 
 async def test_only_matching_subscriptions_receive_events():
-    channel = EventChannel()
-    with (
+    channel = MemoryEventChannel()
+    async with (
         channel.subscribe("u1") as every_chat,
         channel.subscribe("u1", "c2") as other_chat,
         channel.subscribe("u2") as other_user,
@@ -68,8 +68,8 @@ async def test_only_matching_subscriptions_receive_events():
 
 
 async def test_a_subscriber_that_stops_reading_is_cut_off_not_kept_growing():
-    channel = EventChannel()
-    with channel.subscribe("u1") as subscription:
+    channel = MemoryEventChannel()
+    async with channel.subscribe("u1") as subscription:
         for _ in range(QUEUE_LIMIT + 10):
             await channel.emit("u1", None, None, {"type": "status"})
         assert subscription.overflowed
@@ -77,7 +77,7 @@ async def test_a_subscriber_that_stops_reading_is_cut_off_not_kept_growing():
 
 
 async def test_closing_the_channel_ends_subscriptions():
-    channel = EventChannel()
-    with channel.subscribe("u1") as subscription:
+    channel = MemoryEventChannel()
+    async with channel.subscribe("u1") as subscription:
         channel.close()
         assert await subscription.next(1) is CLOSING

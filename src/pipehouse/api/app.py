@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import html
 import logging
 import os
 import sys
@@ -12,7 +11,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pipehouse import __version__
@@ -33,17 +32,18 @@ from pipehouse.api.body_limit import BodyGate
 from pipehouse.api.fastlane import FastLane
 from pipehouse.api.observability import Metrics, ObservabilityMiddleware
 from pipehouse.api.principal import Authenticator, Principal, admin_user, current_user
+from pipehouse.api.sessions import SessionStore
 from pipehouse.compat import services as compat_services
 from pipehouse.config import Settings
 from pipehouse.runtime.catalog import Catalog
 from pipehouse.runtime.chat import ChatRuntime
-from pipehouse.runtime.event_channel import EventChannel
 from pipehouse.runtime.executor import InProcessExecutor
 from pipehouse.runtime.loop_lag import LoopLagMonitor, Stall
 from pipehouse.service.chats import ChatService
 from pipehouse.service.connections import ConnectionService
 from pipehouse.service.files import FileService
 from pipehouse.service.plugins import PluginService
+from pipehouse.service.replicas import Replicas
 from pipehouse.service.valves import DatabaseValves
 from pipehouse.store.accounts import Accounts
 from pipehouse.store.chats import ChatStore
@@ -51,7 +51,9 @@ from pipehouse.store.connections import ConnectionStore
 from pipehouse.store.db import Database
 from pipehouse.store.files import FileStore
 from pipehouse.store.plugins import PluginStore
+from pipehouse.store.startup_lock import StartupLock
 from pipehouse.upstream.registry import UpstreamRegistry
+from pipehouse.web import routes as web
 
 log = logging.getLogger("pipehouse.server")
 
@@ -91,29 +93,6 @@ Try it:
 """,
         file=sys.stderr,
         flush=True,
-    )
-
-
-def docs_page(schema: dict[str, Any]) -> str:
-    """The API as one self-contained page (no scripts from elsewhere): every route with its
-    summary and description; `/openapi.json` has the full schema for tools."""
-    rows = []
-    for path, operations in sorted(schema.get("paths", {}).items()):
-        for method, operation in operations.items():
-            summary = html.escape(operation.get("summary", ""))
-            description = html.escape(operation.get("description", "")).replace("\n", "<br>")
-            rows.append(
-                f"<tr><td><code>{method.upper()}</code></td><td><code>{html.escape(path)}</code>"
-                f"</td><td><b>{summary}</b><br>{description}</td></tr>"
-            )
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'><title>pipehouse API</title>"
-        "<style>body{font-family:sans-serif;margin:2em}td{padding:.4em;vertical-align:top;"
-        "border-bottom:1px solid #ddd}</style></head><body>"
-        f"<h1>pipehouse {html.escape(schema['info']['version'])} API</h1>"
-        "<p>Full schema: <code>GET /openapi.json</code>. Every route but <code>/health</code> "
-        "needs <code>Authorization: Bearer KEY</code>.</p>"
-        f"<table>{''.join(rows)}</table></body></html>"
     )
 
 
@@ -165,7 +144,12 @@ class PipehouseApp(FastAPI):
 
     def build_middleware_stack(self) -> ASGIApp:
         metrics = self.state.metrics
-        gate = BodyGate(super().build_middleware_stack(), self.max_body, file_routes.UPLOAD_PATHS)
+        gate = BodyGate(
+            super().build_middleware_stack(),
+            self.max_body,
+            file_routes.UPLOAD_PATHS,
+            open_paths=web.SIGN_IN_PATHS,
+        )
         stack = ObservabilityMiddleware(gate, metrics=metrics)
         return FastLane(self, stack, openai.hot_routes(), metrics, self.max_body)
 
@@ -177,6 +161,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         db = Database(settings.db_url)
+        starting = await StartupLock.acquire(db)  # replicas started together take turns
         await db.migrate()
         accounts = Accounts(db)
         new_key = await ensure_admin(accounts, settings)
@@ -192,7 +177,8 @@ def create_app(settings: Settings) -> FastAPI:
         )
         catalog = Catalog()
         valves = DatabaseValves(accounts)
-        events = EventChannel(call_timeout=settings.event_call_timeout)
+        replicas = Replicas(settings, db)
+        events = replicas.events
         upstreams = UpstreamRegistry(
             ttl=settings.manifold_ttl, read_timeout=settings.upstream_timeout
         )
@@ -229,8 +215,11 @@ def create_app(settings: Settings) -> FastAPI:
         app.chat_api = openai.ChatAPI(app.state)
         compat = compat_services.attach(app)  # what plugins' `open_webui.*` imports reach
         monitor = watch_loop(settings, executor, metrics, plugins)
+        app.state.replicas = replicas
+        await replicas.start(plugins, valves, upstream_connections)
         await plugins.start()
         await upstream_connections.start()
+        await starting.release()
         if new_key:
             announce_key(new_key, settings)
         log.info("pipehouse %s serving %d plugins", __version__, len(list(catalog)))
@@ -246,6 +235,7 @@ def create_app(settings: Settings) -> FastAPI:
             if monitor is not None:
                 monitor.stop()
             await plugins.stop()
+            await replicas.stop()
             await upstreams.close()
             await executor.close()
             await compat_services.detach(compat)
@@ -258,7 +248,7 @@ def create_app(settings: Settings) -> FastAPI:
         version=__version__,
         description="Open WebUI plugins behind the OpenAI API.",
         lifespan=lifespan,
-        docs_url=None,  # served below, behind the same keys as everything but /health
+        docs_url=None,  # the web console serves /docs (Swagger UI) to a signed-in browser
         redoc_url=None,
         openapi_url=None,
         telemetry={"tracing": False, "metrics": False, "logs": False},  # /metrics instead
@@ -278,13 +268,18 @@ def create_app(settings: Settings) -> FastAPI:
     async def health() -> JSONResponse:
         return JSONResponse({"status": True})
 
+    @app.get("/ready", tags=["server"])
+    async def ready(request: Request) -> JSONResponse:
+        """Whether this replica can serve (for a load balancer or an orchestrator): 200 when
+        its database answers, and its Redis when it has one; 503 naming what does not."""
+        checks = await request.app.state.replicas.readiness()
+        ok = all(value is not False for value in checks.values())
+        return JSONResponse({"status": ok, **checks}, status_code=200 if ok else 503)
+
     @app.get("/openapi.json", include_in_schema=False)
     async def openapi_schema(_: Principal = Depends(current_user)) -> JSONResponse:
         return JSONResponse(app.openapi())
 
-    @app.get("/docs", include_in_schema=False)
-    async def docs(_: Principal = Depends(current_user)) -> HTMLResponse:
-        return HTMLResponse(docs_page(app.openapi()))
 
     @app.get("/api/v1/plugins", tags=["server"])
     async def plugins_overview(request: Request, _: Principal = Depends(admin_user)) -> Response:
@@ -297,6 +292,8 @@ def create_app(settings: Settings) -> FastAPI:
         body, content_type = request.app.state.metrics.render()
         return Response(body, media_type=content_type)
 
+    app.state.sessions = SessionStore()  # the web console's sign-ins (api/sessions.py)
+    web.mount_console(app)  # `/`, `/login`, `/docs`, ... (web/)
     # Last: its `/{id}/...` routes (the Pipelines-server protocol) must not shadow another route.
     app.include_router(pipelines_protocol.router)
     return app

@@ -29,7 +29,7 @@ _KEEPALIVE = b": keep-alive\n\n"
 
 
 async def _frames(channel: EventChannel, user_id: str, chat_id: str | None) -> AsyncIterator[bytes]:
-    with channel.subscribe(user_id, chat_id) as subscription:
+    async with channel.subscribe(user_id, chat_id) as subscription:
         yield frame({"type": "ready", "chat_id": chat_id})
         while True:
             envelope = await subscription.next(KEEPALIVE_SECONDS)
@@ -61,6 +61,6 @@ async def answer_call(
         value = orjson.loads(await request.body())
     except orjson.JSONDecodeError as exc:
         raise HTTPException(400, f"the answer must be JSON: {exc}") from exc
-    if not request.app.state.events.answer(user.id, call_id, value):
+    if not await request.app.state.events.answer(user.id, call_id, value):
         raise HTTPException(404, f"No event call '{call_id}' is waiting for an answer from you")
     return {"accepted": True}

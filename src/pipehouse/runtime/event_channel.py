@@ -232,8 +232,7 @@ class ChannelHost:
     """A request's `Host` on the channel: its events and calls, addressed to its user and chat."""
 
     def __init__(
-        self,
-        channel: EventChannel, user_id: str, chat_id: str | None, message_id: str | None
+        self, channel: EventChannel, user_id: str, chat_id: str | None, message_id: str | None
     ) -> None:
         self.channel = channel
         self.user_id = user_id

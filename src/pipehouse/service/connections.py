@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -142,9 +142,16 @@ class ConnectionService:
         configured = [*connections_from_env(environ), *cli_connections(settings)]
         self.configured = {c.id: c for c in configured}
         self._lock = asyncio.Lock()
+        # tells other replicas what changed (service/replication.py); set by the app
+        self.announce: Callable[[str, str], Awaitable[None]] | None = None
 
     async def start(self) -> None:
         await self._publish()
+
+    async def refresh(self, _: str = "") -> None:
+        """Another replica changed the stored connections: use what the database holds now."""
+        async with self._lock:
+            await self._publish()
 
     async def connections(self) -> list[Connection]:
         """Every connection, disabled ones included: env, CLI, then stored ones by id."""
@@ -188,7 +195,7 @@ class ConnectionService:
                 models=models or [],
                 enabled=enabled,
             )
-            await self._publish()
+            await self._changed()
         log.info("connection %s added", connection_id)
         return public_view(stored_connection(row), row)
 
@@ -210,7 +217,7 @@ class ConnectionService:
             fields["api_key"] = fields["api_key"] or None
             fields["prefix"] = fields["prefix"] or None
             row = await self.store.upsert(connection_id, **fields)
-            await self._publish()
+            await self._changed()
         log.info("connection %s changed (%s)", connection_id, ", ".join(sorted(changes)) or "-")
         return public_view(stored_connection(row), row)
 
@@ -218,7 +225,7 @@ class ConnectionService:
         async with self._lock:
             await self._writable(connection_id)
             await self.store.delete(connection_id)
-            await self._publish()
+            await self._changed()
         log.info("connection %s removed", connection_id)
 
     async def _writable(self, connection_id: str) -> StoredConnection:
@@ -242,3 +249,8 @@ class ConnectionService:
     async def _publish(self) -> None:
         """All of them, disabled ones too: the registry offers models of enabled ones only."""
         self.registry.set_connections(await self.connections())
+
+    async def _changed(self) -> None:
+        await self._publish()
+        if self.announce is not None:
+            await self.announce("connections", "")

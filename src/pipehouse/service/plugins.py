@@ -14,12 +14,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from pipehouse.config import Settings
+from pipehouse.envs import Environments
 from pipehouse.plugin.errors import PluginError
 from pipehouse.plugin.ids import id_problem
 from pipehouse.plugin.info import PluginInfo
@@ -31,6 +32,12 @@ from pipehouse.runtime.chat import ChatRuntime
 from pipehouse.runtime.executor import Executor, PluginSource
 from pipehouse.runtime.loop_lag import HINT as LOOP_HINT
 from pipehouse.runtime.loop_lag import Stall
+from pipehouse.service.plugin_envs import (
+    PENDING,
+    EnvironmentPending,
+    PluginEnvironments,
+    provisional_info,
+)
 from pipehouse.service.valves import DatabaseValves
 from pipehouse.store.models import Function, PluginVersion, Tool
 from pipehouse.store.plugins import PluginStore
@@ -38,6 +45,10 @@ from pipehouse.store.plugins import PluginStore
 log = logging.getLogger(__name__)
 
 NOT_FOUND = "We could not find what you're looking for :/"  # Open WebUI's words
+
+
+async def _unshared(topic: str, key: str) -> None:
+    """A server on its own has nobody to tell."""
 
 
 class ServiceError(Exception):
@@ -51,9 +62,11 @@ class ServiceError(Exception):
 
 @dataclass
 class Status:
-    state: str = "loaded"  # loaded | error | missing
+    state: str = "loaded"  # loaded | error | missing | failing (ended its worker too often)
     error: dict[str, Any] | None = None
     loop_stall: dict[str, Any] | None = None  # the last time it blocked the event loop, if ever
+    # the environment it runs in (service/plugin_envs.py): queued | installing | ready | failed
+    environment: dict[str, Any] | None = None
 
 
 def build_row(
@@ -133,8 +146,11 @@ class PluginService:
         executor: Executor,
         catalog: Catalog,
         runtime: ChatRuntime,
+        environments: Environments | None = None,
     ) -> None:
         self.settings = settings
+        self.environments = PluginEnvironments(environments)
+        self._followups: set[asyncio.Task[None]] = set()
         self.store = store
         self.valves = valves
         self.executor = executor
@@ -144,6 +160,8 @@ class PluginService:
         self._watcher: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
         self._lock = asyncio.Lock()
+        # tells other replicas what changed (service/replication.py); set by the app
+        self.announce: Callable[[str, str], Awaitable[None]] = _unshared
 
     # -- start and stop -----------------------------------------------------------------------
     async def start(self) -> None:
@@ -165,6 +183,7 @@ class PluginService:
 
     async def stop(self) -> None:
         self._stop.set()
+        await self.environments.close()
         if self._watcher is not None:
             self._watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -207,15 +226,72 @@ class PluginService:
     async def _load(
         self, plugin_id: str, content: str, path: str | None, kind: PluginKind | None
     ) -> PluginInfo:
+        environments = self.environments
         try:
-            info = await self.executor.load(PluginSource(plugin_id, content, path, kind))
+            info = await environments.load(
+                plugin_id,
+                content,
+                lambda env: self.executor.load(PluginSource(plugin_id, content, path, kind, env)),
+            )
+        except EnvironmentPending as pending:
+            state = pending.state
+            self.status[plugin_id] = Status(state.state, pending.to_dict(), None, state.to_dict())
+            environments.when_done(plugin_id, lambda: self._environment_done(plugin_id, path))
+            log.info("plugin %s waits for its environment %s", plugin_id, pending.state.key)
+            raise
         except PluginError as error:
-            self.status[plugin_id] = Status("error", error.to_dict())
+            environment = environments.state_of(plugin_id)
+            self.status[plugin_id] = Status("error", error.to_dict(), None, environment)
             log.error("plugin %s failed to load: %s", plugin_id, error)
             raise
-        self.status[plugin_id] = Status("loaded")
+        self.status[plugin_id] = Status("loaded", environment=environments.state_of(plugin_id))
         self.runtime.forget_models(plugin_id)
         return info
+
+    def _environment_done(self, plugin_id: str, path: str | None) -> None:
+        """Its environment was built (or failed): load the plugin in it, without a restart."""
+        task = asyncio.create_task(self._load_built(plugin_id, path), name=f"load-{plugin_id}")
+        self._followups.add(task)
+        task.add_done_callback(self._followups.discard)
+
+    async def _load_built(self, plugin_id: str, path: str | None) -> None:
+        try:
+            if path is not None and Path(path).is_file():
+                await self.sync_file(Path(path))
+                return
+            async with self._lock:
+                row = await self.store.functions.get(plugin_id) or await self.store.tools.get(
+                    plugin_id
+                )
+                if row is None or row.source == "directory":
+                    return
+                info = await self._activate(row)
+                if info is not None and isinstance(row, Tool) and row.specs != info.tool_specs:
+                    await self.store.tools.update(plugin_id, specs=info.tool_specs)
+        except Exception:
+            log.exception("loading %s in its new environment failed", plugin_id)
+
+    async def retry_environment(self, plugin_id: str) -> dict[str, Any]:
+        """Build a plugin's environment again (a failed install retried) and load it after."""
+        state = self.environments.retry(plugin_id)
+        if state is None:
+            raise ServiceError(404, f"'{plugin_id}' has no environment of its own")
+        row = await self.store.functions.get(plugin_id) or await self.store.tools.get(plugin_id)
+        file = row.path if row is not None and row.source == "directory" else None
+        self.environments.when_done(plugin_id, lambda: self._environment_done(plugin_id, file))
+        current = self.status.get(plugin_id)
+        if current is None or current.state != "loaded":
+            self.status[plugin_id] = Status(state.state, None, None, state.to_dict())
+        return state.to_dict()
+
+    def building(self, model_id: str) -> dict[str, Any] | None:
+        """The environment being built for the plugin serving `model_id` (a manifold's models
+        are `<plugin>.<sub>`), or None when it is not waiting for one."""
+        for plugin_id in (model_id, model_id.split(".", 1)[0]):
+            status = self.status.get(plugin_id)
+            if status is not None and status.state in PENDING:
+                return self.environments.state_of(plugin_id) or status.environment
+        return None
 
     def _publish(self, row: Function | Tool, info: PluginInfo) -> None:
         flags = (
@@ -330,6 +406,22 @@ class PluginService:
         self.status[plugin_id] = Status("missing", {"message": f"{path} was removed"})
         log.info("unloaded %s: %s was removed", plugin_id, path)
 
+    async def refresh(self, plugin_id: str) -> None:
+        """Another replica changed this plugin: serve what the database holds now (its code,
+        flags and valves), or stop serving it when its row is gone."""
+        async with self._lock:
+            row = await self.store.functions.get(plugin_id) or await self.store.tools.get(
+                plugin_id
+            )
+            if row is None:
+                self.catalog.remove(plugin_id)
+                self.valves.forget(plugin_id)
+                self.status.pop(plugin_id, None)
+                await self.executor.unload(plugin_id)
+                self.runtime.forget_models(plugin_id)
+            elif row.source != "directory" or self._served_here(row.path):
+                await self._activate(row)
+
     def _rows(self, kind: PluginTable) -> Any:
         return self.store.tools if kind is PluginTable.TOOL else self.store.functions
 
@@ -435,6 +527,7 @@ class PluginService:
             )
             saved = await rows.save(row, user_id=user_id, message=message)
             self._publish(saved, info)
+            await self.announce("plugin", plugin_id)
             return saved
 
     async def delete(self, kind: PluginTable, plugin_id: str) -> bool:
@@ -452,12 +545,14 @@ class PluginService:
             self.status.pop(plugin_id, None)
             await self.executor.unload(plugin_id)
             self.runtime.forget_models(plugin_id)
+            await self.announce("plugin", plugin_id)
             return True
 
     async def set_flags(self, plugin_id: str, **flags: bool) -> Function | None:
         row = await self.store.functions.update(plugin_id, **flags)
         if row is not None:
             self.catalog.set_flags(plugin_id, active=row.is_active, is_global=row.is_global)
+            await self.announce("plugin", plugin_id)
         return row
 
     # -- reading, for the API ------------------------------------------------------------------
@@ -494,7 +589,12 @@ class PluginService:
                     "path": (status.error or {}).get("path"),
                 },
             )
-            row.update(state=status.state, error=status.error, loop_stall=status.loop_stall)
+            row.update(
+                state=status.state,
+                error=status.error,
+                loop_stall=status.loop_stall,
+                environment=self.environments.state_of(plugin_id) or status.environment,
+            )
         return sorted(seen.values(), key=lambda row: row["id"])
 
     def note_stall(self, stall: Stall, seconds: float) -> None:
@@ -512,6 +612,14 @@ class PluginService:
             "at": int(time.time()),
             "hint": LOOP_HINT,
         }
+
+    def note_failing(self, plugin_id: str, error: PluginError) -> None:
+        """The plugin ended its worker process too often (runtime/workers/supervisor.py): its
+        status says so, with the last cause, until it loads anew (a save or a reload)."""
+        status = self.status.get(plugin_id)
+        if status is not None:
+            status.state = "failing"
+            status.error = error.to_dict()
 
     def state(self, plugin_id: str) -> Status:
         return self.status.get(plugin_id) or Status("missing", {"message": "not loaded"})
@@ -588,6 +696,7 @@ class PluginService:
         await self._rows(kind).update(plugin_id, valves=stored)
         self.valves.remember(plugin_id, kind, stored)
         self.runtime.forget_models(plugin_id)
+        await self.announce("plugin", plugin_id)
         return stored
 
     async def set_user_valves(
@@ -605,4 +714,5 @@ class PluginService:
         except PluginError as error:
             raise ServiceError(400, error.to_dict()) from error
         await self.valves.set_user_valves(plugin_id, user_id, stored)
+        await self.announce("user", user_id)
         return stored

@@ -32,6 +32,11 @@ class DatabaseValves:
         self._kind.pop(plugin_id, None)
         self.version += 1
 
+    def forget_user(self, user_id: str) -> None:
+        """The user's settings changed elsewhere (another replica): read them again when next
+        needed."""
+        self._settings.pop(user_id, None)
+
     def _branch(self, plugin_id: str) -> str:
         return self._kind.get(plugin_id, PluginTable.FUNCTION).settings_branch
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -157,3 +157,18 @@ class StoredMemory(Base):
     meta: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[int] = mapped_column(BigInteger, default=now)
     updated_at: Mapped[int] = mapped_column(BigInteger, default=now)
+
+
+class Change(Base):
+    """One change to plugins, valves or connections, for the other replicas sharing the
+    database: they apply the rows after the last id they saw (service/replication.py)."""
+
+    __tablename__ = "change_log"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    topic: Mapped[str] = mapped_column(String(32))  # plugin | user | connections
+    key: Mapped[str] = mapped_column(String(255), default="")  # the plugin or user id
+    origin: Mapped[str] = mapped_column(String(64))  # the replica that made the change
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now, index=True)

@@ -3,6 +3,7 @@
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from pipehouse.store.models import Base
@@ -10,7 +11,13 @@ from pipehouse.store.models import Base
 target_metadata = Base.metadata
 
 
+MIGRATION_LOCK = 0x70686D6967726174  # "phmigrat": replicas migrating at once take turns
+
+
 def _run(connection) -> None:
+    if connection.dialect.name == "postgresql":
+        # held until the migration's transaction ends; the next replica then finds it done
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
