@@ -13,7 +13,7 @@ model), with the filters applied unless `bypass_filter=True`, as Open WebUI's
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from pipehouse.runtime.chat import serving
@@ -22,6 +22,10 @@ from pipehouse.runtime.events import Host
 
 class NoHostError(RuntimeError):
     """Plugin code asked for a host call outside a request pipehouse is serving."""
+
+
+# Set in a worker process (runtime/workers/remote.py): the call is asked of the server.
+forward: Callable[..., Awaitable[dict[str, Any] | AsyncIterator[bytes]]] | None = None
 
 
 async def generate_chat_completion(
@@ -36,6 +40,10 @@ async def generate_chat_completion(
     `user` is the `__user__` dict a plugin was given (or any object with `model_dump()`);
     without one the call is made as the user of the request being served."""
     current = serving.get()
+    if current is None and forward is not None:
+        if user is not None and not isinstance(user, dict) and hasattr(user, "model_dump"):
+            user = user.model_dump()
+        return await forward(body, user, bypass_filter)
     if current is None:
         raise NoHostError(
             "generate_chat_completion() was called outside a request served by pipehouse"

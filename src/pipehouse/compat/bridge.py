@@ -125,6 +125,8 @@ def run(
     except RuntimeError:
         running = None
     wants_coroutine = awaited(caller)
+    if services is None and compat_services.remote is not None:  # in an isolated worker
+        return compat_services.remote(label, impl, args, kwargs, wants_coroutine)
     if services is None:
         if not without_server:
             raise ServerRequired(label)
@@ -187,6 +189,7 @@ def dual(
                 sync_on_loop=sync_on_loop,
             )
 
+        method._pipehouse_dual = True  # type: ignore[attr-defined]  # a worker may name it
         return method
 
     return wrap

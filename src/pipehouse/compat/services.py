@@ -165,6 +165,9 @@ class SideLoop:
 
 _current: Services | None = None
 
+# Set in a worker process (runtime/workers/remote.py): table calls are asked of the server.
+remote: Callable[..., Any] | None = None
+
 
 def current() -> Services | None:
     return _current

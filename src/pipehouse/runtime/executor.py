@@ -14,6 +14,7 @@ import copy
 import hashlib
 import inspect
 import logging
+import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -151,6 +152,34 @@ class _App:
 _CLI_APP = _App()
 
 
+def request_facts(given: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """What a plugin's `__request__` shows, as plain data: method, url parts, headers, client
+    and plain values of `request.state`. A worker process builds its stand-in from these
+    (docs/compatibility.md, `__request__`); the live request never leaves the server."""
+    if not given:
+        return None
+    live = given.get("request")
+    if not isinstance(live, Request):
+        return {k: v for k, v in given.items() if k != "request"}
+    scope = live.scope
+    state = {
+        key: value
+        for key, value in (scope.get("state") or {}).items()
+        if isinstance(value, str | int | float | bool | type(None) | list | dict)
+    }
+    server = scope.get("server")
+    return {
+        "method": live.method,
+        "path": scope.get("path", "/"),
+        "query_string": (scope.get("query_string") or b"").decode("latin-1"),
+        "headers": dict(live.headers),
+        "client": list(live.client) if live.client else None,
+        "server": list(server) if server else None,
+        "scheme": scope.get("scheme", "http"),
+        "state": state,
+    }
+
+
 def _make_request(facts: Mapping[str, Any] | None) -> Request:
     facts = facts or {}
     if isinstance(facts.get("request"), Request):  # the server hands its live request through
@@ -158,18 +187,19 @@ def _make_request(facts: Mapping[str, Any] | None) -> Request:
     headers = [
         (k.lower().encode(), str(v).encode()) for k, v in (facts.get("headers") or {}).items()
     ]
+    path = facts.get("path") or "/api/chat/completions"
     scope = {
         "type": "http",
-        "method": facts.get("method", "POST"),
-        "path": facts.get("path", "/api/chat/completions"),
-        "raw_path": facts.get("path", "/api/chat/completions").encode(),
-        "query_string": b"",
+        "method": facts.get("method") or "POST",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": str(facts.get("query_string") or "").encode("latin-1"),
         "headers": headers,
-        "client": facts.get("client", ("127.0.0.1", 0)),
-        "server": facts.get("server", ("127.0.0.1", 0)),
-        "scheme": "http",
+        "client": tuple(facts.get("client") or ("127.0.0.1", 0)),
+        "server": tuple(facts.get("server") or ("127.0.0.1", 0)),
+        "scheme": facts.get("scheme") or "http",
         "app": facts.get("app", _CLI_APP),
-        "state": {},
+        "state": dict(facts.get("state") or {}),
     }
     return Request(scope)
 
@@ -210,6 +240,7 @@ class InProcessExecutor:
         instances are cached by content hash, and `__init__` runs only when the code changed.
         """
         digest = hashlib.sha256(source.source.encode()).hexdigest()
+        _importable(source.environment)
         current = self._plugins.get(source.id)
         if current is not None and current.content_hash == digest and source.id in self._infos:
             return self._infos[source.id]
@@ -788,6 +819,12 @@ class InProcessExecutor:
             injected["__id__"] = sub_action_id
         value = await self._invoke(plugin, "action", handler, body=body, **injected)
         return action_result(plugin_id, value)
+
+
+def _importable(environment: Path | None) -> None:
+    """An environment's packages, importable after the host's (it adds, never replaces)."""
+    if environment is not None and str(environment) not in sys.path:
+        sys.path.append(str(environment))
 
 
 def _metadata(key: str, default: Any = None) -> Callable[..., Any]:

@@ -1,0 +1,178 @@
+"""The server's end of one worker: frames out, frames in, and the calls in flight between.
+
+Calls are multiplexed by id: many run at once on one worker. The reader task routes each
+frame to its call: a reply, a stream's batches, an event for the call's host, an event call
+or a host call (answered in a task of its own, in the context of the request that made the
+call, so `generate_chat_completion` serves that request's user). When the process ends, every
+call in flight fails at once with the supervisor's account of why (`WorkerExit.error`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import itertools
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipehouse.runtime.events import NO_LISTENER, Host, NullHost
+from pipehouse.runtime.workers import host_calls, protocol
+from pipehouse.runtime.workers.supervisor import WorkerExit, WorkerProcess
+
+log = logging.getLogger(__name__)
+
+END = object()  # a stream's last entry in `Call.items`
+_ids = itertools.count(1)
+
+
+@dataclass(eq=False)
+class Call:
+    """One call in flight: who made it, where its reply and stream items go."""
+
+    plugin_id: str
+    stage: str
+    path: str | None
+    host: Host = field(default_factory=NullHost)
+    context: contextvars.Context = field(default_factory=contextvars.copy_context)
+    reply: asyncio.Future[dict[str, Any]] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+    items: asyncio.Queue[Any] | None = None
+
+
+class Connection:
+    """A worker process and the protocol spoken with it."""
+
+    def __init__(self, process: WorkerProcess, on_retire: Callable[[Connection], None]) -> None:
+        self.process = process
+        self.calls: dict[int, Call] = {}
+        self.loaded: dict[str, str] = {}  # plugin id -> content hash live in the worker
+        self.loading: dict[str, asyncio.Future[Any]] = {}
+        self.retiring = False
+        self._on_retire = on_retire
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._reader = asyncio.create_task(self._read(), name=f"worker-{process.pid}-frames")
+
+    @property
+    def usable(self) -> bool:
+        return self.process.alive and not self.retiring
+
+    def send(self, message: dict[str, Any]) -> None:
+        if self.process.alive:
+            self.process.writer.write(protocol.encode(message))
+
+    def start(self, message: dict[str, Any], call: Call) -> int:
+        """Send `message` as a new call; its frames will reach `call`."""
+        call_id = next(_ids)
+        self.calls[call_id] = call
+        self.send({**message, "id": call_id})
+        return call_id
+
+    def forget(self, call_id: int, *, cancel: bool) -> None:
+        """The caller is done with a call; `cancel` tells the worker to stop it."""
+        if self.calls.pop(call_id, None) is not None and cancel:
+            self.send({"k": "cancel", "id": call_id})
+        if self.retiring and not self.calls:
+            self._spawn(self._retire_now())
+
+    def ended(self, exit: WorkerExit) -> None:
+        """The process ended: fail every call in flight with the cause."""
+        calls, self.calls = self.calls, {}
+        for call in calls.values():
+            error = exit.error(call.plugin_id, stage=call.stage, path=call.path)
+            if not call.reply.done():
+                call.reply.set_exception(error)
+                call.reply.exception()  # read here too: nobody may be waiting any more
+            elif call.items is not None:
+                call.items.put_nowait(error)
+        self._reader.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+
+    def retire(self) -> None:
+        """Take no new calls; end the process once the calls in flight have finished (a
+        thread the worker could not stop is still running in it)."""
+        if self.retiring:
+            return
+        self.retiring = True
+        self._on_retire(self)
+        if not self.calls:
+            self._spawn(self._retire_now())
+
+    async def _retire_now(self) -> None:
+        await self.process.kill(
+            "deadline", detail="was ended because a call it ran could not be stopped in time"
+        )
+
+    def _spawn(self, coroutine: Any, context: contextvars.Context | None = None) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine, context=context)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- frames from the worker ------------------------------------------------------------
+    async def _read(self) -> None:
+        reader = self.process.reader
+        try:
+            while (message := await protocol.read(reader)) is not None:
+                await self._route(message)
+        except (protocol.ProtocolError, ConnectionError) as exc:
+            log.error("worker %s broke the protocol (%s); ending it", self.process.pid, exc)
+            self._spawn(self.process.kill("unresponsive", detail=f"broke the protocol: {exc}"))
+
+    async def _route(self, message: dict[str, Any]) -> None:
+        kind = message["k"]
+        call = self.calls.get(message.get("id"))  # type: ignore[arg-type]
+        if kind == "chunks":
+            if call is not None and call.items is not None:
+                call.items.put_nowait(message["items"])
+        elif kind == "end":
+            if call is not None and call.items is not None:
+                call.items.put_nowait(END)
+        elif kind == "result":
+            if call is not None and not call.reply.done():
+                call.reply.set_result(message)
+        elif kind == "error":
+            if call is not None:
+                error = protocol.error_from(message["error"])
+                if not call.reply.done():
+                    call.reply.set_exception(error)
+                elif call.items is not None:
+                    call.items.put_nowait(error)
+        elif kind == "event":
+            if call is not None:
+                await call.host.emit(message["event"])
+        elif kind == "event_call":
+            host = call.host if call is not None else NullHost()
+            self._spawn(self._answer_event_call(message["r"], host, message["event"]))
+        elif kind == "host_call":
+            context = call.context if call is not None else None
+            self._spawn(self._answer_host_call(message), context)
+        elif kind == "retire":
+            self.retire()
+
+    async def _answer_event_call(self, question: int, host: Host, event: dict[str, Any]) -> None:
+        try:
+            value = await host.call(event)
+        except Exception as exc:  # the asking plugin gets an answer either way
+            log.warning("an event call from a worker failed: %s", exc)
+            value = dict(NO_LISTENER)
+        self.send({"k": "answer", "r": question, "value": value})
+
+    async def _answer_host_call(self, message: dict[str, Any]) -> None:
+        question = message["r"]
+        try:
+            value = await host_calls.answer(message)
+        except Exception as exc:
+            self.send({"k": "answer", "r": question, "error": f"{type(exc).__name__}: {exc}"})
+            return
+        if not isinstance(value, AsyncIterator):
+            self.send({"k": "answer", "r": question, "value": value})
+            return
+        self.send({"k": "answer", "r": question, "stream": True})
+        try:
+            async for frame in host_calls.sse_text(value):
+                self.send({"k": "host_chunks", "r": question, "items": [frame]})
+        finally:
+            self.send({"k": "host_chunks", "r": question, "end": True})

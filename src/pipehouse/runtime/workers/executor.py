@@ -1,0 +1,446 @@
+"""`ProcessExecutor`: the `Executor` interface, with plugins running in worker processes.
+
+Plugins whose environments are the same share a pool (one worker, started on the first call,
+replaced when it ends); a plugin that has ended a worker is moved to a worker of its own, so
+it cannot take its neighbours' calls down twice (`PIPEHOUSE_WORKER_SHARING=plugin` gives every
+plugin its own from the start). Everything crossing is plain data (`protocol`); the worker runs
+an `InProcessExecutor`, so valves, injected arguments and item rules are exactly the inline
+ones. Deadlines: the worker keeps the call and idle timeouts itself (an async call is
+cancelled cleanly; a sync thread that cannot be stopped retires its worker); a worker that does
+not answer `GRACE` seconds after a deadline is killed, failing its calls with the cause.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pipehouse.plugin.errors import PluginError
+from pipehouse.plugin.info import PluginInfo
+from pipehouse.plugin.kinds import PluginKind
+from pipehouse.runtime.action_result import ActionResult
+from pipehouse.runtime.executor import CallContext, PipeResult, PluginSource, request_facts
+from pipehouse.runtime.workers.connection import END, Call, Connection
+from pipehouse.runtime.workers.supervisor import Supervisor, WorkerExit, WorkerLimits
+
+log = logging.getLogger(__name__)
+
+GRACE = 2.0  # seconds past a deadline before the worker itself is ended
+Sharing = Literal["environment", "plugin"]
+PoolKey = tuple[Path | None, str | None]
+
+
+def info_from(data: dict[str, Any]) -> PluginInfo:
+    return PluginInfo(**{**data, "kind": PluginKind(data["kind"])})
+
+
+def context_data(call: CallContext) -> dict[str, Any]:
+    """What a call context carries, as plain data (its host stays here: events come back)."""
+    return {
+        "user": call.user,
+        "metadata": call.metadata,
+        "valves": call.valves,
+        "user_valves": call.user_valves,
+        "model": call.model,
+        "request": request_facts(call.request),
+        "extra": call.extra,
+    }
+
+
+class ProcessExecutor:
+    """Runs plugins in worker processes, one pool per environment (module doc)."""
+
+    def __init__(
+        self,
+        supervisor: Supervisor | None = None,
+        *,
+        call_timeout: float | None = None,
+        idle_timeout: float | None = None,
+        observer: Callable[[str, str, float, bool], None] | None = None,
+        sharing: Sharing = "environment",
+    ) -> None:
+        self.supervisor = supervisor or Supervisor(WorkerLimits())
+        self._owns_supervisor = supervisor is None
+        self.call_timeout = call_timeout
+        self.idle_timeout = idle_timeout
+        self.observer = observer
+        self.sharing = sharing
+        self.plugin_files: dict[str, str] = {}  # the server's loop runs no plugin code of ours
+        self._sources: dict[str, PluginSource] = {}
+        self._hashes: dict[str, str] = {}
+        self._infos: dict[str, PluginInfo] = {}
+        self._pools: dict[PoolKey, Connection] = {}
+        self._starting: dict[PoolKey, asyncio.Lock] = {}
+        self._alone: set[str] = set()  # plugins that ended a worker: one of their own since
+
+    # -- pools --------------------------------------------------------------------------------
+    def _key(self, plugin_id: str) -> PoolKey:
+        environment = self._sources[plugin_id].environment
+        alone = self.sharing == "plugin" or plugin_id in self._alone
+        return (environment, plugin_id if alone else None)
+
+    async def _connection(self, key: PoolKey) -> Connection:
+        current = self._pools.get(key)
+        if current is not None and current.usable:
+            return current
+        lock = self._starting.setdefault(key, asyncio.Lock())
+        async with lock:
+            current = self._pools.get(key)
+            if current is not None and current.usable:
+                return current
+            holder: list[Connection] = []
+            process = await self.supervisor.spawn(
+                key[0], on_exit=lambda exit: self._ended(holder[0], key, exit)
+            )
+            connection = Connection(process, lambda c: self._retired(c, key))
+            holder.append(connection)
+            connection.send(
+                {"k": "hello", "call_timeout": self.call_timeout, "idle_timeout": self.idle_timeout}
+            )
+            self._pools[key] = connection
+            return connection
+
+    def _ended(self, connection: Connection, key: PoolKey, exit: WorkerExit) -> None:
+        if self._pools.get(key) is connection:
+            del self._pools[key]
+        connection.ended(exit)
+        if exit.crashed and self.sharing == "environment":
+            blamed = exit.plugin_id or (exit.running[0] if len(exit.running) == 1 else None)
+            if blamed is not None and blamed in self._sources and blamed not in self._alone:
+                log.warning("plugin '%s' ended its worker; it runs in a worker of its own", blamed)
+                self._alone.add(blamed)
+
+    def _retired(self, connection: Connection, key: PoolKey) -> None:
+        if self._pools.get(key) is connection:
+            del self._pools[key]
+
+    async def _ready(self, plugin_id: str, stage: str) -> Connection:
+        """A worker with the plugin's current code loaded in it."""
+        source = self._sources.get(plugin_id)
+        if source is None:
+            raise KeyError(f"plugin '{plugin_id}' is not loaded")
+        self.supervisor.check(plugin_id, stage=stage, path=source.path)
+        connection = await self._connection(self._key(plugin_id))
+        digest = self._hashes[plugin_id]
+        if connection.loaded.get(plugin_id) != digest:
+            pending = connection.loading.get(plugin_id)
+            if pending is None:
+                pending = asyncio.ensure_future(self._load_on(connection, source, digest))
+                connection.loading[plugin_id] = pending
+                pending.add_done_callback(lambda _: connection.loading.pop(plugin_id, None))
+            await asyncio.shield(pending)
+        return connection
+
+    async def _load_on(self, connection: Connection, source: PluginSource, digest: str) -> None:
+        message = {
+            "k": "load",
+            "source": {
+                "id": source.id,
+                "source": source.source,
+                "path": source.path,
+                "kind": source.kind.value if source.kind else None,
+            },
+        }
+        reply = await self._ask(connection, message, source.id, "load", source.path)
+        self._infos[source.id] = info_from(reply["value"])
+        connection.loaded[source.id] = digest
+
+    # -- one request/reply --------------------------------------------------------------------
+    async def _ask(
+        self,
+        connection: Connection,
+        message: dict[str, Any],
+        plugin_id: str,
+        stage: str,
+        path: str | None,
+        host: Any = None,
+    ) -> dict[str, Any]:
+        call = Call(plugin_id, stage, path) if host is None else Call(plugin_id, stage, path, host)
+        started = time.perf_counter()
+        ok = False
+        with connection.process.call(plugin_id):
+            call_id = connection.start(message, call)
+            try:
+                reply = await self._within(connection, call.reply, plugin_id, stage, path)
+                ok = True
+                return reply
+            finally:
+                connection.forget(call_id, cancel=not ok and not call.reply.done())
+                if self.observer is not None and stage != "load":
+                    self.observer(plugin_id, stage, time.perf_counter() - started, ok)
+
+    async def _within(
+        self,
+        connection: Connection,
+        waiting: asyncio.Future[Any],
+        plugin_id: str,
+        stage: str,
+        path: str | None,
+        limit: float | None = None,
+    ) -> Any:
+        """`waiting`'s result, or the worker killed once `limit` (+ GRACE) has passed."""
+        limit = self.call_timeout if limit is None else limit
+        if not limit:
+            return await waiting
+        try:
+            return await asyncio.wait_for(asyncio.shield(waiting), limit + GRACE)
+        except TimeoutError:
+            waiting.cancel()
+            exit = await connection.process.kill(
+                "deadline",
+                plugin_id=plugin_id,
+                detail=f"was ended because a call of plugin '{plugin_id}' ran past its "
+                f"{limit:g} s deadline",
+            )
+            raise exit.error(plugin_id, stage=stage, path=path) from None
+
+    async def _method(
+        self, plugin_id: str, method: str, stage: str, args: dict[str, Any], host: Any = None
+    ) -> Any:
+        connection = await self._ready(plugin_id, stage)
+        message = {"k": "call", "m": method, "plugin": plugin_id, "a": args}
+        path = self._sources[plugin_id].path
+        reply = await self._ask(connection, message, plugin_id, stage, path, host)
+        return reply.get("value")
+
+    # -- the Executor interface ---------------------------------------------------------------
+    async def load(self, source: PluginSource) -> PluginInfo:
+        """Start (or reuse) the plugin's worker and load it there; its description comes back.
+        Loading the same content again returns what the worker already holds."""
+        digest = hashlib.sha256(source.source.encode()).hexdigest()
+        previous = self._sources.get(source.id)
+        if (
+            previous is not None
+            and self._hashes.get(source.id) == digest
+            and previous.environment == source.environment
+            and source.id in self._infos
+        ):
+            return self._infos[source.id]
+        if previous is not None and previous.environment != source.environment:
+            await self.unload(source.id)
+        self.supervisor.forgive(source.id)
+        self._alone.discard(source.id)
+        self._sources[source.id] = source
+        self._hashes[source.id] = digest
+        try:
+            await self._ready(source.id, "load")
+        except BaseException:
+            if previous is not None:  # the last good version keeps serving
+                self._sources[source.id] = previous
+                self._hashes[source.id] = hashlib.sha256(previous.source.encode()).hexdigest()
+            else:
+                self._sources.pop(source.id, None)
+                self._hashes.pop(source.id, None)
+            raise
+        return self._infos[source.id]
+
+    async def unload(self, plugin_id: str) -> None:
+        self._infos.pop(plugin_id, None)
+        self._hashes.pop(plugin_id, None)
+        if self._sources.pop(plugin_id, None) is None:
+            return
+        for connection in list(self._pools.values()):
+            if connection.loaded.pop(plugin_id, None) is not None and connection.usable:
+                with contextlib.suppress(PluginError):
+                    await self._ask(
+                        connection, {"k": "unload", "plugin": plugin_id}, plugin_id, "unload", None
+                    )
+
+    async def close(self) -> None:
+        for plugin_id in list(self._sources):
+            with contextlib.suppress(Exception):
+                await self.unload(plugin_id)
+        if self._owns_supervisor:
+            await self.supervisor.close()
+        else:
+            await asyncio.gather(
+                *(c.process.kill("stopped") for c in self._pools.values()), return_exceptions=True
+            )
+        self._pools.clear()
+
+    async def models(self, plugin_id: str, call: CallContext) -> list[dict[str, Any]]:
+        args = {"call": context_data(call)}
+        return await self._method(plugin_id, "models", "pipes", args, call.host)  # type: ignore[no-any-return]
+
+    async def call_pipe(
+        self, plugin_id: str, body: dict[str, Any], call: CallContext
+    ) -> PipeResult:
+        connection = await self._ready(plugin_id, "pipe")
+        path = self._sources[plugin_id].path
+        job = Call(plugin_id, "pipe", path, call.host)
+        job.items = asyncio.Queue()
+        message = {
+            "k": "call",
+            "m": "call_pipe",
+            "plugin": plugin_id,
+            "a": {"body": body, "call": context_data(call)},
+        }
+        started = time.perf_counter()
+        calling = connection.process.call(plugin_id)
+        calling.__enter__()
+        call_id = connection.start(message, job)
+        streaming = False
+        try:
+            reply = await self._within(connection, job.reply, plugin_id, "pipe", path)
+            if not reply.get("stream"):
+                if self.observer is not None:
+                    self.observer(plugin_id, "pipe", time.perf_counter() - started, True)
+                return PipeResult(value=reply.get("value"))
+            streaming = True
+            return PipeResult(stream=self._stream(connection, call_id, job, calling))
+        finally:
+            if not streaming:
+                connection.forget(call_id, cancel=not job.reply.done())
+                calling.__exit__(None, None, None)
+
+    async def _stream(
+        self, connection: Connection, call_id: int, job: Call, calling: Any
+    ) -> AsyncIterator[Any]:
+        """A worker's stream, batch by batch; stopping early cancels it in the worker."""
+        assert job.items is not None
+        started = time.perf_counter()
+        finished = ok = False
+        limit = self.idle_timeout
+        try:
+            while True:
+                waiting = asyncio.ensure_future(job.items.get())
+                batch = await self._within(
+                    connection, waiting, job.plugin_id, job.stage, job.path, limit or 0
+                )
+                if batch is END:
+                    finished = ok = True
+                    return
+                if isinstance(batch, BaseException):
+                    finished = True
+                    raise batch
+                for item in batch:
+                    yield item
+        finally:
+            connection.forget(call_id, cancel=not finished)
+            calling.__exit__(None, None, None)
+            if self.observer is not None:
+                stage = "pipe.stream" if job.stage == "pipe" else job.stage
+                self.observer(job.plugin_id, stage, time.perf_counter() - started, ok)
+
+    async def call_filter(
+        self, plugin_id: str, hook: str, body: dict[str, Any], call: CallContext
+    ) -> Any:
+        args = {"hook": hook, "body": body, "call": context_data(call)}
+        return await self._method(plugin_id, "call_filter", hook, args, call.host)
+
+    async def filter_stream(
+        self, plugin_ids: list[str], items: AsyncIterator[dict[str, Any]], calls: list[CallContext]
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Each run of filters sharing a worker filters the chunks there, in one stream per
+        response (the chunks go over in the order they come, the survivors come back)."""
+        groups: list[tuple[PoolKey, list[str], list[CallContext]]] = []
+        for plugin_id, call in zip(plugin_ids, calls, strict=True):
+            info = self._infos.get(plugin_id)
+            if info is not None and "stream" not in info.hooks:
+                continue
+            key = self._key(plugin_id)
+            if groups and groups[-1][0] == key:
+                groups[-1][1].append(plugin_id)
+                groups[-1][2].append(call)
+            else:
+                groups.append((key, [plugin_id], [call]))
+        stream: AsyncIterator[dict[str, Any]] = items
+        for _, ids, contexts in groups:
+            stream = self._filter_group(ids, stream, contexts)
+        async for chunk in stream:
+            yield chunk
+
+    async def _filter_group(
+        self, plugin_ids: list[str], items: AsyncIterator[dict[str, Any]], calls: list[CallContext]
+    ) -> AsyncIterator[dict[str, Any]]:
+        connection = None
+        for plugin_id in plugin_ids:
+            connection = await self._ready(plugin_id, "stream")
+        assert connection is not None
+        first = plugin_ids[0]
+        job = Call(first, "stream", self._sources[first].path, calls[0].host)
+        job.items = asyncio.Queue()
+        message = {
+            "k": "call",
+            "m": "filter_stream",
+            "a": {"plugins": plugin_ids, "calls": [context_data(c) for c in calls]},
+        }
+        calling = connection.process.call(first)
+        calling.__enter__()
+        call_id = connection.start(message, job)
+
+        async def feed() -> None:
+            async for chunk in items:
+                connection.send({"k": "feed", "id": call_id, "items": [chunk]})
+            connection.send({"k": "feed", "id": call_id, "end": True})
+
+        feeder = asyncio.create_task(feed())
+        try:
+            await self._within(connection, job.reply, first, "stream", job.path)
+            async for chunk in self._stream(connection, call_id, job, contextlib.nullcontext()):
+                yield chunk
+            if feeder.done():
+                feeder.result()  # an error of the chunks' own source is theirs
+        finally:
+            feeder.cancel()
+            connection.forget(call_id, cancel=True)
+            calling.__exit__(None, None, None)
+
+    async def call_tool(
+        self, plugin_id: str, name: str, arguments: dict[str, Any], call: CallContext
+    ) -> Any:
+        args = {"name": name, "arguments": arguments, "call": context_data(call)}
+        return await self._method(plugin_id, "call_tool", "tool", args, call.host)
+
+    async def call_action(
+        self,
+        plugin_id: str,
+        body: dict[str, Any],
+        call: CallContext,
+        *,
+        sub_action_id: str | None = None,
+    ) -> ActionResult:
+        args = {"body": body, "call": context_data(call), "sub": sub_action_id}
+        value = await self._method(plugin_id, "call_action", "action", args, call.host)
+        return ActionResult(**value)
+
+    async def validate_valves(
+        self, plugin_id: str, values: Mapping[str, Any], *, user: bool = False
+    ) -> dict[str, Any]:
+        args = {"values": dict(values), "user": user}
+        return await self._method(plugin_id, "validate_valves", "valves", args)  # type: ignore[no-any-return]
+
+    async def parse_valves(
+        self, plugin_id: str, assignments: list[str], *, user: bool = False
+    ) -> dict[str, Any]:
+        args = {"assignments": assignments, "user": user}
+        return await self._method(plugin_id, "parse_valves", "valves", args)  # type: ignore[no-any-return]
+
+    async def valves_schema(
+        self, plugin_id: str, *, user: bool = False, for_user: dict[str, Any] | None = None
+    ) -> dict[str, Any] | None:
+        args = {"user": user, "for_user": for_user}
+        return await self._method(plugin_id, "valves_schema", "valves", args)  # type: ignore[no-any-return]
+
+    async def secret_values(self, plugin_id: str) -> set[str]:
+        if plugin_id not in self._sources:
+            return set()
+        return set(await self._method(plugin_id, "secret_values", "valves", {}))
+
+    def describe(self) -> dict[str, Any]:
+        """Pools and their workers, for status and the bench (pid, plugins, RSS)."""
+        return {
+            f"{key[0] or 'host'}{'/' + key[1] if key[1] else ''}": {
+                "pid": c.process.pid,
+                "plugins": sorted(c.loaded),
+                "rss": c.process.rss(),
+                "in_flight": len(c.calls),
+            }
+            for key, c in self._pools.items()
+        }

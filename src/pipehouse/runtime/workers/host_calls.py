@@ -1,0 +1,48 @@
+"""In the server: answering what plugin code in a worker asks of it (`remote.py` asks).
+
+`generate` runs `pipehouse.host.generate_chat_completion` as the request the asking call
+serves (the call's context, so `serving` names that request's runtime and user); `table` runs
+one `open_webui` table method with the server's stores, as `compat.bridge` runs it for an
+inline plugin. Only methods the alias marks as its own can be named (`remote.find_impl`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from pipehouse import host
+from pipehouse.compat import services as compat_services
+from pipehouse.compat.errors import ServerRequired
+from pipehouse.runtime.workers import remote
+
+
+async def answer(message: dict[str, Any]) -> Any:
+    """The value (or async iterator of SSE frames) for one `host_call` frame."""
+    op = message.get("op")
+    if op == "generate":
+        user = message.get("user")
+        return await host.generate_chat_completion(
+            message.get("body") or {},
+            user if isinstance(user, dict) else None,
+            bypass_filter=bool(message.get("bypass_filter")),
+        )
+    if op == "table":
+        impl = remote.find_impl(str(message.get("impl")))
+        args = remote.untag(message.get("args") or [])
+        kwargs = remote.untag(message.get("kwargs") or {})
+        services = compat_services.current()
+        if services is None:
+            label = str(message.get("impl")).rpartition(":")[2]
+            try:
+                return remote.tag(await impl(None, *args, **kwargs))
+            except AttributeError:  # it needs the server's stores
+                raise ServerRequired(label) from None
+        return remote.tag(await impl(services.backend, *args, **kwargs))
+    raise ValueError(f"unknown host call {op!r}")
+
+
+async def sse_text(frames: AsyncIterator[bytes]) -> AsyncIterator[str]:
+    """A streamed completion's SSE frames as text, for the wire."""
+    async for frame in frames:
+        yield frame.decode() if isinstance(frame, bytes | bytearray) else str(frame)

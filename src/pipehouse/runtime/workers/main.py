@@ -1,0 +1,302 @@
+"""A worker process: runs the plugins of one environment for the server, over `protocol`.
+
+    python -m pipehouse.runtime.workers.main   (started by `supervisor.Supervisor.spawn`)
+
+The protocol socket's descriptor comes in PIPEHOUSE_WORKER_FD and the environment's package
+directory in PIPEHOUSE_WORKER_ENVIRONMENT (appended to `sys.path`, after the host's).
+
+Inside, an `InProcessExecutor` does what it does in the server (valves, injected arguments,
+sync code on threads, streams as items); this module only turns frames into its calls and its
+answers into frames. Every call is a task of its own, so async plugins stay concurrent and one
+slow call never holds up another. Events, event calls, `generate_chat_completion` and the
+`open_webui` tables' calls go back to the server as frames (`remote.py`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from pipehouse.plugin.errors import PluginError
+from pipehouse.plugin.kinds import PluginKind
+from pipehouse.runtime.executor import CallContext, InProcessExecutor, PluginSource
+from pipehouse.runtime.workers import heartbeat, protocol, remote
+from pipehouse.runtime.workers.supervisor import ENVIRONMENT_VAR, PROTOCOL_FD_VAR
+
+log = logging.getLogger("pipehouse.worker")
+
+BATCH = 256  # items per `chunks` frame at most; fewer when the stream pauses
+
+
+class WireHost:
+    """The `Host` of one call: events and event calls go to the server, tagged with the call."""
+
+    def __init__(self, worker: Worker, call_id: int) -> None:
+        self._worker = worker
+        self._id = call_id
+
+    async def emit(self, event: dict[str, Any]) -> None:
+        self._worker.send({"k": "event", "id": self._id, "event": event})
+
+    async def call(self, event: dict[str, Any]) -> Any:
+        return await self._worker.ask({"k": "event_call", "id": self._id, "event": event})
+
+
+class Worker:
+    """Frames in, calls on the executor, frames out."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.executor = InProcessExecutor()
+        self.tasks: dict[int, asyncio.Task[None]] = {}
+        self.feeds: dict[int, asyncio.Queue[list[Any] | None]] = {}
+        self.pending: dict[int, asyncio.Future[Any]] = {}  # our questions to the server
+        self.host_streams: dict[int, asyncio.Queue[list[Any] | None]] = {}
+        self._next_question = 0
+
+    # -- sending -------------------------------------------------------------------------------
+    def send(self, message: dict[str, Any]) -> None:
+        self.writer.write(protocol.encode(message))
+
+    async def ask(self, message: dict[str, Any]) -> Any:
+        """Send a question (event_call, host_call) and wait for the server's answer."""
+        self._next_question += 1
+        question = self._next_question
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.pending[question] = future
+        try:
+            self.send({**message, "r": question})
+            answer = await future
+        finally:
+            self.pending.pop(question, None)
+        if "error" in answer:
+            raise remote.HostCallError(answer["error"])
+        if answer.get("stream"):
+            return self._host_stream(question)
+        return answer.get("value")
+
+    async def _host_stream(self, question: int) -> AsyncIterator[Any]:
+        queue: asyncio.Queue[list[Any] | None] = self.host_streams.setdefault(
+            question, asyncio.Queue()
+        )
+        try:
+            while (batch := await queue.get()) is not None:
+                for item in batch:
+                    yield item
+        finally:
+            self.host_streams.pop(question, None)
+
+    # -- receiving -----------------------------------------------------------------------------
+    async def serve(self) -> None:
+        remote.install(self)
+        beating = heartbeat.start_beating(self.executor.plugin_files)
+        while (message := await protocol.read(self.reader)) is not None:
+            kind = message["k"]
+            if kind == "ping":
+                self.send({"k": "pong", "id": message.get("id")})
+            elif kind == "hello":  # the server's timeouts, so errors read as they do inline
+                self.executor.call_timeout = message.get("call_timeout")
+                self.executor.idle_timeout = message.get("idle_timeout")
+            elif kind == "answer":
+                future = self.pending.get(message["r"])
+                if future is not None and not future.done():
+                    future.set_result(message)
+                    if message.get("stream"):
+                        self.host_streams.setdefault(message["r"], asyncio.Queue())
+            elif kind == "host_chunks":
+                queue = self.host_streams.setdefault(message["r"], asyncio.Queue())
+                queue.put_nowait(None if message.get("end") else message["items"])
+            elif kind == "feed":
+                feed = self.feeds.get(message["id"])
+                if feed is not None:
+                    feed.put_nowait(None if message.get("end") else message["items"])
+            elif kind == "cancel":
+                task = self.tasks.get(message["id"])
+                if task is not None:
+                    task.cancel()
+            else:
+                call_id = message["id"]
+                if kind == "call" and message["m"] == "filter_stream":
+                    self.feeds[call_id] = asyncio.Queue()
+                task = asyncio.create_task(self._run(call_id, message))
+                self.tasks[call_id] = task
+                task.add_done_callback(lambda _, i=call_id: self._forget(i))
+        if beating is not None:
+            beating.stop()
+        for task in list(self.tasks.values()):
+            task.cancel()
+        await self.executor.close()
+
+    def _forget(self, call_id: int) -> None:
+        self.tasks.pop(call_id, None)
+        self.feeds.pop(call_id, None)
+
+    async def _run(self, call_id: int, message: dict[str, Any]) -> None:
+        remote.current_call.set(call_id)
+        try:
+            await self._dispatch(call_id, message)
+        except asyncio.CancelledError:
+            return
+        except PluginError as error:
+            data = protocol.error_data(error)
+            self.send({"k": "error", "id": call_id, "error": data})
+            if error.error_type == "Timeout":  # a thread may still run it: start afresh
+                self.send({"k": "retire", "id": call_id, "plugin": error.plugin_id})
+        except BaseException as exc:  # never leaves a call unanswered
+            plugin_id = message.get("plugin") or message.get("source", {}).get("id") or "?"
+            error = PluginError.from_exception(exc, plugin_id=plugin_id, path=None, stage="call")
+            self.send({"k": "error", "id": call_id, "error": protocol.error_data(error)})
+        await self.writer.drain()
+
+    def _context(self, call_id: int, data: dict[str, Any]) -> CallContext:
+        return CallContext(
+            user=data.get("user") or {},
+            metadata=data.get("metadata") or {},
+            host=WireHost(self, call_id),
+            valves=data.get("valves"),
+            user_valves=data.get("user_valves"),
+            model=data.get("model"),
+            request=data.get("request"),
+            extra=data.get("extra") or {},
+        )
+
+    async def _dispatch(self, call_id: int, message: dict[str, Any]) -> None:
+        kind = message["k"]
+        executor = self.executor
+        if kind == "load":
+            source = message["source"]
+            info = await executor.load(
+                PluginSource(
+                    source["id"],
+                    source["source"],
+                    source.get("path"),
+                    PluginKind(source["kind"]) if source.get("kind") else None,
+                )
+            )
+            self.send({"k": "result", "id": call_id, "value": asdict(info)})
+            return
+        if kind == "unload":
+            await executor.unload(message["plugin"])
+            self.send({"k": "result", "id": call_id, "value": None})
+            return
+        method, plugin = message["m"], message.get("plugin")
+        a = message.get("a") or {}
+        if method == "filter_stream":
+            calls = [self._context(call_id, c) for c in a["calls"]]
+            stream = executor.filter_stream(a["plugins"], self._fed(call_id), calls)
+            self.send({"k": "result", "id": call_id, "stream": True})
+            await self._pump(call_id, stream)
+            return
+        call = self._context(call_id, a.get("call") or {})
+        if method == "call_pipe":
+            result = await executor.call_pipe(plugin, a["body"], call)
+            if result.stream is None:
+                self.send({"k": "result", "id": call_id, "value": result.value})
+            else:
+                self.send({"k": "result", "id": call_id, "stream": True})
+                await self._pump(call_id, result.stream)
+            return
+        if method == "models":
+            value: Any = await executor.models(plugin, call)
+        elif method == "call_filter":
+            value = await executor.call_filter(plugin, a["hook"], a["body"], call)
+        elif method == "call_tool":
+            value = await executor.call_tool(plugin, a["name"], a["arguments"], call)
+        elif method == "call_action":
+            value = asdict(
+                await executor.call_action(plugin, a["body"], call, sub_action_id=a.get("sub"))
+            )
+        elif method == "validate_valves":
+            value = await executor.validate_valves(plugin, a["values"], user=a.get("user", False))
+        elif method == "parse_valves":
+            value = await executor.parse_valves(plugin, a["assignments"], user=a.get("user", False))
+        elif method == "valves_schema":
+            value = await executor.valves_schema(
+                plugin, user=a.get("user", False), for_user=a.get("for_user")
+            )
+        elif method == "secret_values":
+            value = sorted(await executor.secret_values(plugin))
+        else:
+            raise PluginError(plugin_id=plugin or "?", message=f"unknown call {method!r}")
+        self.send({"k": "result", "id": call_id, "value": value})
+
+    async def _fed(self, call_id: int) -> AsyncIterator[Any]:
+        """A stream filter's input, as the server feeds it."""
+        queue = self.feeds[call_id]
+        while (batch := await queue.get()) is not None:
+            for item in batch:
+                yield item
+
+    async def _pump(self, call_id: int, stream: AsyncIterator[Any]) -> None:
+        """Send a stream's items in batches: whatever accumulated until the producer paused
+        (a flush is scheduled for the loop's next turn), or `BATCH` items, whichever is first."""
+        batch: list[Any] = []
+        loop = asyncio.get_running_loop()
+        scheduled = False
+
+        def flush() -> None:
+            nonlocal batch, scheduled
+            scheduled = False
+            if batch:
+                self.send({"k": "chunks", "id": call_id, "items": batch})
+                batch = []
+
+        async for item in stream:
+            batch.append(item)
+            if len(batch) >= BATCH:
+                flush()
+                await self.writer.drain()
+            elif not scheduled:
+                scheduled = True
+                loop.call_soon(flush)
+        flush()
+        self.send({"k": "end", "id": call_id})
+
+
+def _paths(environment: str | None) -> None:
+    """An environment's packages come after the host's: it adds, never replaces."""
+    if environment and environment not in sys.path:
+        sys.path.append(environment)
+
+
+async def _connect(fd: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    sock = socket.socket(fileno=fd)
+    return await asyncio.open_unix_connection(sock=sock, limit=2**24)
+
+
+async def _main(fd: int) -> None:
+    reader, writer = await _connect(fd)
+    worker = Worker(reader, writer)
+    try:
+        await worker.serve()
+    finally:
+        with contextlib.suppress(Exception):
+            writer.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="pipehouse-worker")
+    parser.add_argument("--fd", type=int, default=None, help="the socket to the server")
+    parser.add_argument("--env", default=None, help="the environment's package directory")
+    args = parser.parse_args(argv)
+    fd = args.fd if args.fd is not None else int(os.environ[PROTOCOL_FD_VAR])
+    environment = args.env or os.environ.get(ENVIRONMENT_VAR) or None
+    _paths(environment)
+    logging.basicConfig(level=os.environ.get("PIPEHOUSE_LOG_LEVEL", "WARNING").upper())
+    if environment:
+        log.debug("worker %s serving environment %s", os.getpid(), Path(environment).name)
+    asyncio.run(_main(fd))
+
+
+if __name__ == "__main__":
+    main()

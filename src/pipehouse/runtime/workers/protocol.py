@@ -1,0 +1,88 @@
+"""The wire between the server and a worker process: length-prefixed orjson frames.
+
+Each frame is a 4-byte big-endian length and an orjson map `{"k": kind, "id": call id, ...}`.
+Everything crossing is plain data (dicts, lists, str, numbers); a value orjson cannot write
+(a live object a plugin put in its metadata) crosses as a pydantic dump when it has one, and
+otherwise as None, so one odd value never breaks a call. Kinds (docs/isolation.md):
+
+server -> worker: load, unload, call, feed (stream filter input), cancel, answer (to an
+                  event_call or host_call), host_chunks (a host call's streamed frames), ping
+worker -> server: result, error, chunks (a stream's items, batched), end, event, event_call,
+                  host_call, pong, retire (a sync thread could not be stopped)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from typing import Any
+
+import orjson
+
+from pipehouse.plugin.errors import PluginError
+from pipehouse.plugin.valves import ValvesError
+
+HEADER = struct.Struct(">I")
+MAX_FRAME = 256 * 1024 * 1024  # a frame longer than this is a broken peer, not a message
+_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+
+
+class ProtocolError(RuntimeError):
+    """The peer sent something that is not a frame of this protocol."""
+
+
+def _plain(value: Any) -> Any:
+    """What orjson cannot write by itself: pydantic models as their dump, sets as lists,
+    bytes as text; anything else (a client object, a callable) as None."""
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):
+        try:
+            return dump(mode="json")
+        except Exception:
+            return None
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("utf-8", errors="replace")
+    return None
+
+
+def encode(message: dict[str, Any]) -> bytes:
+    """One frame, header included."""
+    data = orjson.dumps(message, default=_plain, option=_OPTIONS)
+    return HEADER.pack(len(data)) + data
+
+
+async def read(reader: asyncio.StreamReader) -> dict[str, Any] | None:
+    """The next frame, or None when the peer closed the stream."""
+    try:
+        header = await reader.readexactly(HEADER.size)
+    except asyncio.IncompleteReadError as exc:
+        if exc.partial:
+            raise ProtocolError("the stream ended inside a frame header") from None
+        return None
+    (size,) = HEADER.unpack(header)
+    if size > MAX_FRAME:
+        raise ProtocolError(f"a frame of {size} bytes is larger than {MAX_FRAME}")
+    try:
+        data = await reader.readexactly(size)
+    except asyncio.IncompleteReadError:
+        raise ProtocolError("the stream ended inside a frame") from None
+    message = orjson.loads(data)
+    if not isinstance(message, dict) or "k" not in message:
+        raise ProtocolError("a frame is not a message map")
+    return message
+
+
+def error_data(error: PluginError) -> dict[str, Any]:
+    """A PluginError as plain data (it is one already: its fields, and whether it is about
+    valves, which the API answers differently)."""
+    fields = {name: getattr(error, name) for name in PluginError.__dataclass_fields__}
+    return {**fields, "valves": isinstance(error, ValvesError)}
+
+
+def error_from(data: dict[str, Any]) -> PluginError:
+    """The PluginError a worker reported, rebuilt on the server's side."""
+    fields = {k: v for k, v in data.items() if k in PluginError.__dataclass_fields__}
+    cls = ValvesError if data.get("valves") else PluginError
+    return cls(**fields)

@@ -1,0 +1,172 @@
+"""Inside a worker: what plugin code asks of the server goes back over the wire.
+
+`generate_chat_completion` (pipehouse.host, and the `open_webui` alias over it) and the
+`open_webui` tables' methods (`Users.get_user_by_id`, `Files...`, `Chats...`) run in the server,
+next to its stores; here they become `host_call` frames tagged with the call that made them, so
+the server answers as the request that call serves. Arguments and answers are plain data;
+pydantic models cross as their dump and the name of their class under `pipehouse.compat`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from pipehouse.compat.errors import CompatError
+
+if TYPE_CHECKING:
+    from pipehouse.runtime.workers.main import Worker
+
+current_call: ContextVar[int | None] = ContextVar("current_call", default=None)
+COMPAT = ("open_webui.", "pipehouse.compat.")  # where the alias's modules live
+_MODEL = "__pipehouse_model__"
+
+
+class HostCallError(RuntimeError):
+    """The server could not do what plugin code asked (the message says why)."""
+
+
+def tag(value: Any) -> Any:
+    """`value` with every pydantic model of the compat layer replaced by a tagged dump."""
+    if isinstance(value, BaseModel):
+        cls = type(value)
+        return {_MODEL: f"{cls.__module__}:{cls.__qualname__}", "data": value.model_dump()}
+    if isinstance(value, list | tuple):
+        return [tag(v) for v in value]
+    if isinstance(value, dict):
+        return {k: tag(v) for k, v in value.items()}
+    return value
+
+
+def untag(value: Any) -> Any:
+    """The reverse of `tag`; only classes under `pipehouse.compat` are rebuilt."""
+    if isinstance(value, list):
+        return [untag(v) for v in value]
+    if isinstance(value, dict):
+        name = value.get(_MODEL)
+        if isinstance(name, str) and name.startswith(COMPAT) and len(value) == 2:
+            return _resolve(name).model_validate(value["data"])
+        return {k: untag(v) for k, v in value.items()}
+    return value
+
+
+def impl_key(impl: Callable[..., Any]) -> str:
+    return f"{impl.__module__}:{impl.__qualname__}"
+
+
+def _resolve(key: str) -> Any:
+    """`module:qualname` of pipehouse's compat layer (never a module of a plugin's own)."""
+    from pipehouse.compat.finder import is_alias
+
+    module_name, _, qualname = key.partition(":")
+    if not module_name.startswith(COMPAT):
+        raise CompatError(f"{key} is not part of the open_webui alias")
+    module = importlib.import_module(module_name)
+    if not (is_alias(module) or module_name.startswith("pipehouse.compat.")):
+        raise CompatError(f"{key} is not part of the open_webui alias")
+    owner: Any = module
+    for part in qualname.split("."):
+        owner = getattr(owner, part)
+    return owner
+
+
+def find_impl(key: str) -> Callable[..., Coroutine[Any, Any, Any]]:
+    """The table method a worker names; only methods the compat layer marks as `dual`."""
+    method = _resolve(key)
+    if not getattr(method, "_pipehouse_dual", False):
+        raise CompatError(f"{key} is not an open_webui table method")
+    return method.__wrapped__  # type: ignore[no-any-return]
+
+
+_worker: Worker | None = None
+_loop: asyncio.AbstractEventLoop | None = None
+
+
+def install(worker: Worker) -> None:
+    """Route host calls made in this process through `worker` (call on the worker's loop)."""
+    global _worker, _loop
+    from pipehouse import host
+    from pipehouse.compat import services
+
+    _worker, _loop = worker, asyncio.get_running_loop()
+    host.forward = generate_chat_completion
+    services.remote = table_call
+
+
+async def _ask(message: dict[str, Any]) -> Any:
+    assert _worker is not None
+    return await _worker.ask({**message, "k": "host_call", "id": current_call.get()})
+
+
+async def _on_worker_loop(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    """Run `coroutine` on the worker's loop (which owns the socket), from any loop."""
+    assert _loop is not None
+    if asyncio.get_running_loop() is _loop:
+        return await coroutine
+    return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, _loop))
+
+
+async def _frames(stream: AsyncIterator[Any]) -> AsyncIterator[bytes]:
+    async for frame in stream:
+        yield frame.encode() if isinstance(frame, str) else frame
+
+
+async def _from_worker_loop(stream: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    assert _loop is not None
+    while True:
+        step = asyncio.run_coroutine_threadsafe(anext(stream, None), _loop)  # type: ignore[arg-type]
+        frame = await asyncio.wrap_future(step)
+        if frame is None:
+            return
+        yield frame
+
+
+async def generate_chat_completion(
+    body: dict[str, Any], user: dict[str, Any] | None, bypass_filter: bool
+) -> dict[str, Any] | AsyncIterator[bytes]:
+    """`pipehouse.host.generate_chat_completion` from a worker: asked of the server."""
+    message = {"op": "generate", "body": body, "user": user, "bypass_filter": bypass_filter}
+    answer = await _on_worker_loop(_ask(message))
+    if isinstance(answer, dict):
+        return answer
+    stream = _frames(answer)
+    if asyncio.get_running_loop() is not _loop:
+        return _from_worker_loop(stream)
+    return stream
+
+
+def table_call(
+    label: str,
+    impl: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    wants_coroutine: bool,
+) -> Any:
+    """An `open_webui` table method, called in a worker: the server runs it (`bridge.run`)."""
+    from pipehouse.compat.bridge import awaitable
+
+    message = {"op": "table", "impl": impl_key(impl), "args": tag(args), "kwargs": tag(kwargs)}
+
+    async def ask() -> Any:
+        return untag(await _on_worker_loop(_ask(message)))
+
+    if wants_coroutine:
+        return ask()
+    try:
+        running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is _loop:
+        raise CompatError(
+            f"{label}() called without await on the event loop cannot be answered in an "
+            "isolated worker; await it (Open WebUI 0.12.4 style), or run this plugin inline "
+            "(docs/isolation.md)"
+        )
+    assert _loop is not None
+    future = asyncio.run_coroutine_threadsafe(_ask(message), _loop)
+    return awaitable(untag(future.result()))
