@@ -182,5 +182,12 @@ def server_plugins() -> list[str]:
 
 
 @pytest.fixture
-def server(tmp_path, database_url, server_plugins) -> Iterator[Server]:
-    yield from start_server(tmp_path, database_url, server_plugins)
+def server_settings() -> dict:
+    """Settings the server starts with besides the suite's own, e.g. `{"isolation":
+    "isolated", "call_timeout": 3}` (runtime/workers); override in a test module."""
+    return {}
+
+
+@pytest.fixture
+def server(tmp_path, database_url, server_plugins, server_settings) -> Iterator[Server]:
+    yield from start_server(tmp_path, database_url, server_plugins, **server_settings)

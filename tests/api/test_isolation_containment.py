@@ -1,0 +1,160 @@
+"""Isolated mode contains what a plugin does to its process (docs/isolation.md, "Containment"):
+exiting, crashing, spinning, sleeping past its deadline (in sync and in async code) and
+allocating past the memory limit each fail that plugin's own request with an error naming it
+and the cause, while a healthy plugin's concurrent requests all succeed; afterwards no thread is
+left stuck and no process is left spinning."""
+
+from __future__ import annotations
+
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from pipehouse.config import Settings
+from tests.support.polling import eventually
+
+HELLO = [{"role": "user", "content": "hello"}]
+HEALTHY = "returns_str"
+TIMEOUT = 3.0  # the call deadline in these tests, seconds
+
+# plugin -> (status, error code, words the message has besides the plugin's id)
+CASES = {
+    "isolation_exits": (502, "WorkerExited", "exited with code 1"),
+    "isolation_segfaults": (502, "WorkerKilled", "SIGSEGV"),
+    "isolation_spins": (504, "Timeout", f"{TIMEOUT:g} s"),
+    "isolation_sleeps_sync": (504, "Timeout", f"{TIMEOUT:g} s"),
+    "isolation_sleeps_async": (504, "Timeout", f"{TIMEOUT:g} s"),
+    "isolation_allocates": (502, "WorkerOutOfMemory", "300 MB limit"),
+}
+
+pytestmark = [
+    pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="reads /proc"),
+    pytest.mark.skipif(
+        "isolation" not in Settings.__dataclass_fields__, reason="isolated mode not wired yet"
+    ),
+]
+
+
+@pytest.fixture
+def database_url():
+    """Containment has nothing to do with the database: SQLite only."""
+    return None
+
+
+@pytest.fixture
+def server_plugins():
+    return [HEALTHY, *CASES]
+
+
+@pytest.fixture
+def server_settings():
+    return {
+        "isolation": "isolated",
+        "call_timeout": TIMEOUT,
+        "worker_memory": 300 * 1024 * 1024,
+    }
+
+
+def ask(client, model: str):
+    return client.post("/v1/chat/completions", json={"model": model, "messages": HELLO})
+
+
+def threads() -> int:
+    """Threads of this process, which runs the test server."""
+    return len(os.listdir("/proc/self/task"))
+
+
+def family() -> list[int]:
+    """This process and every process below it (the server's workers and what they started)."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    parents[int(entry)] = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    found, frontier = [os.getpid()], [os.getpid()]
+    while frontier:
+        frontier = [pid for pid, parent in parents.items() if parent in frontier]
+        found += frontier
+    return found
+
+
+def cpu_ticks(pids: list[int]) -> int:
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime + stime
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+def idle_cpu() -> bool:
+    """The server and its workers together use less than a quarter of a CPU over half a second
+    (a leftover spinning loop uses a whole one)."""
+    pids = family()
+    before, started = cpu_ticks(pids), time.monotonic()
+    time.sleep(0.5)  # the measuring window, not a wait for something to happen
+    used = (cpu_ticks(pids) - before) / os.sysconf("SC_CLK_TCK")
+    return used / (time.monotonic() - started) < 0.25
+
+
+@pytest.mark.parametrize("plugin", list(CASES))
+def test_a_misbehaving_plugin_fails_only_its_own_request(server, plugin):
+    status, code, words = CASES[plugin]
+    client = server.client()
+    assert ask(client, HEALTHY).status_code == 200  # the healthy plugin's worker is up
+    baseline = threads()
+
+    with ThreadPoolExecutor(4) as pool:
+        bad = pool.submit(ask, server.client(), plugin)
+        healthy = []
+        while not bad.done() or len(healthy) < 8:
+            healthy += [pool.submit(ask, server.client(), HEALTHY) for _ in range(3)]
+            for reply in healthy[-3:]:
+                reply.result()
+        failed = bad.result()
+
+    for reply in (r.result() for r in healthy):
+        assert reply.status_code == 200, reply.text
+        assert reply.json()["choices"][0]["message"]["content"] == "plain answer"
+    assert failed.status_code == status, failed.text
+    error = failed.json()["error"]
+    assert (error["plugin"], error["code"]) == (plugin, code), error
+    assert plugin in error["message"] and words in error["message"], error["message"]
+
+    # nothing it started outlives the request: no stuck thread, no spinning process
+    eventually(lambda: threads() <= baseline, what="the server's threads back to idle")
+    eventually(idle_cpu, what="the server and its workers idle")
+    # and the plugin runs again in a new worker (here: fails again the same way)
+    again = ask(client, plugin)
+    assert (again.status_code, again.json()["error"]["code"]) == (status, code)
+
+
+def test_a_plugin_that_keeps_crashing_its_worker_is_marked_failing(server):
+    client = server.client()
+    for _ in range(3):
+        assert ask(client, "isolation_exits").json()["error"]["code"] == "WorkerExited"
+    refused = ask(client, "isolation_exits")
+    assert refused.status_code == 502
+    assert refused.json()["error"]["code"] == "PluginFailing"
+    assert "exited with code 1" in refused.json()["error"]["message"]
+    overview = {p["id"]: p for p in client.get("/api/v1/plugins").json()}
+    assert overview["isolation_exits"]["state"] == "failing"
+    assert "exited with code 1" in overview["isolation_exits"]["error"]["message"]
+    assert overview[HEALTHY]["state"] == "loaded"
+    assert ask(client, HEALTHY).status_code == 200
+
+
+def test_a_blocked_worker_loop_is_shown_in_the_plugins_status(server):
+    client = server.client()
+    assert ask(client, "isolation_sleeps_async").status_code == 504
+    overview = {p["id"]: p for p in client.get("/api/v1/plugins").json()}
+    stall = overview["isolation_sleeps_async"]["loop_stall"]
+    assert stall and stall["path"].endswith("isolation_sleeps_async.py") and stall["line"]
