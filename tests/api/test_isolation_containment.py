@@ -54,6 +54,7 @@ def server_settings():
         "isolation": "isolated",
         "call_timeout": TIMEOUT,
         "worker_memory": 300 * 1024 * 1024,
+        "worker_sharing": "plugin",  # one worker per plugin: see docs/isolation.md, "Sharing"
     }
 
 
