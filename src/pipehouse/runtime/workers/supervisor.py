@@ -417,12 +417,14 @@ class Supervisor:
             return 0.0
         return min(0.25 * 2 ** (len(recent) - 1), 10.0)
 
-    def check(self, plugin_id: str, *, stage: str = "call", path: str | None = None) -> None:
-        """Raise the plugin's error if it is marked failing (call before sending it a call)."""
+    def failing_error(
+        self, plugin_id: str, *, stage: str = "call", path: str | None = None
+    ) -> PluginError | None:
+        """Why the plugin is not started again, or None when it may run."""
         last = self.failing.get(plugin_id)
         if last is None:
-            return
-        raise PluginError(
+            return None
+        return PluginError(
             plugin_id=plugin_id,
             message=(
                 f"not started again: it ended its worker {self.limits.crash_limit} times within "
@@ -434,6 +436,12 @@ class Supervisor:
             hint="fix the plugin and save it again (or reload it) to clear this",
             details={"cause": last.cause},
         )
+
+    def check(self, plugin_id: str, *, stage: str = "call", path: str | None = None) -> None:
+        """Raise the plugin's error if it is marked failing (call before sending it a call)."""
+        error = self.failing_error(plugin_id, stage=stage, path=path)
+        if error is not None:
+            raise error
 
     def forgive(self, plugin_id: str) -> None:
         """Clear a plugin's failing mark and crash count (its code was changed or reloaded)."""
