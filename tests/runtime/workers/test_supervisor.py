@@ -164,11 +164,12 @@ async def test_other_workers_keep_answering_when_one_crashes(owner: Owner):
 
 
 async def test_idle_workers_stop_but_not_while_a_call_is_in_flight():
-    sup = Supervisor(WorkerLimits(idle=0.5), command=STUB)
+    sup = Supervisor(WorkerLimits(idle=1.0), command=STUB)
     owner = Owner(sup)
     try:
-        busy, idle = await owner.spawn(), await owner.spawn()
+        busy = await owner.spawn()
         with busy.call("slow"):
+            idle = await owner.spawn()
             ended = await owner.ended(idle)
             assert ended.cause == "idle" and not ended.crashed
             assert busy.alive  # older than the idle one, but it has a call in flight
