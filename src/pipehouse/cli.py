@@ -215,6 +215,13 @@ def serve(
         envvar="PIPEHOUSE_ACCESS_LOG",
         help="Also log one line per request (costs about a fifth of the request rate).",
     ),
+    gc_tuning: bool = typer.Option(
+        True,
+        "--gc-tuning/--no-gc-tuning",
+        envvar="PIPEHOUSE_GC_TUNING",
+        help="Tune the process's garbage collection for serving: freeze what start-up built, "
+        "collect the young generation every 20,000 allocations (about a tenth more requests).",
+    ),
 ) -> None:
     """Serve the OpenAI API and the admin API over the plugins.
 
@@ -232,6 +239,7 @@ def serve(
     )
     if no_watch:
         settings.watch = False
+    settings.gc_tuning = gc_tuning
     if upstream:
         settings.upstreams = upstream
     _check_upstreams(settings.upstreams)

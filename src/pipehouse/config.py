@@ -141,6 +141,10 @@ class Settings:
         default_factory=lambda: _env_float("PIPEHOUSE_WORKER_UNRESPONSIVE", 30.0)
     )
 
+    # Garbage collection tuned for serving (api/gc_tuning.py): a process-wide change, so off
+    # unless asked for; `serve` asks for it unless PIPEHOUSE_GC_TUNING=0.
+    gc_tuning: bool = field(default_factory=lambda: _env_bool("PIPEHOUSE_GC_TUNING", False))
+
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
         self.plugin_dirs = [Path(d) for d in self.plugin_dirs]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import sys
@@ -30,6 +29,7 @@ from pipehouse.api import files as file_routes
 from pipehouse.api import pipelines as pipelines_protocol
 from pipehouse.api.body_limit import BodyGate
 from pipehouse.api.fastlane import FastLane
+from pipehouse.api.gc_tuning import tuned_for_serving
 from pipehouse.api.observability import Metrics, ObservabilityMiddleware
 from pipehouse.api.principal import Authenticator, Principal, admin_user, current_user
 from pipehouse.api.sessions import SessionStore
@@ -223,14 +223,9 @@ def create_app(settings: Settings) -> FastAPI:
         if new_key:
             announce_key(new_key, settings)
         log.info("pipehouse %s serving %d plugins", __version__, len(list(catalog)))
-        gc.freeze()  # what start-up built lives on: keep it out of every later collection
-        # A request allocates a few hundred objects and has dozens of others in flight beside it:
-        # at the default 700 allocations the young generation is collected several times per
-        # request, each time walking every live request's objects. Every 20,000 costs a little
-        # memory and about a tenth of the request rate less (bench/README.md).
-        gc.set_threshold(20_000, 10, 10)
         try:
-            yield
+            with tuned_for_serving(settings.gc_tuning):
+                yield
         finally:
             if monitor is not None:
                 monitor.stop()
