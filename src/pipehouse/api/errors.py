@@ -6,18 +6,22 @@ from __future__ import annotations
 
 import logging
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
 from pipehouse.api.body_limit import BodyTooLarge
+from pipehouse.api.environments import building_response
 from pipehouse.plugin.errors import PluginError
 from pipehouse.plugin.valves import ValvesError
 from pipehouse.runtime.encoding import error_body
-from pipehouse.runtime.errors import RequestError
+from pipehouse.runtime.errors import ModelNotFound, RequestError
 from pipehouse.service.plugins import ServiceError
+from pipehouse.store.outage import UNAVAILABLE, database_unavailable
 from pipehouse.upstream.client import UpstreamError
 
 log = logging.getLogger("pipehouse.api")
@@ -99,6 +103,18 @@ def plugin_error_response(
 
 
 def install(app: FastAPI) -> None:
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(ConnectionError)
+    @app.exception_handler(asyncpg.PostgresConnectionError)
+    @app.exception_handler(asyncpg.InterfaceError)
+    async def _database(request: Request, error: Exception) -> JSONResponse:
+        if not database_unavailable(error):
+            raise error
+        log.warning("database unavailable (%s): %s", type(error).__name__, request.url.path)
+        body = error_body(UNAVAILABLE, type_="server_error", code="database_unavailable")
+        body["detail"] = UNAVAILABLE
+        return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
+
     @app.exception_handler(PluginError)
     async def _plugin(request: Request, error: PluginError) -> JSONResponse:
         error = await redacted(request, error)
@@ -118,6 +134,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestError)
     async def _request(request: Request, error: RequestError) -> JSONResponse:
+        if isinstance(error, ModelNotFound):
+            building = building_response(request, error.model)
+            if building is not None:
+                return building
         body = error_body(
             str(error), type_=error.type, code=getattr(error, "code", None), param=error.param
         )

@@ -15,9 +15,11 @@ from typing import Any
 
 from fastapi import HTTPException, Request
 
+from pipehouse.api.sessions import CSRF_HEADER, cookie_authorization
 from pipehouse.runtime.users import dunder_user
 from pipehouse.store.accounts import Accounts
 from pipehouse.store.models import User
+from pipehouse.store.outage import database_unavailable
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,13 @@ class Principal:
         return cls(row.id, row.email, row.name, row.role, plugin_view)
 
 
+def bearer_key(authorization: str | None) -> str | None:
+    """The key in an `Authorization: Bearer KEY` header (the scheme in any case), or None."""
+    if authorization is None or authorization[:7].lower() != "bearer ":
+        return None
+    return authorization[7:].strip() or None
+
+
 class Authenticator:
     def __init__(
         self, accounts: Accounts, *, ttl: float = 10.0, anonymous: Principal | None = None
@@ -55,23 +64,26 @@ class Authenticator:
         fast lane asks this first for every request)."""
         if self.anonymous is not None:
             return self.anonymous
-        if authorization is None or authorization[:7].lower() != "bearer ":
-            return None
-        cached = self._cache.get(authorization[7:].strip())
+        key = bearer_key(authorization)
+        cached = self._cache.get(key) if key is not None else None
         return cached[1] if cached is not None and cached[0] > time.monotonic() else None
 
     async def principal(self, authorization: str | None) -> Principal:
         if self.anonymous is not None:
             return self.anonymous
-        scheme, _, key = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not key.strip():
+        key = bearer_key(authorization)
+        if key is None:
             raise HTTPException(401, "Not authenticated", headers={"WWW-Authenticate": "Bearer"})
-        key = key.strip()
         cached = self._cache.get(key)
         now = time.monotonic()
         if cached is not None and cached[0] > now:
             return cached[1]
-        row = await self._lookup(key)
+        try:
+            row = await self._lookup(key)
+        except Exception as error:
+            if cached is None or not database_unavailable(error):
+                raise
+            return cached[1]  # the database is away: a key good a moment ago still is
         if row is None:
             self._cache.pop(key, None)
             raise HTTPException(401, "Invalid API key", headers={"WWW-Authenticate": "Bearer"})
@@ -98,8 +110,16 @@ class Authenticator:
 
 
 async def current_user(request: Request) -> Principal:
-    """FastAPI dependency: the caller, or 401."""
-    return await request.app.state.auth.principal(request.headers.get("authorization"))
+    """FastAPI dependency: the caller (a bearer key, else a console session's cookie), or 401."""
+    authorization = request.headers.get("authorization")
+    if authorization is None:
+        authorization = cookie_authorization(
+            getattr(request.app.state, "sessions", None),
+            request.headers.get("cookie"),
+            request.method,
+            request.headers.get(CSRF_HEADER),
+        )
+    return await request.app.state.auth.principal(authorization)
 
 
 async def admin_user(request: Request) -> Principal:

@@ -1,0 +1,38 @@
+"""
+title: Replica Greeter
+author: pipehouse tests
+version: 0.1.0
+description: Greets with its valves, signs with the user's, reports progress, asks when told to, and streams slowly on request.
+"""
+
+import asyncio
+
+from pydantic import BaseModel, Field
+
+
+class Pipe:
+    class Valves(BaseModel):
+        GREETING: str = Field(default="Hello", description="The first word of every answer")
+
+    class UserValves(BaseModel):
+        SIGNATURE: str = Field(default="", description="Appended to the answer")
+
+    def __init__(self):
+        self.valves = self.Valves()
+
+    async def pipe(self, body: dict, __user__: dict, __event_emitter__, __event_call__):
+        text = body["messages"][-1]["content"]
+        user_valves = __user__.get("valves")
+        signature = getattr(user_valves, "SIGNATURE", "") if user_valves else ""
+        await __event_emitter__({"type": "status", "data": {"description": f"greeting {text}", "done": False}})
+        if text == "ask":
+            text = await __event_call__({"type": "input", "data": {"title": "Your name?"}})
+        if text.startswith("slow "):
+            return self._slowly(int(text.split()[1]), __event_emitter__)
+        return f"{self.valves.GREETING}, {text}{signature}"
+
+    async def _slowly(self, count: int, emit):
+        for index in range(count):
+            await emit({"type": "status", "data": {"description": f"tick {index}", "done": False}})
+            yield f"{self.valves.GREETING} {index} "
+            await asyncio.sleep(0.05)
