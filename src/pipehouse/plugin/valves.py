@@ -128,10 +128,6 @@ def _word_list(name: str) -> list[str]:
     return [w for w in _CAMEL.sub("_", name).lower().replace("-", "_").split("_") if w]
 
 
-def _words(name: str) -> set[str]:
-    return set(_word_list(name))
-
-
 def is_secret_name(name: str) -> bool:
     """Names that hold credentials: `api_key`, `token`, `password`, ..., any word starting
     with `auth`, `secret` or `credential`, and names ending in `header(s)`."""

@@ -208,12 +208,6 @@ class ChatService:
         row = await self.store.get(chat_id)
         return row if row is not None and row.user_id == user_id else None
 
-    async def list_for_user(
-        self, user_id: str, skip: int = 0, limit: int | None = None
-    ) -> list[dict[str, Any]]:
-        rows = await self.store.titles(user_id, skip, limit)
-        return title_items(rows)
-
     async def get_message(self, chat_id: str, message_id: str) -> dict[str, Any] | None:
         row = await self.store.get(chat_id)
         if row is None:

@@ -26,9 +26,6 @@ class Connection:
     def public_id(self, upstream_id: str) -> str:
         return f"{self.prefix}.{upstream_id}" if self.prefix else upstream_id
 
-    def offers(self, upstream_id: str) -> bool:
-        return not self.models or upstream_id in self.models
-
 
 def connections_from_env(environ: Mapping[str, str]) -> list[Connection]:
     """Open WebUI's variables: `OPENAI_API_BASE_URLS`/`OPENAI_API_KEYS` (semicolon-separated,
