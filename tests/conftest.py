@@ -15,12 +15,29 @@ from pipehouse.plugin.loader import LoadedPlugin, load_plugin_file
 from pipehouse.runtime.catalog import Catalog, CommandLineValves
 from pipehouse.runtime.chat import ChatRuntime
 from pipehouse.runtime.events import RecordingHost
-from pipehouse.runtime.executor import InProcessExecutor, PluginSource
+from pipehouse.runtime.executor import Executor, InProcessExecutor, PluginSource
 
 PLUGINS = Path(__file__).parent / "plugins"
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
 USER = {"id": "user-1", "email": "ada@example.com", "name": "Ada", "role": "user"}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_uv_cache() -> Iterator[None]:
+    """One uv download cache for every environment the suite builds (and across runs), so real
+    installs from the registry cost a download once."""
+    import os
+    import tempfile
+
+    if "UV_CACHE_DIR" in os.environ:
+        yield
+        return
+    os.environ["UV_CACHE_DIR"] = str(Path(tempfile.gettempdir()) / "pipehouse-tests-uv-cache")
+    try:
+        yield
+    finally:
+        os.environ.pop("UV_CACHE_DIR", None)
 
 
 def plugin_path(name: str) -> Path:
@@ -39,8 +56,8 @@ def load() -> Callable[[str], LoadedPlugin]:
 class Harness:
     """A runtime over fixture plugins, the way the CLI and server assemble one."""
 
-    def __init__(self) -> None:
-        self.executor = InProcessExecutor()
+    def __init__(self, executor: Executor | None = None) -> None:
+        self.executor = executor or InProcessExecutor()
         self.catalog = Catalog()
         self.store = CommandLineValves()
         self.runtime = ChatRuntime(self.executor, self.catalog, self.store)

@@ -141,6 +141,15 @@ class Settings:
         default_factory=lambda: _env_float("PIPEHOUSE_WORKER_UNRESPONSIVE", 30.0)
     )
 
+    # Where plugins run (docs/isolation.md, "Modes"): "isolated" (worker processes) or "inline"
+    # (the server's own process); an admin can set one plugin's mode through the API.
+    isolation: str = field(default_factory=lambda: os.environ.get("PIPEHOUSE_ISOLATION", ""))
+    # Which plugins share a worker: "environment" (those with the same environment) or
+    # "plugin" (one worker each).
+    worker_sharing: str = field(
+        default_factory=lambda: os.environ.get("PIPEHOUSE_WORKER_SHARING", "environment")
+    )
+
     # Garbage collection tuned for serving (api/gc_tuning.py): a process-wide change, so off
     # unless asked for; `serve` asks for it unless PIPEHOUSE_GC_TUNING=0.
     gc_tuning: bool = field(default_factory=lambda: _env_bool("PIPEHOUSE_GC_TUNING", False))

@@ -5,7 +5,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pipehouse.runtime.executor import Executor, InProcessExecutor
+from pipehouse.runtime.workers.executor import ProcessExecutor
 from tests.conftest import USER
+
+MODES = ("inline", "isolated")
+
+
+def make_executor(mode: str, **options: Any) -> Executor:
+    """The executor a runtime test runs on: in this process, or in worker processes."""
+    if mode == "inline":
+        return InProcessExecutor(**options)
+    return ProcessExecutor(**options)
 
 
 def chunks(payloads: list[Any]) -> list[dict[str, Any]]:

@@ -24,6 +24,16 @@ from pipehouse.runtime.workers.supervisor import WorkerExit, WorkerProcess
 log = logging.getLogger(__name__)
 
 END = object()  # a stream's last entry in `Call.items`
+
+
+@dataclass(slots=True)
+class HostEvent:
+    """An event (or event call) that came while a stream was running: it goes to the host when
+    the reader reaches it, so it keeps its place among the items."""
+
+    message: dict[str, Any]
+
+
 _ids = itertools.count(1)
 
 
@@ -140,17 +150,23 @@ class Connection:
                     call.reply.set_exception(error)
                 elif call.items is not None:
                     call.items.put_nowait(error)
-        elif kind == "event":
-            if call is not None:
-                await call.host.emit(message["event"])
-        elif kind == "event_call":
-            host = call.host if call is not None else NullHost()
-            self._spawn(self._answer_event_call(message["r"], host, message["event"]))
+        elif kind in ("event", "event_call"):
+            if call is not None and call.items is not None and call.reply.done():
+                call.items.put_nowait(HostEvent(message))
+            else:
+                await self.to_host(message, call.host if call is not None else NullHost())
         elif kind == "host_call":
             context = call.context if call is not None else None
             self._spawn(self._answer_host_call(message), context)
         elif kind == "retire":
             self.retire()
+
+    async def to_host(self, message: dict[str, Any], host: Host) -> None:
+        """Deliver an event, or start answering an event call."""
+        if message["k"] == "event":
+            await host.emit(message["event"])
+        else:
+            self._spawn(self._answer_event_call(message["r"], host, message["event"]))
 
     async def _answer_event_call(self, question: int, host: Host, event: dict[str, Any]) -> None:
         try:

@@ -26,7 +26,7 @@ from pipehouse.plugin.info import PluginInfo
 from pipehouse.plugin.kinds import PluginKind
 from pipehouse.runtime.action_result import ActionResult
 from pipehouse.runtime.executor import CallContext, PipeResult, PluginSource, request_facts
-from pipehouse.runtime.workers.connection import END, Call, Connection
+from pipehouse.runtime.workers.connection import END, Call, Connection, HostEvent
 from pipehouse.runtime.workers.supervisor import Supervisor, WorkerExit, WorkerLimits
 
 log = logging.getLogger(__name__)
@@ -316,6 +316,9 @@ class ProcessExecutor:
                 if batch is END:
                     finished = ok = True
                     return
+                if isinstance(batch, HostEvent):
+                    await connection.to_host(batch.message, job.host)
+                    continue
                 if isinstance(batch, BaseException):
                     finished = True
                     raise batch

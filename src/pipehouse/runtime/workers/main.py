@@ -21,7 +21,7 @@ import logging
 import os
 import socket
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -45,9 +45,11 @@ class WireHost:
         self._id = call_id
 
     async def emit(self, event: dict[str, Any]) -> None:
+        self._worker.flush(self._id)  # the items yielded before it go first
         self._worker.send({"k": "event", "id": self._id, "event": event})
 
     async def call(self, event: dict[str, Any]) -> Any:
+        self._worker.flush(self._id)
         return await self._worker.ask({"k": "event_call", "id": self._id, "event": event})
 
 
@@ -62,11 +64,18 @@ class Worker:
         self.feeds: dict[int, asyncio.Queue[list[Any] | None]] = {}
         self.pending: dict[int, asyncio.Future[Any]] = {}  # our questions to the server
         self.host_streams: dict[int, asyncio.Queue[list[Any] | None]] = {}
+        self.flushers: dict[int, Callable[[], None]] = {}  # streams' pending batches
         self._next_question = 0
 
     # -- sending -------------------------------------------------------------------------------
     def send(self, message: dict[str, Any]) -> None:
         self.writer.write(protocol.encode(message))
+
+    def flush(self, call_id: int) -> None:
+        """Send a stream's pending items now (before an event of the same call)."""
+        flusher = self.flushers.get(call_id)
+        if flusher is not None:
+            flusher()
 
     async def ask(self, message: dict[str, Any]) -> Any:
         """Send a question (event_call, host_call) and wait for the server's answer."""
@@ -251,15 +260,19 @@ class Worker:
                 self.send({"k": "chunks", "id": call_id, "items": batch})
                 batch = []
 
-        async for item in stream:
-            batch.append(item)
-            if len(batch) >= BATCH:
-                flush()
-                await self.writer.drain()
-            elif not scheduled:
-                scheduled = True
-                loop.call_soon(flush)
-        flush()
+        self.flushers[call_id] = flush
+        try:
+            async for item in stream:
+                batch.append(item)
+                if len(batch) >= BATCH:
+                    flush()
+                    await self.writer.drain()
+                elif not scheduled:
+                    scheduled = True
+                    loop.call_soon(flush)
+            flush()
+        finally:
+            self.flushers.pop(call_id, None)
         self.send({"k": "end", "id": call_id})
 
 

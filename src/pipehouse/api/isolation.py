@@ -1,0 +1,131 @@
+"""Where plugins run: the server's executor (inline and isolated behind one router) and the
+admin routes that show and set each plugin's mode (docs/isolation.md, "Modes"; docs/api.md).
+
+A plugin's mode is kept in its row (`meta.isolation`), set only through this route by an
+admin; a plugin file cannot choose it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel
+
+from pipehouse.api.observability import Metrics
+from pipehouse.api.params import PathId
+from pipehouse.api.principal import Principal, admin_user
+from pipehouse.config import Settings
+from pipehouse.runtime.executor import InProcessExecutor
+from pipehouse.runtime.workers.executor import ProcessExecutor
+from pipehouse.runtime.workers.routing import Mode, RoutingExecutor, parse_mode
+from pipehouse.runtime.workers.supervisor import Supervisor, WorkerLimits
+from pipehouse.service.plugins import NOT_FOUND, PluginService, ServiceError
+
+DEFAULT_MODE: Mode = "isolated"
+META_KEY = "isolation"
+
+router = APIRouter(prefix="/api/v1/isolation", tags=["isolation"])
+
+
+def build_executor(settings: Settings, metrics: Metrics) -> RoutingExecutor:
+    """Inline and isolated executors with the server's timeouts, routed by each plugin's mode."""
+    inline = InProcessExecutor(
+        call_timeout=settings.call_timeout,
+        idle_timeout=settings.idle_timeout,
+        cache_dir=settings.data_dir / "cache" / "plugins",
+        observer=metrics.observe_plugin,
+    )
+    limits = WorkerLimits(
+        memory=settings.worker_memory,
+        idle=settings.worker_idle,
+        unresponsive=settings.worker_unresponsive,
+        stall=settings.loop_lag_threshold or 1.0,
+    )
+    sharing = "plugin" if settings.worker_sharing.strip().lower() == "plugin" else "environment"
+    isolated = ProcessExecutor(
+        Supervisor(limits),
+        call_timeout=settings.call_timeout,
+        idle_timeout=settings.idle_timeout,
+        observer=metrics.observe_plugin,
+        sharing=sharing,
+    )
+    default = parse_mode(settings.isolation, DEFAULT_MODE)
+    return RoutingExecutor(inline, isolated, default=default)
+
+
+def supervisor_of(executor: RoutingExecutor) -> Supervisor:
+    isolated = executor.isolated
+    assert isinstance(isolated, ProcessExecutor)
+    return isolated.supervisor
+
+
+async def restore_modes(executor: RoutingExecutor, plugins: PluginService) -> None:
+    """The modes admins set, read from the rows before the plugins load."""
+    store = plugins.store
+    for row in [*await store.functions.all(), *await store.tools.all()]:
+        mode = (row.meta or {}).get(META_KEY)
+        if mode in ("isolated", "inline"):
+            executor.modes[row.id] = mode
+
+
+class ModeForm(BaseModel):
+    mode: Mode | None = None
+    """`isolated`, `inline`, or null for the server's default."""
+
+
+def _executor(request: Request) -> RoutingExecutor:
+    executor = request.app.state.executor
+    if not isinstance(executor, RoutingExecutor):
+        raise ServiceError(409, "this server runs every plugin in one mode")
+    return executor
+
+
+def _answer(executor: RoutingExecutor, plugin_id: str) -> dict[str, Any]:
+    return {
+        "id": plugin_id,
+        "mode": executor.mode_of(plugin_id),
+        "set": executor.modes.get(plugin_id),
+        "default": executor.default,
+    }
+
+
+@router.get("/")
+async def list_modes(request: Request, _: Principal = Depends(admin_user)) -> dict[str, Any]:
+    """The default mode, each plugin's own, and the worker pools running now."""
+    executor = _executor(request)
+    isolated = executor.isolated
+    workers = isolated.describe() if isinstance(isolated, ProcessExecutor) else {}
+    return {"default": executor.default, "plugins": dict(executor.modes), "workers": workers}
+
+
+@router.get("/{plugin_id}")
+async def get_mode(
+    request: Request, plugin_id: PathId, _: Principal = Depends(admin_user)
+) -> dict[str, Any]:
+    return _answer(_executor(request), plugin_id)
+
+
+@router.post("/{plugin_id}")
+async def set_mode(
+    request: Request, plugin_id: PathId, form: ModeForm, _: Principal = Depends(admin_user)
+) -> dict[str, Any]:
+    """Run one plugin isolated or inline (null: the default); it moves at once, and keeps its
+    mode across restarts."""
+    executor = _executor(request)
+    plugins: PluginService = request.app.state.plugins
+    store = plugins.store
+    row = await store.functions.get(plugin_id)
+    rows = store.functions
+    if row is None:
+        row, rows = await store.tools.get(plugin_id), store.tools
+    if row is None:
+        raise ServiceError(404, NOT_FOUND)
+    meta = dict(row.meta or {})
+    if form.mode is None:
+        meta.pop(META_KEY, None)
+    else:
+        meta[META_KEY] = form.mode
+    await rows.update(plugin_id, meta=meta)
+    await executor.set_mode(plugin_id, form.mode)
+    return _answer(executor, plugin_id)
