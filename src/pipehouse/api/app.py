@@ -24,8 +24,10 @@ from pipehouse.api import (
     session_user,
     tools,
 )
+from pipehouse.api import environments as environment_routes
 from pipehouse.api import events as event_routes
 from pipehouse.api import files as file_routes
+from pipehouse.api import isolation as isolation_routes
 from pipehouse.api import pipelines as pipelines_protocol
 from pipehouse.api.body_limit import BodyGate
 from pipehouse.api.fastlane import FastLane
@@ -33,12 +35,14 @@ from pipehouse.api.gc_tuning import tuned_for_serving
 from pipehouse.api.observability import Metrics, ObservabilityMiddleware
 from pipehouse.api.principal import Authenticator, Principal, admin_user, current_user
 from pipehouse.api.sessions import SessionStore
+from pipehouse.api.worker_status import report_workers
 from pipehouse.compat import services as compat_services
 from pipehouse.config import Settings
+from pipehouse.envs import Environments
 from pipehouse.runtime.catalog import Catalog
 from pipehouse.runtime.chat import ChatRuntime
-from pipehouse.runtime.executor import InProcessExecutor
 from pipehouse.runtime.loop_lag import LoopLagMonitor, Stall
+from pipehouse.runtime.workers.routing import RoutingExecutor
 from pipehouse.service.chats import ChatService
 from pipehouse.service.connections import ConnectionService
 from pipehouse.service.files import FileService
@@ -97,7 +101,7 @@ Try it:
 
 
 def watch_loop(
-    settings: Settings, executor: InProcessExecutor, metrics: Metrics, plugins: PluginService
+    settings: Settings, executor: RoutingExecutor, metrics: Metrics, plugins: PluginService
 ) -> LoopLagMonitor | None:
     """The loop-lag monitor (runtime/loop_lag.py); each stall is counted in `/metrics` and kept
     in the status of the plugin that caused it."""
@@ -169,12 +173,7 @@ def create_app(settings: Settings) -> FastAPI:
         if settings.no_auth:
             admin = next(u for u in await accounts.list_users() if u.role == "admin")
             anonymous = Principal.of(admin)
-        executor = InProcessExecutor(
-            call_timeout=settings.call_timeout,
-            idle_timeout=settings.idle_timeout,
-            cache_dir=settings.data_dir / "cache" / "plugins",
-            observer=metrics.observe_plugin,
-        )
+        executor = isolation_routes.build_executor(settings, metrics)  # inline | isolated
         catalog = Catalog()
         valves = DatabaseValves(accounts)
         replicas = Replicas(settings, db)
@@ -191,7 +190,15 @@ def create_app(settings: Settings) -> FastAPI:
             max_tool_rounds=settings.max_tool_rounds,
             events=events,
         )
-        plugins = PluginService(settings, PluginStore(db), valves, executor, catalog, runtime)
+        plugins = PluginService(
+            settings,
+            PluginStore(db),
+            valves,
+            executor,
+            catalog,
+            runtime,
+            environments=Environments(settings.data_dir / "envs"),
+        )
         upstream_connections = ConnectionService(
             settings, ConnectionStore(db), upstreams, os.environ
         )
@@ -217,6 +224,8 @@ def create_app(settings: Settings) -> FastAPI:
         monitor = watch_loop(settings, executor, metrics, plugins)
         app.state.replicas = replicas
         await replicas.start(plugins, valves, upstream_connections)
+        report_workers(isolation_routes.supervisor_of(executor), metrics, plugins)
+        await isolation_routes.restore_modes(executor, plugins)
         await plugins.start()
         await upstream_connections.start()
         await starting.release()
@@ -258,6 +267,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(chats.router)
     app.include_router(session_user.router)
     app.include_router(file_routes.router)
+    app.include_router(isolation_routes.router)
+    app.include_router(environment_routes.router)
 
     @app.get("/health", tags=["server"])
     async def health() -> JSONResponse:

@@ -17,7 +17,7 @@ from filelock import FileLock, Timeout
 from pipehouse.envs.builder import SITE, build, size_of, step_of
 from pipehouse.envs.errors import EnvironmentBuildError
 from pipehouse.envs.host import host_digest
-from pipehouse.envs.spec import EnvironmentSpec
+from pipehouse.envs.spec import EnvironmentSpec, is_key
 from pipehouse.envs.state import EnvState
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,8 @@ class Environments:
 
     def state(self, key: str) -> EnvState | None:
         """This server's view when it has built or is building it, else what the disk says."""
+        if not is_key(key):  # a key from a URL never names a path outside the root
+            return None
         return self._states.get(key) or EnvState.load(self.root / key)
 
     def list(self) -> list[EnvState]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -12,6 +13,11 @@ from packaging.utils import canonicalize_name
 from pipehouse.envs.host import host_digest
 
 KEY_LENGTH = 16  # hex digits of the sha256: short enough for a path, far from colliding
+_KEY = re.compile(rf"[0-9a-f]{{{KEY_LENGTH}}}")
+
+
+def is_key(text: str) -> bool:
+    return _KEY.fullmatch(text) is not None
 
 
 def normalise(text: str) -> str:

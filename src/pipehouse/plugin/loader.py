@@ -14,7 +14,6 @@ import hashlib
 import importlib.util
 import linecache
 import re
-import shlex
 import sys
 import tempfile
 import threading
@@ -27,6 +26,7 @@ from typing import Any
 from pipehouse.compat import install as install_open_webui_alias
 from pipehouse.compat import is_alias
 from pipehouse.compat.awaits import learn as learn_awaited_calls
+from pipehouse.envs.distributions import package_for_module
 from pipehouse.plugin.errors import PluginLoadError
 from pipehouse.plugin.frontmatter import parse_docstring_frontmatter, parse_frontmatter
 from pipehouse.plugin.handlers import Handler
@@ -116,20 +116,20 @@ def _missing_module_hint(missing: str, requirements: list[PluginRequirement]) ->
             f"the plugin imports {missing}, a module of the Pipelines server that pipehouse "
             "does not provide; see docs/compatibility.md"
         )
-    # The same words reach the admin API, `serve`, `inspect` and `run`, so the hint names the
-    # one thing each of them can do: install into the interpreter pipehouse runs on.
-    pip = f"{shlex.quote(sys.executable)} -m pip install"
+    # The same words reach the admin API, `serve`, `inspect` and `run`: all of them install
+    # what a plugin declares into its own environment (docs/isolation.md).
+    package = package_for_module(missing)
     declared = [r.text for r in requirements if r.valid]
     if declared:
         return (
             f"the module '{top}' is not installed; the plugin declares requirements "
-            f"{', '.join(declared)}: install them into pipehouse's environment with "
-            f"`{pip} {' '.join(shlex.quote(text) for text in declared)}`"
+            f"{', '.join(declared)}, which do not provide it: add the package that does "
+            f"(likely `{package}`) to its `requirements:` line"
         )
     return (
-        f"the module '{top}' is not installed and the plugin declares no requirements: "
-        f"install the package that provides it into pipehouse's environment with "
-        f"`{pip} PACKAGE`"
+        f"the module '{top}' is not installed and Open WebUI does not ship it either: declare "
+        f"the package that provides it in the plugin's frontmatter (likely `requirements: "
+        f"{package}`); pipehouse installs it into the plugin's own environment"
     )
 
 

@@ -227,6 +227,7 @@ class PluginService:
         self, plugin_id: str, content: str, path: str | None, kind: PluginKind | None
     ) -> PluginInfo:
         environments = self.environments
+        environments.paths[plugin_id] = path
         try:
             info = await environments.load(
                 plugin_id,
@@ -276,8 +277,7 @@ class PluginService:
         state = self.environments.retry(plugin_id)
         if state is None:
             raise ServiceError(404, f"'{plugin_id}' has no environment of its own")
-        row = await self.store.functions.get(plugin_id) or await self.store.tools.get(plugin_id)
-        file = row.path if row is not None and row.source == "directory" else None
+        file = self.environments.paths.get(plugin_id)
         self.environments.when_done(plugin_id, lambda: self._environment_done(plugin_id, file))
         current = self.status.get(plugin_id)
         if current is None or current.state != "loaded":
@@ -289,7 +289,7 @@ class PluginService:
         are `<plugin>.<sub>`), or None when it is not waiting for one."""
         for plugin_id in (model_id, model_id.split(".", 1)[0]):
             status = self.status.get(plugin_id)
-            if status is not None and status.state in PENDING:
+            if status is not None and status.state in PENDING and not self.catalog.get(plugin_id):
                 return self.environments.state_of(plugin_id) or status.environment
         return None
 
@@ -442,6 +442,8 @@ class PluginService:
         before = self.status.get(plugin_id)
         try:
             info = await self._load(plugin_id, content, None, wanted)
+        except EnvironmentPending:  # saved now, loaded by itself once its environment is built
+            info = provisional_info(plugin_id, content, wanted)
         except PluginError as error:
             self._set_status(plugin_id, before)
             raise ServiceError(400, error.to_dict()) from error
@@ -505,7 +507,8 @@ class PluginService:
             info = await self._load_for_save(
                 kind, plugin_id, content, previous, pipeline_files=pipeline_files
             )
-            if existing is not None and existing.valves:
+            pending = self.state(plugin_id).state in PENDING
+            if existing is not None and existing.valves and not pending:
                 try:
                     await self.executor.validate_valves(plugin_id, existing.valves)
                 except PluginError as error:
@@ -526,7 +529,10 @@ class PluginService:
                 starts_enabled=False,
             )
             saved = await rows.save(row, user_id=user_id, message=message)
-            self._publish(saved, info)
+            if pending:  # what ran before (if anything) serves until the new code loads
+                self.valves.remember(saved.id, row_kind(saved), saved.valves)
+            else:
+                self._publish(saved, info)
             await self.announce("plugin", plugin_id)
             return saved
 
@@ -543,6 +549,7 @@ class PluginService:
             self.catalog.remove(plugin_id)
             self.valves.forget(plugin_id)
             self.status.pop(plugin_id, None)
+            self.environments.forget(plugin_id)
             await self.executor.unload(plugin_id)
             self.runtime.forget_models(plugin_id)
             await self.announce("plugin", plugin_id)
