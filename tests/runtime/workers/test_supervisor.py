@@ -234,3 +234,18 @@ async def _until(condition, timeout: float = WAIT) -> None:
     while not condition():
         assert asyncio.get_running_loop().time() < deadline, "condition never held"
         await asyncio.sleep(0.05)
+
+
+async def test_a_worker_ending_closes_only_its_own_descriptors(owner: Owner):
+    """Numbers of closed descriptors are reused at once: an end that closed one twice would
+    close some other file of the server (here: files opened after the worker started)."""
+    doomed = await owner.spawn()
+    others = [os.open(os.devnull, os.O_RDONLY) for _ in range(16)]
+    try:
+        send(doomed, "import os; os._exit(0)")
+        await owner.ended(doomed)
+        for fd in others:
+            os.fstat(fd)  # still open
+    finally:
+        for fd in others:
+            os.close(fd)

@@ -79,8 +79,11 @@ class Listener:
         return max(0.0, now - self._beat - self._interval)
 
     def close_child(self) -> None:
-        with contextlib.suppress(OSError):
-            os.close(self.child_fd)
+        """Close the worker's end here (once: the number may belong to another file later)."""
+        if self.child_fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self.child_fd)
+            self.child_fd = -1
 
     def close(self) -> None:
         self.close_child()
