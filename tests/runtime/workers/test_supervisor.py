@@ -191,6 +191,7 @@ async def test_a_plugin_that_keeps_crashing_its_worker_is_marked_failing():
             sup.check("crasher")  # not failing yet: it may run
             if attempt:
                 assert sup.backoff(None) > 0  # restarts after crashes wait a little longer
+                assert sup.backoff(("other pool",)) == 0  # only in the pool that crashed
             worker = await owner.spawn()
             with worker.call("crasher"):
                 send(worker, "import os; os._exit(1)")

@@ -9,7 +9,7 @@ with an error naming the plugin and the cause, and starts a new worker when one 
 
 It also keeps the score: a plugin that ends its worker `crash_limit` times within
 `crash_window` seconds is marked failing (with the last cause) instead of being restarted
-forever, and a new worker for an environment whose workers keep dying is started only after
+forever, and a new worker for a pool whose workers keep dying is started only after
 a back-off.
 
 The protocol spoken over `WorkerProcess.reader`/`writer` is not the supervisor's business; the
@@ -28,7 +28,7 @@ import socket
 import sys
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -162,6 +162,8 @@ class WorkerProcess:
         on_exit: Callable[[WorkerExit], None],
     ) -> None:
         self.environment = environment
+        self.pool: Hashable = environment
+        """What the supervisor's back-off counts this worker's crashes under."""
         self.reader = reader
         """The worker's protocol messages to the server."""
         self.writer = writer
@@ -365,17 +367,23 @@ class Supervisor:
         self.failing: dict[str, WorkerExit] = {}
         """Plugins that ended their worker too often, and the last time's cause."""
         self._plugin_crashes: dict[str, _Record] = {}
-        self._env_crashes: dict[Path | None, _Record] = {}
+        self._pool_crashes: dict[Hashable, _Record] = {}
         self._watch: asyncio.Task[None] | None = None
 
     async def spawn(
-        self, environment: Path | None, *, on_exit: Callable[[WorkerExit], None]
+        self,
+        environment: Path | None,
+        *,
+        on_exit: Callable[[WorkerExit], None],
+        pool: Hashable | None = None,
     ) -> WorkerProcess:
-        """Start a worker for `environment` (after the back-off if its workers keep dying).
+        """Start a worker for `environment` (after the back-off if the workers of its `pool`
+        keep dying; the pool is the environment unless the owner says otherwise).
 
         `on_exit` is called once, on the event loop, when the process has ended and been
         reaped, with why it ended; by then `worker.exit` is set too."""
-        await asyncio.sleep(self.backoff(environment))
+        pool = environment if pool is None else pool
+        await asyncio.sleep(self.backoff(pool))
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         beats = heartbeat.Listener(self.limits.stall, self._stalled)
         env = dict(os.environ)
@@ -400,15 +408,16 @@ class Supervisor:
             beats.close_child()
         reader, writer = await asyncio.open_unix_connection(sock=parent, limit=2**24)
         worker = WorkerProcess(self, process, environment, reader, writer, beats, on_exit)
+        worker.pool = pool
         beats.start(worker)
         self.workers.add(worker)
         self._ensure_watch()
         return worker
 
-    def backoff(self, environment: Path | None) -> float:
-        """Seconds to wait before starting a worker for `environment`: 0 unless its workers
-        crashed recently, then 0.25 s doubling per recent crash, at most 10 s."""
-        record = self._env_crashes.get(environment)
+    def backoff(self, pool: Hashable) -> float:
+        """Seconds to wait before starting a worker for `pool`: 0 unless its workers crashed
+        recently, then 0.25 s doubling per recent crash, at most 10 s."""
+        record = self._pool_crashes.get(pool)
         if record is None:
             return 0.0
         now = time.monotonic()
@@ -493,9 +502,7 @@ class Supervisor:
         if not ended.crashed:
             return
         now = time.monotonic()
-        self._env_crashes.setdefault(worker.environment, _Record()).add(
-            now, self.limits.crash_window
-        )
+        self._pool_crashes.setdefault(worker.pool, _Record()).add(now, self.limits.crash_window)
         blamed = (ended.plugin_id,) if ended.plugin_id else ended.running
         if len(blamed) != 1:
             return  # several plugins were running and nothing says which: blame none
