@@ -142,12 +142,62 @@ def test_plugin_error_exits_non_zero_and_points_into_the_plugin_file():
     assert "KeyError" in result.stderr
 
 
-def test_missing_requirement_is_explained():
-    result = pipehouse("run", str(plugin_path("cli_missing_requirement")), "hi")
+def environments_in(tmp_path) -> dict[str, str]:
+    """A data dir of the test's own, and the suite's shared uv download cache."""
+    return {"PIPEHOUSE_DATA_DIR": str(tmp_path), "UV_CACHE_DIR": os.environ["UV_CACHE_DIR"]}
+
+
+def test_a_requirement_no_registry_has_fails_naming_it(tmp_path):
+    result = pipehouse(
+        "run", str(plugin_path("cli_missing_requirement")), "hi", env=environments_in(tmp_path)
+    )
     assert result.returncode == 1
-    assert "ModuleNotFoundError" not in result.stdout
-    assert "--install" in result.stderr
-    assert "pipehouse-fixture-not-a-real-package" in result.stderr
+    assert result.stdout == ""
+    message = " ".join(result.stderr.split())
+    assert "no package named pipehouse-fixture-not-a-real-package in the package registry" in (
+        message
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_run_builds_the_files_environment_once_and_env_commands_manage_it(tmp_path):
+    figlet = str(plugin_path("env_figlet_modern"))
+    first = pipehouse("run", figlet, "hi", env=environments_in(tmp_path), timeout=120)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("pyfiglet 1.0.2\n")
+    assert "+ pyfiglet==1.0.2" in first.stderr  # the installer's progress, as it went
+
+    again = pipehouse("inspect", figlet, "--json", env=environments_in(tmp_path))
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["name"] == "Modern Banner"
+    assert "pyfiglet==1.0.2" not in again.stderr  # the same environment, not built again
+
+    listed = pipehouse("env", "list", env=environments_in(tmp_path))
+    key, state = listed.stdout.split()[:2]
+    assert state == "ready" and "pyfiglet==1.0.2" in listed.stdout
+    shown = json.loads(pipehouse("env", "show", key, env=environments_in(tmp_path)).stdout)
+    assert shown["requirements"] == ["pyfiglet==1.0.2"] and shown["size"] > 0
+
+    rebuilt = pipehouse("env", "rebuild", key, env=environments_in(tmp_path), timeout=120)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "+ pyfiglet==1.0.2" in rebuilt.stderr
+
+    pruned = pipehouse("env", "prune", "--all", env=environments_in(tmp_path))
+    assert pruned.stdout.split() == [key]
+    assert pipehouse("env", "list", env=environments_in(tmp_path)).stdout == ""
+
+
+def test_no_install_uses_the_installed_packages_only(tmp_path):
+    result = pipehouse(
+        "run",
+        "--no-install",
+        str(plugin_path("env_figlet_modern")),
+        "hi",
+        env=environments_in(tmp_path),
+    )
+    assert result.returncode == 1
+    assert "not installed: pyfiglet==1.0.2" in " ".join(result.stderr.split())
+    assert not (tmp_path / "envs").exists()
 
 
 def test_missing_file_is_a_usage_error():
@@ -169,14 +219,13 @@ def test_inspect_shows_kind_valves_and_models():
 
 
 def test_inspect_reports_load_errors():
-    result = pipehouse("inspect", str(plugin_path("cli_missing_requirement")))
+    result = pipehouse("inspect", "--no-install", str(plugin_path("cli_missing_requirement")))
     assert result.returncode == 1
-    # the requirements are marked even though the import failed, and the hint names a command
-    # that exists for the caller (inspect has no --install)
+    # the requirements are marked even though the plugin could not load, and the hint says how
     assert "pipehouse-fixture-not-a-real-package>=1.0 (missing)" in result.stdout
-    assert "ModuleNotFoundError" in result.stderr
-    assert "-m pip install 'pipehouse-fixture-not-a-real-package>=1.0'" in result.stderr
-    assert "--install" not in result.stderr
+    message = " ".join(result.stderr.split())
+    assert "not installed: pipehouse-fixture-not-a-real-package>=1.0" in message
+    assert "without --no-install" in message
 
 
 def test_plugin_prints_go_to_stderr_and_stdout_is_the_answer_alone():
@@ -195,7 +244,7 @@ def test_inspect_json_stays_json_when_the_plugin_prints():
 
 
 def test_an_installer_option_in_requirements_is_refused_by_name_never_passed_on():
-    result = pipehouse("run", "--install", str(plugin_path("cli_installer_option")), "hi")
+    result = pipehouse("run", str(plugin_path("cli_installer_option")), "hi")
     assert result.returncode == 1
     assert "not a requirement pipehouse can install: '--index-url=http://127.0.0.1:9/simple'" in (
         " ".join(result.stderr.split())
@@ -205,20 +254,22 @@ def test_an_installer_option_in_requirements_is_refused_by_name_never_passed_on(
 
 
 def test_a_placeholder_requirements_line_is_a_clean_message():
-    result = pipehouse("run", "--install", str(plugin_path("cli_placeholder_requirements")), "hi")
+    result = pipehouse("run", str(plugin_path("cli_placeholder_requirements")), "hi")
     assert result.returncode == 1
     assert "'package2  # Optional'" in result.stderr
     assert "Traceback" not in result.stderr
 
 
-def test_a_requirement_on_a_version_pipehouse_keeps_is_a_clean_message():
+def test_a_requirement_on_a_version_pipehouse_keeps_is_a_clean_message(tmp_path):
     from importlib.metadata import version
 
-    result = pipehouse("run", "--install", str(plugin_path("cli_pinned_httpx")), "hi")
+    result = pipehouse(
+        "run", str(plugin_path("cli_pinned_httpx")), "hi", env=environments_in(tmp_path)
+    )
     assert result.returncode == 1
     message = " ".join(result.stderr.split())
-    assert "installing httpx==0.27.0 failed" in message
-    assert f"pipehouse runs on httpx=={version('httpx')} and keeps those versions" in message
+    assert "httpx==0.27.0 cannot be installed beside pipehouse" in message
+    assert f"which runs on httpx=={version('httpx')} and keeps those versions" in message
     assert "Traceback" not in result.stderr
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from pipehouse import __version__
 from pipehouse.config import Settings
@@ -77,7 +78,11 @@ def run(
         "-a",
         help="Answer an event call (confirmation: yes/no, input: text); repeatable, used in order.",
     ),
-    install: bool = typer.Option(False, "--install", help="Install missing requirements first."),
+    no_install: bool = typer.Option(
+        False,
+        "--no-install",
+        help="Never build an environment for the file's requirements: the installed packages only.",
+    ),
     timeout: float | None = typer.Option(None, "--timeout", help="Seconds a plugin call may take."),
     verbose: bool = typer.Option(False, "--traceback", help="Show full tracebacks on errors."),
 ) -> None:
@@ -103,7 +108,7 @@ def run(
         messages_file=messages,
         json_lines=json_lines,
         answers=answer,
-        install=install,
+        no_install=no_install,
         timeout=timeout,
         verbose=verbose,
         sub_action=sub_action,
@@ -121,6 +126,11 @@ def run(
 def inspect(
     plugin: Path = typer.Argument(..., help="The plugin file."),
     json_output: bool = typer.Option(False, "--json", help="Print the description as JSON."),
+    no_install: bool = typer.Option(
+        False,
+        "--no-install",
+        help="Never build an environment for the file's requirements: the installed packages only.",
+    ),
 ) -> None:
     """Show a plugin's kind, frontmatter, requirements, valves, models, hooks and tool specs.
 
@@ -134,7 +144,10 @@ def inspect(
         raise typer.Exit(2)
     with plugin_output_to_stderr() as stdout:
         code = inspect_file(
-            plugin, as_json=json_output, console=Console(file=stdout, highlight=False)
+            plugin,
+            as_json=json_output,
+            console=Console(file=stdout, highlight=False),
+            install=not no_install,
         )
     raise typer.Exit(code)
 
@@ -222,6 +235,13 @@ def serve(
         help="Tune the process's garbage collection for serving: freeze what start-up built, "
         "collect the young generation every 20,000 allocations (about a tenth more requests).",
     ),
+    isolation: str = typer.Option(
+        "isolated",
+        "--isolation",
+        envvar="PIPEHOUSE_ISOLATION",
+        help="Where plugins run: isolated (worker processes) or inline (the server's process, "
+        "for trusted plugins); an admin can set one plugin's mode (docs/isolation.md).",
+    ),
 ) -> None:
     """Serve the OpenAI API and the admin API over the plugins.
 
@@ -233,6 +253,7 @@ def serve(
     from pipehouse.api.observability import configure_logging
     from pipehouse.api.server import Server
     from pipehouse.console.output import plugin_output_to_stderr
+    from pipehouse.store.db import MissingDriver, require_driver
 
     settings = _settings(
         data_dir, database_url, host=host, port=port, plugin_dirs=plugins, no_auth=no_auth
@@ -240,6 +261,10 @@ def serve(
     if no_watch:
         settings.watch = False
     settings.gc_tuning = gc_tuning
+    if isolation.strip().lower() not in ("isolated", "inline"):
+        err.print(f"[red]error:[/] --isolation {isolation}: use isolated or inline")
+        raise typer.Exit(2)
+    settings.isolation = isolation.strip().lower()
     if upstream:
         settings.upstreams = upstream
     _check_upstreams(settings.upstreams)
@@ -247,6 +272,11 @@ def serve(
         if not directory.is_dir():
             err.print(f"[red]error:[/] --plugins {directory}: no such directory")
             raise typer.Exit(2)
+    try:
+        require_driver(settings.db_url)
+    except MissingDriver as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
     if no_auth and not settings.is_loopback:
         err.print("[red]error:[/] --no-auth is allowed only on a loopback address (127.0.0.1)")
         raise typer.Exit(2)
@@ -300,11 +330,12 @@ def _on_database(data_dir: Path | None, database_url: str | None, action):
     import asyncio
 
     from pipehouse.console.database import CommandError, with_database
+    from pipehouse.store.db import MissingDriver
 
     try:
         return asyncio.run(with_database(_settings(data_dir, database_url), action))
-    except CommandError as exc:
-        err.print(f"[red]error:[/] {exc}")
+    except (CommandError, MissingDriver) as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from exc
 
 
@@ -491,3 +522,86 @@ def connections_remove(
 
 def main() -> None:
     app()
+
+
+env_app = typer.Typer(
+    help="Plugin environments (the packages plugins need beyond pipehouse's): list, show, "
+    "rebuild, prune.",
+    no_args_is_help=True,
+)
+app.add_typer(env_app, name="env")
+env_out = Console(highlight=False)
+
+
+def _environments(data_dir: Path | None):
+    from pipehouse.envs import Environments
+
+    return Environments(_settings(data_dir, None).data_dir / "envs")
+
+
+@env_app.command("list")
+def env_list(data_dir: Path | None = DATA_DIR) -> None:
+    """Every environment in the data dir, with its state, size, requirements and plugins."""
+    from pipehouse.console.environments import show_state
+
+    states = _environments(data_dir).list()
+    if not states:
+        err.print("[dim]no environments yet: plugins with requirements get one when loaded[/]")
+    for state in states:
+        show_state(state, env_out)
+
+
+@env_app.command("show")
+def env_show(
+    key: str = typer.Argument(..., help="The environment's key (see `pipehouse env list`)."),
+    data_dir: Path | None = DATA_DIR,
+) -> None:
+    """One environment as JSON: state, step, the installer's last lines, error, size."""
+    import orjson
+
+    state = _environments(data_dir).state(key)
+    if state is None:
+        err.print(f"[red]error:[/] no environment {key}")
+        raise typer.Exit(1)
+    print(orjson.dumps(state.to_dict(), option=orjson.OPT_INDENT_2).decode())
+
+
+@env_app.command("rebuild")
+def env_rebuild(
+    key: str = typer.Argument(..., help="The environment's key (see `pipehouse env list`)."),
+    data_dir: Path | None = DATA_DIR,
+) -> None:
+    """Build an environment again from scratch (a failed install retried), showing progress. A
+    running server picks it up on its next load of the plugin."""
+    import asyncio
+
+    from pipehouse.console.environments import follow, show_state
+
+    async def rebuild() -> int:
+        environments = _environments(data_dir)
+        try:
+            environments.rebuild(key)
+        except KeyError:
+            err.print(f"[red]error:[/] no environment {key}")
+            return 1
+        state = await follow(environments, key, err)
+        if state is not None:
+            show_state(state, env_out)
+        return 0 if state is not None and state.state == "ready" else 1
+
+    raise typer.Exit(asyncio.run(rebuild()))
+
+
+@env_app.command("prune")
+def env_prune(
+    all_: bool = typer.Option(
+        False, "--all", help="Remove every environment not being built (they are rebuilt on use)."
+    ),
+    data_dir: Path | None = DATA_DIR,
+) -> None:
+    """Remove failed environments and those built for another Python or other pipehouse
+    packages (never used again); with --all, every one."""
+    removed = _environments(data_dir).prune(keep=set() if all_ else None)
+    for key in removed:
+        env_out.print(key)
+    err.print(f"[dim]{len(removed)} removed[/]")

@@ -11,20 +11,30 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from pipehouse.config import Settings
+from pipehouse.console.environments import load_file, plugin_environments
 from pipehouse.plugin.errors import PluginError
 from pipehouse.plugin.info import PluginInfo
 from pipehouse.plugin.kinds import PluginKind
 from pipehouse.plugin.loader import plugin_id_from_path
 from pipehouse.plugin.requirements import missing_requirements
-from pipehouse.runtime.executor import CallContext, InProcessExecutor, PluginSource
+from pipehouse.runtime.executor import CallContext, InProcessExecutor
 
 
-async def gather(path: Path) -> tuple[PluginInfo, list[dict[str, Any]], str | None]:
-    """The plugin's description, its manifold models, and why listing them failed (if it did)."""
+async def gather(
+    path: Path, *, install: bool = True, data_dir: Path | None = None
+) -> tuple[PluginInfo, list[dict[str, Any]], str | None]:
+    """The plugin's description, its manifold models, and why listing them failed (if it did);
+    loaded in the environment the server would give it (built first when needed)."""
     executor = InProcessExecutor()
+    environments = plugin_environments(data_dir or Settings().data_dir, install=install)
     try:
-        info = await executor.load(
-            PluginSource(plugin_id_from_path(path), path.read_text(encoding="utf-8"), str(path))
+        info = await load_file(
+            executor,
+            environments,
+            path,
+            Console(stderr=True, highlight=False),
+            plugin_id=plugin_id_from_path(path),
         )
         models: list[dict[str, Any]] = []
         problem = None
@@ -36,6 +46,7 @@ async def gather(path: Path) -> tuple[PluginInfo, list[dict[str, Any]], str | No
         return info, models, problem
     finally:
         await executor.close()
+        await environments.close()
 
 
 def _schema_table(title: str, schema: dict[str, Any] | None, secret: list[str]) -> Table | None:
@@ -111,9 +122,9 @@ def show(
             console.print_json(orjson.dumps(spec).decode())
 
 
-def inspect_file(path: Path, *, as_json: bool, console: Console) -> int:
+def inspect_file(path: Path, *, as_json: bool, console: Console, install: bool = True) -> int:
     try:
-        info, models, problem = asyncio.run(gather(path))
+        info, models, problem = asyncio.run(gather(path, install=install))
     except PluginError as error:
         from pipehouse.console.render import Renderer
         from pipehouse.console.run import declared_requirements

@@ -10,22 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from rich.markup import escape
 
+from pipehouse.config import Settings
+from pipehouse.console.environments import load_file, plugin_environments
 from pipehouse.console.host import ConsoleHost
 from pipehouse.console.render import Renderer
 from pipehouse.plugin.errors import PluginError
 from pipehouse.plugin.frontmatter import parse_docstring_frontmatter, parse_frontmatter
 from pipehouse.plugin.kinds import PluginKind
 from pipehouse.plugin.loader import plugin_id_from_path
-from pipehouse.plugin.requirements import (
-    InvalidRequirementsError,
-    PluginRequirement,
-    RequirementsInstallError,
-    install_requirements,
-    missing_requirements,
-    parse_requirements,
-)
+from pipehouse.plugin.requirements import PluginRequirement, parse_requirements
 from pipehouse.runtime.catalog import Catalog, CommandLineValves
 from pipehouse.runtime.chat import ChatRuntime
 from pipehouse.runtime.errors import RequestError
@@ -63,27 +57,11 @@ class RunOptions:
     messages_file: Path | None = None
     json_lines: bool = False
     answers: list[str] = field(default_factory=list)
-    install: bool = False
+    no_install: bool = False  # never build an environment: the host's packages only
+    data_dir: Path | None = None  # where environments live (the server's: PIPEHOUSE_DATA_DIR)
     timeout: float | None = None
     verbose: bool = False
     sub_action: str | None = None
-
-
-async def install_missing(paths: list[Path], renderer: Renderer) -> None:
-    """Install what the files' `requirements:` lines ask for and this environment lacks."""
-    wanted = [requirement for path in paths for requirement in declared_requirements(path)]
-    missing = missing_requirements(wanted)
-    if not missing:
-        renderer.err.print("[dim]requirements: all installed[/]")
-        return
-    invalid = [r.text for r in missing if not r.valid]
-    if invalid:  # refused before anything is said to be installing
-        raise InvalidRequirementsError(invalid)
-    names = ", ".join(r.text for r in missing)
-    renderer.err.print(f"[bold]installing[/] {escape(names)}")
-    await install_requirements(
-        missing, on_output=lambda line: renderer.err.print(f"[dim]  {escape(line)}[/]")
-    )
 
 
 def declared_requirements(path: Path) -> list[PluginRequirement]:
@@ -91,14 +69,6 @@ def declared_requirements(path: Path) -> list[PluginRequirement]:
     source = path.read_text(encoding="utf-8")
     frontmatter = parse_frontmatter(source) or parse_docstring_frontmatter(source)
     return parse_requirements(frontmatter.get("requirements"))
-
-
-def _installing_would_help(error: PluginError, options: RunOptions) -> bool:
-    """A module missing at load, from a file that declares requirements `--install` could add."""
-    if options.install or error.error_type != "ModuleNotFoundError" or not error.path:
-        return False
-    path = Path(error.path)
-    return path.is_file() and any(r.valid for r in declared_requirements(path))
 
 
 def _messages(options: RunOptions) -> list[dict[str, Any]]:
@@ -179,20 +149,16 @@ async def run(options: RunOptions, renderer: Renderer) -> int:
     for path in paths:
         if not path.is_file():
             raise UsageError(f"no such file: {path}")
-    if options.install:
-        try:
-            await install_missing(paths, renderer)
-        except RequirementsInstallError as error:  # refused, or the installer failed: its words
-            renderer.err.print(f"[red]error:[/] {escape(error.summary)}")
-            return 1
+    data_dir = options.data_dir or Settings().data_dir
+    environments = plugin_environments(data_dir, install=not options.no_install)
     executor = InProcessExecutor(call_timeout=options.timeout, idle_timeout=options.timeout)
     catalog, store = Catalog(), CommandLineValves()
     runtime = ChatRuntime(executor, catalog, store)
     user = local_user()
     try:
         main_id = plugin_id_from_path(options.plugin)
-        info = await executor.load(
-            PluginSource(main_id, options.plugin.read_text(encoding="utf-8"), str(options.plugin))
+        info = await load_file(
+            executor, environments, options.plugin, renderer.err, plugin_id=main_id
         )
         if info.kind in (PluginKind.TOOLS, PluginKind.EVENT):
             raise UsageError(
@@ -218,8 +184,8 @@ async def run(options: RunOptions, renderer: Renderer) -> int:
             catalog.add(info)
             target, is_manifold = info.id, info.is_manifold
         for path in options.filters:
-            extra = await executor.load(
-                PluginSource(plugin_id_from_path(path), path.read_text(encoding="utf-8"), str(path))
+            extra = await load_file(
+                executor, environments, path, renderer.err, plugin_id=plugin_id_from_path(path)
             )
             if extra.kind is not PluginKind.FILTER and extra.pipeline_type != "filter":
                 raise UsageError(
@@ -258,14 +224,13 @@ async def run(options: RunOptions, renderer: Renderer) -> int:
             return 1
         return 0
     except PluginError as error:
-        if _installing_would_help(error, options):
-            error.hint = f"run again with --install; or {error.hint}"
         renderer.error(error, verbose=options.verbose)
         return 1
     except RequestError as error:
         raise UsageError(str(error)) from error
     finally:
         await executor.close()
+        await environments.close()
 
 
 def run_sync(options: RunOptions, renderer: Renderer) -> int:

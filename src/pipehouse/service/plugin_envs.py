@@ -87,7 +87,8 @@ class PluginEnvironments:
         if invalid:
             raise PluginError(
                 plugin_id=plugin_id,
-                message=f"not a requirement pipehouse can install: {', '.join(invalid)}",
+                message="not a requirement pipehouse can install: "
+                + ", ".join(repr(text) for text in invalid),
                 error_type="InvalidRequirement",
                 stage="load",
                 hint="`requirements:` takes package names with optional versions (httpx>=0.27) "
