@@ -27,14 +27,15 @@ function showLoadError(error, fromSave = true) {
   box.hidden = false;
   clearMark();
   if (editor && error.line) {
-    marked = editor.addLineClass(error.line - 1, "background", "error-line");
+    marked = editor.addLineClass(error.line - 1, "wrap", "error-line");
     editor.scrollIntoView({ line: error.line - 1, ch: 0 }, 80);
     editor.setCursor({ line: error.line - 1, ch: 0 });
+    editor.focus();
   }
 }
 
 function clearMark() {
-  if (editor && marked) editor.removeLineClass(marked, "background", "error-line");
+  if (editor && marked) editor.removeLineClass(marked, "wrap", "error-line");
   marked = null;
 }
 

@@ -45,13 +45,14 @@ function readValue(field, prop) {
 function showErrors(form, error) {
   form.querySelectorAll(".field-error").forEach((n) => n.remove());
   const detail = error.detail;
-  const items = Array.isArray(detail) ? detail : Array.isArray(detail?.errors) ? detail.errors : null;
+  // pipehouse's 400 names each field (details.errors: [{field, message}]); a 422 has FastAPI's loc
+  const items = Array.isArray(detail) ? detail : detail?.details?.errors || detail?.errors || [];
   let placed = false;
-  for (const item of items || []) {
-    const name = (item.loc || []).filter((p) => typeof p === "string" && p !== "body").pop();
+  for (const item of items) {
+    const name = item.field || (item.loc || []).filter((p) => typeof p === "string" && p !== "body").pop();
     const field = name && form.querySelector(`[name="${CSS.escape(name)}"]`);
     if (field) {
-      field.closest("label").append(el("span", { class: "field-error", text: item.msg || JSON.stringify(item) }));
+      field.closest("label").append(el("span", { class: "field-error", text: item.message || item.msg || JSON.stringify(item) }));
       placed = true;
     }
   }
@@ -90,6 +91,7 @@ export async function valvesForm(form, base, secrets) {
   });
   const save = el("button", { type: "submit", text: "Save valves" });
   form.replaceChildren(...fields, save);
+  form.noValidate = true; // the server checks values and names the field
   form.onsubmit = async (event) => {
     event.preventDefault();
     const posted = {};
