@@ -1,0 +1,94 @@
+"""Environments as a data dir holds them: built once per requirement set (also when several
+processes ask), reused after a restart, refused clearly when they would replace a package
+pipehouse runs on or need a registry while offline, pruned when asked."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from importlib.metadata import version
+
+from filelock import FileLock
+
+from pipehouse.envs import Environments, EnvironmentSpec
+
+FIGLET = EnvironmentSpec.of(["PyFiglet == 1.0.2"])
+
+
+def figlet_version(site) -> str:
+    """What a process with the environment on its path imports."""
+    code = "import sys, pyfiglet; print(pyfiglet.__version__)"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={"PYTHONPATH": str(site)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+async def test_built_once_for_everyone_asking_and_reused_after_a_restart(tmp_path):
+    environments = Environments(tmp_path)
+    first = environments.ensure(FIGLET, "banner")
+    second = environments.ensure(EnvironmentSpec.of(["pyfiglet==1.0.2"]), "other_banner")
+    assert second is first  # the same normalised set: one build, shared
+    built = await environments.wait(first.key)
+    assert built.state == "ready" and built.plugins == ["banner", "other_banner"]
+    assert any("+ pyfiglet==1.0.2" in line for line in built.progress)
+    assert figlet_version(environments.site(first.key)) == "1.0.2"
+
+    restarted = Environments(tmp_path)  # a new server process on the same data dir
+    again = restarted.ensure(FIGLET, "banner")
+    assert again.state == "ready" and again.created == built.created  # nothing rebuilt
+    assert [s.key for s in restarted.list()] == [first.key]
+
+
+async def test_waits_for_another_process_building_the_same_environment(tmp_path):
+    (tmp_path / ".locks").mkdir()
+    other_process = FileLock(tmp_path / ".locks" / f"{FIGLET.key}.lock")
+    other_process.acquire()
+    environments = Environments(tmp_path)
+    state = environments.ensure(FIGLET)
+    await asyncio.sleep(0)  # let the build task reach the lock
+    while "another pipehouse process" not in state.step:
+        await asyncio.sleep(0.05)
+    assert state.state == "queued"
+    other_process.release()
+    assert (await environments.wait(FIGLET.key)).state == "ready"
+
+
+async def test_a_requirement_that_would_replace_a_host_package_names_both_versions(tmp_path):
+    environments = Environments(tmp_path)
+    state = environments.ensure(EnvironmentSpec.of(["pydantic<2"]))
+    failed = await environments.wait(state.key)
+    assert failed.state == "failed"
+    assert failed.error.startswith("pydantic<2 cannot be installed beside pipehouse")
+    assert f"runs on pydantic=={version('pydantic')}" in failed.error
+    assert failed.progress  # the installer's own words are kept too
+    # failed in this run: it stays failed until a retry is asked for
+    assert environments.ensure(EnvironmentSpec.of(["pydantic<2"])) is failed
+
+
+async def test_offline_never_reaches_a_registry_and_names_the_missing_package(tmp_path):
+    environments = Environments(tmp_path, offline=True)
+    spec = EnvironmentSpec.of(["pipehouse-fixture-only-online==1.0"])
+    failed = await environments.wait(environments.ensure(spec).key)
+    assert failed.state == "failed"
+    assert "PIPEHOUSE_OFFLINE is set and pipehouse-fixture-only-online is not in" in failed.error
+
+
+async def test_prune_removes_failed_and_unused_environments(tmp_path):
+    environments = Environments(tmp_path)
+    ready = await environments.wait(environments.ensure(FIGLET).key)
+    broken = EnvironmentSpec.of(["pipehouse-fixture-no-such-distribution"])
+    await environments.wait(environments.ensure(broken).key)
+    assert environments.prune() == [broken.key]  # failed: gone; ready: kept
+    assert environments.prune(keep={ready.key}) == []
+    assert environments.prune(keep=set()) == [ready.key]
+    assert environments.list() == [] and not environments.site(ready.key).exists()
+
+
+def test_a_key_from_outside_names_no_path_outside_the_root(tmp_path):
+    assert Environments(tmp_path / "envs").state("../../etc") is None
