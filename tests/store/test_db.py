@@ -1,14 +1,19 @@
-"""The database engine: a SQLite file only its owner can read, no SQL parameters in logs."""
+"""The database engine: a SQLite file only its owner can read, no SQL parameters in logs, and a
+clear error when PostgreSQL's driver (the `postgres` extra) is missing."""
 
 from __future__ import annotations
 
 import logging
 import os
 import stat
+import sys
 
+import pytest
 from sqlalchemy import text
+from typer.testing import CliRunner
 
-from pipehouse.store.db import Database
+from pipehouse import cli
+from pipehouse.store.db import Database, MissingDriver
 
 SECRET = "sk-in-a-parameter-0123456789"
 
@@ -46,3 +51,20 @@ async def test_statement_parameters_never_reach_the_log_at_debug(tmp_path, caplo
     await db.close()
     assert "SELECT" in caplog.text  # the statement is logged, as asked
     assert SECRET not in caplog.text
+
+
+POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def test_postgres_without_its_driver_says_which_extra_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "asyncpg", None)  # as on an install without the extra
+    with pytest.raises(MissingDriver, match=r"pip install 'pipehouse\[postgres\]'"):
+        Database(POSTGRES)
+
+
+@pytest.mark.parametrize("command", [["serve"], ["keys", "list"]])
+def test_the_cli_refuses_to_start_on_postgres_without_its_driver(monkeypatch, command):
+    monkeypatch.setitem(sys.modules, "asyncpg", None)
+    result = CliRunner().invoke(cli.app, [*command, "--database-url", POSTGRES])
+    assert result.exit_code == 2
+    assert "asyncpg" in result.output and "pipehouse[postgres]" in result.output

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 
-import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -21,7 +20,7 @@ from pipehouse.plugin.valves import ValvesError
 from pipehouse.runtime.encoding import error_body
 from pipehouse.runtime.errors import ModelNotFound, RequestError
 from pipehouse.service.plugins import ServiceError
-from pipehouse.store.outage import UNAVAILABLE, database_unavailable
+from pipehouse.store.outage import DRIVER_CONNECT_ERRORS, UNAVAILABLE, database_unavailable
 from pipehouse.upstream.client import UpstreamError
 
 log = logging.getLogger("pipehouse.api")
@@ -103,10 +102,6 @@ def plugin_error_response(
 
 
 def install(app: FastAPI) -> None:
-    @app.exception_handler(DBAPIError)
-    @app.exception_handler(ConnectionError)
-    @app.exception_handler(asyncpg.PostgresConnectionError)
-    @app.exception_handler(asyncpg.InterfaceError)
     async def _database(request: Request, error: Exception) -> JSONResponse:
         if not database_unavailable(error):
             raise error
@@ -114,6 +109,9 @@ def install(app: FastAPI) -> None:
         body = error_body(UNAVAILABLE, type_="server_error", code="database_unavailable")
         body["detail"] = UNAVAILABLE
         return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
+
+    for database_error in (DBAPIError, ConnectionError, *DRIVER_CONNECT_ERRORS):
+        app.add_exception_handler(database_error, _database)
 
     @app.exception_handler(PluginError)
     async def _plugin(request: Request, error: PluginError) -> JSONResponse:

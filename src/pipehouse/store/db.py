@@ -35,6 +35,24 @@ def async_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+class MissingDriver(RuntimeError):
+    """The database URL names a database whose driver is an optional extra not installed."""
+
+
+def require_driver(url: str) -> None:
+    """PostgreSQL's driver is the `postgres` extra: a plain install has SQLite only. Without
+    this check the first connection fails with a bare `No module named 'asyncpg'`."""
+    if make_url(url).get_backend_name() != "postgresql":
+        return
+    try:
+        import asyncpg  # noqa: F401
+    except ImportError:
+        raise MissingDriver(
+            "PIPEHOUSE_DATABASE_URL names PostgreSQL, whose driver (asyncpg) is not installed: "
+            "pip install 'pipehouse[postgres]'"
+        ) from None
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -60,6 +78,7 @@ def _owner_only(url: str) -> None:
 class Database:
     def __init__(self, url: str) -> None:
         self.url = async_url(url)
+        require_driver(self.url)
         # hide_parameters: at DEBUG, SQLAlchemy logs every statement with its parameters, and
         # those are valves, users' settings and connection keys.
         self.engine: AsyncEngine = create_async_engine(
