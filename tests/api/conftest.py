@@ -116,8 +116,14 @@ class Server:
 
 
 def start_server(
-    tmp_path: Path, database_url: str | None, plugins: list[str], **settings_kw
+    tmp_path: Path,
+    database_url: str | None,
+    plugins: list[str],
+    uvicorn_options: dict | None = None,
+    **settings_kw,
 ) -> Iterator[Server]:
+    """A server as `pipehouse serve` runs it; `uvicorn_options` go to uvicorn's Config (e.g.
+    `root_path`, as behind a reverse proxy that strips a prefix)."""
     plugin_dir = tmp_path / "plugins"
     plugin_dir.mkdir(exist_ok=True)
     for name in plugins:
@@ -133,7 +139,13 @@ def start_server(
     )
     app = create_app(settings)
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        **(uvicorn_options or {}),
     )
     server = HTTPServer(config)
     state = Server(

@@ -4,9 +4,11 @@ Through FastAPI a request passes its outer middlewares (server errors, telemetry
 a search of every route and the dependency machinery before its endpoint runs; for a trivial
 pipe that costs more than the endpoint itself. The app (`PipehouseApp`) puts the fast lane
 outermost: the hot routes are matched by exact method and path and answered directly, with
-the app's own exception handlers, a request id, metrics and the access log done here rather
-than by wrapping `send`; every other request goes on to the observability middleware and
-FastAPI as usual.
+the app's own exception handlers (`body_limit.answer_error`), and a request id, metrics and the
+access log by the observability functions the middleware uses too, called from the response
+built here rather than by wrapping `send`; every other request goes on to the observability
+middleware and FastAPI as usual. Only public Starlette APIs are used: the body is handed back
+through `receive`, as an ASGI app would get it.
 """
 
 from __future__ import annotations
@@ -19,10 +21,17 @@ from fastapi import FastAPI
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Message, Receive
 
-from pipehouse.api.body_limit import NO_LIMIT, BodyTooLarge, over_limit
-from pipehouse.api.observability import Metrics, begin_request, end_request
+from pipehouse.api.body_limit import NO_LIMIT, BodyTooLarge, answer_error, over_limit
+from pipehouse.api.observability import (
+    Metrics,
+    begin_request,
+    count_request,
+    end_request,
+    id_header,
+)
+from pipehouse.api.sessions import scope_authorization
 
 if TYPE_CHECKING:
     from pipehouse.api.openai import ChatAPI
@@ -30,7 +39,7 @@ if TYPE_CHECKING:
 
 
 class HotRoute(NamedTuple):
-    endpoint: Callable[[ChatAPI, Request, Principal], Awaitable[Response]]
+    endpoint: Callable[[ChatAPI, Request, Principal, bytes], Awaitable[Response]]
     route: BaseRoute  # the documented route, which metrics label the request with
 
 
@@ -68,49 +77,64 @@ class FastLane:
         try:
             app = scope["app"] = self.app
             scope["route"] = hot.route
-            request = Request(scope, receive, send)
+            body = BodyReplay(receive)
+            request = Request(scope, body, send)
             try:
                 api = app.chat_api
                 auth = api.auth
                 # the key before the body: a caller without one cannot make the server hold it
+                if authorization is None:  # a console session's cookie, only then looked at
+                    authorization = scope_authorization(scope, None)
                 user = auth.cached(authorization) or await auth.principal(authorization)
                 if over_limit(declared, self.max_body):
                     raise BodyTooLarge(self.max_body)
-                await read_body(request, self.max_body)
-                response = await hot.endpoint(api, request, user)
+                raw = await body.read(self.max_body)
+                response = await hot.endpoint(api, request, user, raw)
             except ClientDisconnect:
                 return  # nobody is left to answer
             except Exception as exc:
-                handlers = app.exception_handlers
-                handler = next(cls for cls in type(exc).__mro__ if cls in handlers)
-                response = await handlers[handler](request, exc)
+                response = await answer_error(request, exc)
             status = response.status_code
-            response.raw_headers.append((b"x-request-id", rid.encode()))
-            self.metrics.observe_request(
-                scope["method"], hot.route.path, status, time.perf_counter() - started
-            )
+            response.raw_headers.append(id_header(rid))
+            count_request(self.metrics, scope, status, started)
             await response(scope, receive, send)
         finally:
             end_request(scope, status, started, token)
 
 
-async def read_body(request: Request, limit: int = NO_LIMIT) -> bytes:
-    """The whole body, kept where `Request.body()` looks for it, so a plugin that reads the
-    request again (through `__request__`) gets it too; BodyTooLarge as soon as it passes
-    `limit`, with nothing more read. Read here rather than through `Request.body()`, whose
-    async generator costs more than the rest of the read."""
-    chunks = []
-    size = 0
-    while True:
-        message = await request.receive()
-        if message["type"] == "http.disconnect":
-            raise ClientDisconnect()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge(limit)
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    body = request._body = b"".join(chunks)
-    return body
+class BodyReplay:
+    """The request's `receive`, which reads the whole body once (`read`) and then hands it to
+    whoever asks the request for it again (`Request.body()`, a plugin through `__request__`),
+    before passing later messages (a disconnect) through. Read here rather than through
+    `Request.body()`, whose async generator costs more than the rest of the read."""
+
+    __slots__ = ("_body", "_receive")
+
+    def __init__(self, receive: Receive) -> None:
+        self._receive = receive
+        self._body: bytes | None = None
+
+    async def read(self, limit: int = NO_LIMIT) -> bytes:
+        """The whole body; BodyTooLarge as soon as it passes `limit`, with nothing more read."""
+        chunks = []
+        size = 0
+        while True:
+            message = await self._receive()
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnect()
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise BodyTooLarge(limit)
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = self._body = b"".join(chunks)
+        return body
+
+    async def __call__(self) -> Message:
+        body = self._body
+        if body is None:
+            return await self._receive()
+        self._body = None
+        return {"type": "http.request", "body": body, "more_body": False}

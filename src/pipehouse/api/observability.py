@@ -1,8 +1,10 @@
 """Request ids, structured logs and Prometheus metrics.
 
-A pure ASGI middleware (no per-request task or body copy, unlike `BaseHTTPMiddleware`) gives
-every request an id (the client's `X-Request-ID`, or a new one), puts it in every log line
-written while serving it, returns it in the response headers, and counts the request.
+Every request gets an id (the client's `X-Request-ID`, or a new one), in every log line written
+while serving it and in the response headers, is counted, and has its access-log line. The steps
+are functions (`begin_request`, `id_header`, `count_request`, `end_request`) that both callers
+use: the pure ASGI middleware below (no per-request task or body copy, unlike
+`BaseHTTPMiddleware`) for every route, and the fast lane (`api/fastlane.py`) for its own.
 """
 
 from __future__ import annotations
@@ -176,6 +178,18 @@ def begin_request(scope: dict[str, Any], given: bytes | None) -> tuple[str, cont
     return rid, request_id.set(rid)
 
 
+def count_request(metrics: Metrics, scope: dict[str, Any], status: int, started: float) -> None:
+    """Count the request under its route's path (`scope["route"]`, set by the router or the
+    fast lane; "unmatched" when no route took it) once its status is known."""
+    label = getattr(scope.get("route"), "path", "unmatched")
+    metrics.observe_request(scope["method"], label, status, time.perf_counter() - started)
+
+
+def id_header(rid: str) -> tuple[bytes, bytes]:
+    """The response header that gives the client its request id back."""
+    return (b"x-request-id", rid.encode())
+
+
 def end_request(
     scope: dict[str, Any], status: int, started: float, token: contextvars.Token[str]
 ) -> None:
@@ -195,8 +209,8 @@ def end_request(
 
 
 class ObservabilityMiddleware:
-    """Request ids, metrics and the access log for every route but the fast lane's (which
-    does the same itself, without wrapping `send`)."""
+    """Request ids, metrics and the access log for every route but the fast lane's (which calls
+    the same functions from the response it built, without wrapping `send`)."""
 
     def __init__(self, app: Any, metrics: Metrics) -> None:
         self.app = app
@@ -211,25 +225,19 @@ class ObservabilityMiddleware:
         status = 500
         responded = False
 
-        def count() -> None:
-            label = getattr(scope.get("route"), "path", "unmatched")
-            self.metrics.observe_request(
-                scope["method"], label, status, time.perf_counter() - started
-            )
-
         async def send_with_id(message: dict[str, Any]) -> None:
             nonlocal status, responded
             if message["type"] == "http.response.start":
                 status, responded = message["status"], True
-                message.setdefault("headers", []).append((b"x-request-id", rid.encode()))
-                count()
+                message.setdefault("headers", []).append(id_header(rid))
+                count_request(self.metrics, scope, status, started)
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
         except Exception:
             if not responded:  # the server answers this one with a 500
-                count()
+                count_request(self.metrics, scope, status, started)
             raise
         finally:
             end_request(scope, status, started, token)

@@ -7,6 +7,7 @@ hot path.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -28,15 +29,16 @@ router = APIRouter(tags=["openai"])
 
 class JSONAnswer(Response):
     """A JSON body, encoded by the encoder of streamed frames (a pipe's dict may hold sets,
-    bytes or pydantic models), with its two headers made directly: Starlette's header
-    building costs more than the rest of sending a small answer."""
+    bytes or pydantic models), with its two headers made directly (`init_headers`, which
+    `Response.__init__` calls): Starlette's general header building costs more than the rest
+    of sending a small answer."""
 
     media_type = "application/json"
 
     def __init__(self, value: object) -> None:
-        self.body = dumps(value)
-        self.status_code = 200
-        self.background = None
+        super().__init__(dumps(value))
+
+    def init_headers(self, headers: Mapping[str, str] | None = None) -> None:
         self.raw_headers = [
             (b"content-type", b"application/json"),
             (b"content-length", b"%d" % len(self.body)),
@@ -67,11 +69,13 @@ class ChatAPI:
         metadata = body.get("metadata")
         return isinstance(metadata, dict) and metadata.get("events") == "inline"
 
-    async def models(self, request: Request, user: Principal) -> Response:
+    async def models(self, request: Request, user: Principal, raw: bytes = b"") -> Response:
         return JSONAnswer({"object": "list", "data": await self.runtime.models()})
 
-    async def chat(self, request: Request, user: Principal) -> Response:
-        raw = await request.body()  # already read by the fast lane: no second read
+    async def chat(self, request: Request, user: Principal, raw: bytes | None = None) -> Response:
+        """`raw`: the body, when the fast lane has read it already."""
+        if raw is None:
+            raw = await request.body()
         try:
             body = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
