@@ -9,7 +9,7 @@ let models = [];
 let chatId = crypto.randomUUID();
 let conversation = []; // {id, role, content}
 const views = new Map(); // message id -> its view
-const streaming = new Set(); // message ids whose events come in the stream
+const acting = new Set(); // message ids with an action running (its events: side channel)
 let subscription = null;
 
 function model() {
@@ -146,10 +146,11 @@ function onFrame(frame) {
     const index = calls.findIndex((c) => c.call_id === frame.call_id);
     if (index >= 0) calls.splice(index, 1);
     if (shownCall?.call_id === frame.call_id) { shownCall = null; $("call-dialog").close(); nextCall(); }
-  } else if (frame.type === "event" && !streaming.has(frame.message_id)) {
+  } else if (frame.type === "event") {
+    // a streamed answer's events came in its stream already; an action's come only here
     const view = views.get(frame.message_id);
-    if (view) handleEvent(frame.data, view);
-    else if (frame.data?.type === "notification") handleEvent(frame.data, null);
+    if (view && acting.has(frame.message_id)) handleEvent(frame.data, view);
+    else if (!view && frame.data?.type === "notification") handleEvent(frame.data, null);
   }
 }
 
@@ -209,7 +210,6 @@ async function answer(m, files) {
   const id = crypto.randomUUID();
   const view = messageView(id, "assistant");
   view.root.classList.add("streaming");
-  streaming.add(id);
   const body = {
     model: m.id,
     messages: conversation.map(({ role, content }) => ({ role, content })),
@@ -239,7 +239,6 @@ async function answer(m, files) {
   } catch (error) {
     view.root.append(el("div", { class: "error", text: error.message }));
   } finally {
-    streaming.delete(id);
     view.root.classList.remove("streaming");
   }
   conversation.push({ id, role: "assistant", content: view.text });
@@ -257,6 +256,7 @@ function actionButtons(m, id, view) {
 
 async function runAction(m, action, id, view) {
   const upTo = conversation.slice(0, conversation.findIndex((c) => c.id === id) + 1);
+  acting.add(id);
   try {
     const result = await api("POST", `/api/chat/actions/${action.id}`, { model: m.id, messages: upTo, chat_id: chatId, id });
     if (result !== null && result !== undefined) {
@@ -266,6 +266,8 @@ async function runAction(m, action, id, view) {
     toast(`${action.name || action.id} done`, "success");
   } catch (error) {
     toast(errorText(error), "error");
+  } finally {
+    acting.delete(id);
   }
 }
 
