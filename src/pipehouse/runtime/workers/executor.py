@@ -285,16 +285,17 @@ class ProcessExecutor:
         calling = connection.process.call(plugin_id)
         calling.__enter__()
         call_id = connection.start(message, job)
-        streaming = False
+        streaming = ok = False
         try:
             reply = await self._within(connection, job.reply, plugin_id, "pipe", path)
+            ok = True
             if not reply.get("stream"):
-                if self.observer is not None:
-                    self.observer(plugin_id, "pipe", time.perf_counter() - started, True)
                 return PipeResult(value=reply.get("value"))
             streaming = True
             return PipeResult(stream=self._stream(connection, call_id, job, calling))
         finally:
+            if self.observer is not None:
+                self.observer(plugin_id, "pipe", time.perf_counter() - started, ok)
             if not streaming:
                 connection.forget(call_id, cancel=not job.reply.done())
                 calling.__exit__(None, None, None)

@@ -13,6 +13,7 @@ import asyncio
 import importlib
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextvars import ContextVar
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -61,13 +62,15 @@ def impl_key(impl: Callable[..., Any]) -> str:
 
 def _resolve(key: str) -> Any:
     """`module:qualname` of pipehouse's compat layer (never a module of a plugin's own)."""
-    from pipehouse.compat.finder import is_alias
+    from pipehouse.compat import finder
 
+    finder.install()  # a server running every plugin isolated has not needed the alias yet
     module_name, _, qualname = key.partition(":")
     if not module_name.startswith(COMPAT):
         raise CompatError(f"{key} is not part of the open_webui alias")
     module = importlib.import_module(module_name)
-    if not (is_alias(module) or module_name.startswith("pipehouse.compat.")):
+    file = Path(getattr(module, "__file__", None) or "/").resolve()
+    if not file.is_relative_to(finder._HERE):  # a real Open WebUI's module, or a plugin's
         raise CompatError(f"{key} is not part of the open_webui alias")
     owner: Any = module
     for part in qualname.split("."):

@@ -1,0 +1,84 @@
+"""Modes over a real server (api/isolation.py, docs/isolation.md): plugins run in worker
+processes by default, and what a plugin asks of the server (events, event calls, the
+`open_webui` user table, another model, `__request__`) works from there, streamed and not; an
+admin moves one plugin inline and back, and the choice is kept in its row."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from tests.conftest import content_of, parse_sse
+
+PLUGIN = "isolation_reports_itself"
+HELLO = [{"role": "user", "content": "hello"}]
+NOBODY = {"error": "No client is listening for event calls."}
+
+
+@pytest.fixture
+def server_plugins():
+    return [PLUGIN, "returns_str"]
+
+
+@pytest.fixture
+def server_settings():
+    return {"inline_events": True}  # events in-band, so the stream shows them
+
+
+def ask(server, *, stream: bool) -> tuple[dict, list]:
+    body = {"model": PLUGIN, "messages": HELLO, "stream": stream}
+    reply = server.client(server.admin_key).post("/v1/chat/completions", json=body)
+    assert reply.status_code == 200, reply.text
+    if not stream:
+        return json.loads(reply.json()["choices"][0]["message"]["content"]), []
+    payloads = parse_sse(reply.content)
+    events = [p["event"] for p in payloads if isinstance(p, dict) and "event" in p]
+    return json.loads(content_of(payloads)), events
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["completion", "stream"])
+def test_an_isolated_plugin_reaches_the_server_from_its_worker(server, stream):
+    report, events = ask(server, stream=stream)
+    assert report["pid"] != os.getpid()  # the server runs in this process: not here
+    assert report["told"] == NOBODY  # the event call was answered by the server's channel
+    assert report["email"] == "admin@localhost"
+    assert report["reply"] == "plain answer"
+    assert report["streamed_frames"] >= 3  # role, text, finish... each its own frame
+    assert report["path"] == "/v1/chat/completions"
+    assert report["method"] == "POST"
+    assert report["has_authorization"] is True
+    if stream:
+        described = [e["data"]["description"] for e in events if e["type"] == "status"]
+        assert described == ["working", "done"]
+
+
+def test_an_admin_moves_a_plugin_inline_and_back(server):
+    admin = server.client(server.admin_key)
+    assert admin.get(f"/api/v1/isolation/{PLUGIN}").json()["mode"] == "isolated"
+
+    moved = admin.post(f"/api/v1/isolation/{PLUGIN}", json={"mode": "inline"})
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["mode"] == "inline"
+    assert ask(server, stream=False)[0]["pid"] == os.getpid()
+    assert admin.get("/api/v1/isolation/").json()["plugins"] == {PLUGIN: "inline"}
+    row = admin.get(f"/api/v1/functions/id/{PLUGIN}").json()
+    assert row["meta"]["isolation"] == "inline"
+
+    back = admin.post(f"/api/v1/isolation/{PLUGIN}", json={"mode": None})
+    assert back.json()["mode"] == "isolated"
+    assert ask(server, stream=False)[0]["pid"] != os.getpid()
+
+
+def test_only_an_admin_sets_a_mode(server):
+    key = server.user_key()
+    refused = server.client(key).post(f"/api/v1/isolation/{PLUGIN}", json={"mode": "inline"})
+    assert refused.status_code in (401, 403)
+
+
+def test_an_unknown_plugin_or_mode_is_refused(server):
+    admin = server.client(server.admin_key)
+    assert admin.post("/api/v1/isolation/no_such", json={"mode": "inline"}).status_code == 404
+    bad = admin.post(f"/api/v1/isolation/{PLUGIN}", json={"mode": "sandboxed"})
+    assert bad.status_code == 422
