@@ -22,6 +22,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from pipehouse.api.sessions import scope_authorization
+
 NO_LIMIT = sys.maxsize
 
 
@@ -71,10 +73,17 @@ class BodyGate:
     """For every route outside the fast lane: a request with a body gets its key checked
     first, then its body capped. `own_limits` are paths that limit their bodies themselves."""
 
-    def __init__(self, app: ASGIApp, limit: int | None, own_limits: Container[str]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int | None,
+        own_limits: Container[str],
+        open_paths: Container[str] = (),
+    ) -> None:
         self.app = app
         self.limit = NO_LIMIT if limit is None else limit
         self.own_limits = own_limits
+        self.open_paths = open_paths  # take a body before there is a key (the sign-in form)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -94,7 +103,8 @@ class BodyGate:
             return
         limit = NO_LIMIT if scope["path"] in self.own_limits else self.limit
         try:
-            await scope["app"].state.auth.principal(authorization)
+            if scope["path"] not in self.open_paths:
+                await scope["app"].state.auth.principal(scope_authorization(scope, authorization))
             if over_limit(declared, limit):
                 raise BodyTooLarge(limit)
         except HTTPException as error:
