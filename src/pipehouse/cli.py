@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from pipehouse import __version__
-from pipehouse.config import Settings
+from pipehouse.config import Settings, SettingsError
 
 app = typer.Typer(
     name="pipehouse",
@@ -179,7 +181,10 @@ def new(
 
 
 def _settings(data_dir: Path | None, database_url: str | None, **extra: object) -> Settings:
-    settings = Settings(**extra)  # type: ignore[arg-type]
+    try:
+        settings = Settings(**extra)
+    except SettingsError as exc:
+        _bad_settings(exc)
     if data_dir is not None:
         settings.data_dir = data_dir
     if database_url is not None:
@@ -520,8 +525,17 @@ def connections_remove(
     err.print(f"removed {connection_id}")
 
 
+def _bad_settings(error: SettingsError) -> NoReturn:
+    err.print(f"[red]error:[/] {escape(str(error))}")
+    raise typer.Exit(2) from error
+
+
 def main() -> None:
-    app()
+    try:
+        app()
+    except SettingsError as exc:  # read outside a command's own checks (run, inspect)
+        err.print(f"[red]error:[/] {escape(str(exc))}")
+        sys.exit(2)
 
 
 env_app = typer.Typer(
