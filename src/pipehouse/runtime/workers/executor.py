@@ -75,6 +75,7 @@ class ProcessExecutor:
         self._sources: dict[str, PluginSource] = {}
         self._hashes: dict[str, str] = {}
         self._infos: dict[str, PluginInfo] = {}
+        self._secrets: dict[str, set[str]] = {}  # each plugin's last answer (secret_values)
         self._pools: dict[PoolKey, Connection] = {}
         self._starting: dict[PoolKey, asyncio.Lock] = {}
         self._alone: set[str] = set()  # plugins that ended a worker: one of their own since
@@ -433,9 +434,19 @@ class ProcessExecutor:
         return await self._method(plugin_id, "valves_schema", "valves", args)  # type: ignore[no-any-return]
 
     async def secret_values(self, plugin_id: str) -> set[str]:
+        """The instance's secret values. Asked on the error path (runtime/secrets.py), so it
+        never fails: a plugin marked failing, or whose worker just ended, answers with what it
+        said last time."""
         if plugin_id not in self._sources:
             return set()
-        return set(await self._method(plugin_id, "secret_values", "valves", {}))
+        if plugin_id in self.supervisor.failing:
+            return self._secrets.get(plugin_id, set())
+        try:
+            found = set(await self._method(plugin_id, "secret_values", "valves", {}))
+        except PluginError:
+            return self._secrets.get(plugin_id, set())
+        self._secrets[plugin_id] = found
+        return found
 
     def describe(self) -> dict[str, Any]:
         """Pools and their workers, for status and the bench (pid, plugins, RSS)."""
