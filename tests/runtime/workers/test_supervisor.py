@@ -250,3 +250,16 @@ async def test_a_worker_ending_closes_only_its_own_descriptors(owner: Owner):
     finally:
         for fd in others:
             os.close(fd)
+
+
+async def test_workers_never_see_the_servers_own_secrets(owner: Owner, monkeypatch):
+    monkeypatch.setenv("PIPEHOUSE_ADMIN_KEY", "ph-admin-secret")
+    monkeypatch.setenv("PIPEHOUSE_UPSTREAM_KEYS", "sk-upstream-secret")
+    monkeypatch.setenv("PIPEHOUSE_DATABASE_URL", "postgresql://app:hunter2@db/app")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-for-plugins")  # plugins read these, as in Open WebUI
+    worker = await owner.spawn()
+    with open(f"/proc/{worker.pid}/environ", "rb") as environ:
+        seen = dict(item.split(b"=", 1) for item in environ.read().split(b"\0") if b"=" in item)
+    assert b"PIPEHOUSE_ADMIN_KEY" not in seen and b"PIPEHOUSE_UPSTREAM_KEYS" not in seen
+    assert b"PIPEHOUSE_DATABASE_URL" not in seen
+    assert seen[b"OPENAI_API_KEY"] == b"sk-for-plugins"

@@ -28,7 +28,7 @@ import socket
 import sys
 import time
 from collections import deque
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -52,6 +52,26 @@ PROTOCOL_FD_VAR = "PIPEHOUSE_WORKER_FD"
 """The child's end of the protocol socket (a connected AF_UNIX stream socket)."""
 ENVIRONMENT_VAR = "PIPEHOUSE_WORKER_ENVIRONMENT"
 """The environment directory the worker adds to `sys.path` (empty: host packages only)."""
+
+
+SERVER_SECRETS = ("PIPEHOUSE_DATABASE_URL", "PIPEHOUSE_REDIS_URL")
+"""Variables of the server a worker never sees (besides every PIPEHOUSE_*KEY*, *SECRET*,
+*TOKEN*, *PASSWORD*): plugins reach the store and the other replicas through the server."""
+
+
+def worker_environ(environ: Mapping[str, str]) -> dict[str, str]:
+    """The server's environment without its own secrets (the admin key, upstream keys, the
+    database's and Redis's URLs with their passwords). Everything else stays: plugins read
+    variables such as OPENAI_API_KEY as they do in Open WebUI."""
+
+    def secret(name: str) -> bool:
+        if not name.startswith("PIPEHOUSE_"):
+            return False
+        return name in SERVER_SECRETS or any(
+            word in name for word in ("KEY", "SECRET", "TOKEN", "PASSWORD")
+        )
+
+    return {name: value for name, value in environ.items() if not secret(name)}
 
 
 def _mb(size: int) -> str:
@@ -386,7 +406,7 @@ class Supervisor:
         await asyncio.sleep(self.backoff(pool))
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         beats = heartbeat.Listener(self.limits.stall, self._stalled)
-        env = dict(os.environ)
+        env = worker_environ(os.environ)
         env[PROTOCOL_FD_VAR] = str(child.fileno())
         env[heartbeat.FD_VAR] = str(beats.child_fd)
         env[heartbeat.STALL_VAR] = repr(self.limits.stall)
