@@ -61,7 +61,8 @@ class Redactor:
                     spans.append([i, i + size])
         if not spans:
             return text
-        parts, last = [], 0
+        parts: list[str] = []
+        last = 0
         for start, end in spans:
             parts += (text[last:start], MASK)
             last = end

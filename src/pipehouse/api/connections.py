@@ -39,12 +39,13 @@ class ConnectionChanges(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    # A None default marks "absent" (left unchanged) while the type still refuses a `null`.
     id: ConnectionId | None = None
-    base_url: BaseUrl = Field(default=None)  # type: ignore[assignment]
+    base_url: BaseUrl = Field(default=None)  # type: ignore[assignment]  # absent, see above
     api_key: Stripped | None = None
     prefix: Stripped | None = None
-    models: ModelIds = Field(default=None)  # type: ignore[assignment]
-    enabled: bool = Field(default=None)  # type: ignore[assignment]
+    models: ModelIds = Field(default=None)  # type: ignore[arg-type]  # absent, see above
+    enabled: bool = Field(default=None)  # type: ignore[assignment]  # absent, see above
 
 
 class NewConnection(ConnectionChanges):

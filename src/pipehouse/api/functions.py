@@ -73,6 +73,10 @@ def function_fields(
     return fields
 
 
+async def _functions(plugins: PluginService) -> list[Function]:
+    return [row for row in await plugins.all(KIND) if isinstance(row, Function)]
+
+
 async def _one(request: Request, row: Function, *, content: bool = True) -> dict[str, Any]:
     plugins = service(request)
     version_id = await plugins.latest_version_id(KIND, row.id)
@@ -101,7 +105,7 @@ async def list_functions(
     plugins = service(request)
     return [
         function_fields(plugins, row, admin=user.is_admin, content=False)
-        for row in await plugins.all(KIND)
+        for row in await _functions(plugins)
     ]
 
 
@@ -111,7 +115,7 @@ async def list_functions_with_users(
 ) -> list[dict[str, Any]]:
     """Every function with its author, the most recently updated first."""
     plugins = service(request)
-    rows = await plugins.all(KIND)
+    rows = await _functions(plugins)
     users = await authors(request, (row.user_id for row in rows))
     return [
         function_fields(plugins, row, admin=True, content=False) | {"user": users.get(row.user_id)}
@@ -127,7 +131,7 @@ async def export_functions(
     plugins = service(request)
     return [
         function_fields(plugins, row, admin=True, content=True, valves=include_valves)
-        for row in await plugins.all(KIND)
+        for row in await _functions(plugins)
     ]
 
 
@@ -137,6 +141,7 @@ async def create_function(
 ) -> dict[str, Any]:
     """A new function, loaded and type-detected; it starts inactive and non-global."""
     row = await save_form(request, KIND, checked_id(form.id), form, user, create=True)
+    assert isinstance(row, Function)
     return await _one(request, row, content=False)
 
 

@@ -46,7 +46,7 @@ async def _from_server_loop(
 ) -> AsyncIterator[bytes]:
     """A stream the server's loop produces, read from another loop."""
     while True:
-        step = asyncio.run_coroutine_threadsafe(anext(frames, None), loop)  # type: ignore[arg-type]
+        step = asyncio.run_coroutine_threadsafe(anext(frames, None), loop)
         chunk = await asyncio.wrap_future(step)
         if chunk is None:
             return
@@ -66,15 +66,16 @@ async def generate_chat_completion(
     call = host.generate_chat_completion(form_data, as_user_dict(user), bypass_filter=bypass_filter)
     services = compat_services.current()
     server_loop = services.loop if services is not None else None
-    foreign = server_loop is not None and asyncio.get_running_loop() is not server_loop
-    if foreign:
-        result = await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(call, server_loop))
+    # the server's loop when the plugin called from a loop of its own, else None
+    foreign = server_loop if server_loop is not asyncio.get_running_loop() else None
+    if foreign is not None:
+        result = await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(call, foreign))
     else:
         result = await call
     if isinstance(result, dict):
         return result
-    if foreign:
-        result = _from_server_loop(result, server_loop)  # type: ignore[arg-type]
+    if foreign is not None:
+        result = _from_server_loop(result, foreign)
     return StreamingResponse(one_event_per_chunk(result), media_type="text/event-stream")
 
 

@@ -52,7 +52,9 @@ class ConsoleHost:
 
     async def call(self, event: dict[str, Any]) -> Any:
         kind = str(event.get("type", ""))
-        data = event.get("data") if isinstance(event.get("data"), dict) else {}
+        data = event.get("data")
+        if not isinstance(data, dict):
+            data = {}
         if self.answers:
             answer = _typed_answer(kind, self.answers.pop(0))
             self.renderer._note(f"[dim]{kind} answered from --answer: {answer!r}[/]")

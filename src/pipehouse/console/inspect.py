@@ -91,12 +91,12 @@ def show(
             table.add_row(key, escape(value))
         console.print(table)
     _show_requirements(info.requirements, info.missing_requirements, console)
-    for table in (
+    for schema_table in (
         _schema_table("valves", info.valves_schema, info.secret_valves),
         _schema_table("user valves", info.user_valves_schema, info.secret_user_valves),
     ):
-        if table is not None:
-            console.print(table)
+        if schema_table is not None:
+            console.print(schema_table)
     if info.kind is PluginKind.FILTER or info.pipeline_type == "filter":
         flags = [f"priority {info.default_priority}"]
         if info.toggle:

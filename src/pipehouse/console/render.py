@@ -15,6 +15,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from pipehouse.plugin.errors import PluginError
+from pipehouse.runtime.stream_shapes import stream_error
+from pipehouse.upstream.client import UpstreamError
 
 
 class Renderer:
@@ -103,7 +105,9 @@ class Renderer:
                 self._json({"event": event})
             return
         kind = event.get("type", "?")
-        data = event.get("data") if isinstance(event.get("data"), dict) else {}
+        data = event.get("data")
+        if not isinstance(data, dict):
+            data = {}
         if kind == "status":
             if data.get("hidden"):
                 return
@@ -118,7 +122,9 @@ class Renderer:
         elif kind in ("replace", "chat:message"):
             self._note(f"[yellow]answer replaced by:[/] {escape(str(data.get('content', '')))}")
         elif kind in ("citation", "source"):
-            source = data.get("source") if isinstance(data.get("source"), dict) else {}
+            source = data.get("source")
+            if not isinstance(source, dict):
+                source = {}
             label = source.get("name") or source.get("url") or data.get("name") or "source"
             documents = data.get("document") or []
             first = documents[0] if isinstance(documents, list) and documents else ""
@@ -134,8 +140,16 @@ class Renderer:
             payload = orjson.dumps(event.get("data"), default=str).decode()
             self._note(f"[dim]event {escape(str(kind))}: {escape(payload[:200])}[/]")
 
-    def error(self, error: PluginError, *, verbose: bool = False) -> None:
+    def error(self, error: PluginError | UpstreamError, *, verbose: bool = False) -> None:
         self._end_line()
+        if isinstance(error, UpstreamError):  # the model the turn asked, not a plugin, failed
+            if self.json_lines:
+                self._json({"error": stream_error(error)["error"]})
+            self.err.print(
+                f"[bold red]Error[/] from upstream [bold]{escape(error.connection_id)}[/]: "
+                f"{escape(error.message)}"
+            )
+            return
         if self.json_lines:
             self._json({"error": error.to_dict()})
         where = f"{error.path}:{error.line}" if error.path and error.line else (error.path or "")

@@ -134,7 +134,7 @@ async def _pick_model(
 
 
 def _frames(buffer: bytearray) -> list[bytes]:
-    frames = []
+    frames: list[bytes] = []
     while True:
         end = buffer.find(b"\n\n")
         if end < 0:

@@ -23,7 +23,7 @@ _LIST = f"openwebui-{VERSION}-requirements.txt"
 def shipped() -> dict[str, str]:
     """Canonical distribution name -> Open WebUI's requirement for it, extras dropped."""
     text = resources.files(__package__).joinpath(_LIST).read_text(encoding="utf-8")
-    found = {}
+    found: dict[str, str] = {}
     for line in text.splitlines():
         line = line.strip()
         if line and not line.startswith("#"):

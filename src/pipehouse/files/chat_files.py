@@ -76,6 +76,7 @@ async def resolve_request_files(body: Any, user: Caller, files: FileService) -> 
         if where == "files":
             body["files"] = resolved
         else:
+            assert isinstance(metadata, dict)  # `metadata.files` was found in it
             body["metadata"] = {**metadata, "files": resolved}
     return body
 

@@ -29,7 +29,7 @@ class Handler:
             accepts = frozenset()
         return cls(
             fn=fn,
-            name=name or getattr(fn, "__name__", repr(fn)),
+            name=name or str(getattr(fn, "__name__", repr(fn))),
             accepts=accepts,
             is_coroutine=inspect.iscoroutinefunction(fn),
             is_async_generator=inspect.isasyncgenfunction(fn),

@@ -21,7 +21,7 @@ import types
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from pipehouse.compat import install as install_open_webui_alias
 from pipehouse.compat import is_alias
@@ -157,7 +157,7 @@ def load_plugin(
     digest = hashlib.sha256(source.encode()).hexdigest()
     shown_path = str(path) if path else None
 
-    def fail(exc: BaseException | None, message: str, hint: str | None, **kw: Any) -> None:
+    def fail(exc: BaseException | None, message: str, hint: str | None, **kw: Any) -> NoReturn:
         if exc is None:
             raise PluginLoadError(
                 plugin_id=plugin_id,

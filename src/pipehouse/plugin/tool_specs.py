@@ -39,7 +39,7 @@ def public_methods(instance: object) -> list[Callable[..., Any]]:
     return methods
 
 
-def written_docstring(method: Callable[..., Any]) -> str | None:
+def written_docstring(method: object) -> str | None:
     """A method's docstring as written in the file. Python 3.13 strips docstrings' indentation
     when it compiles them; Open WebUI (Python 3.11) sends the text with its indentation, so the
     model sees the same description whichever Python pipehouse runs on."""
@@ -180,8 +180,9 @@ def tool_specs(instance: object) -> list[dict[str, Any]]:
     return [method_spec(method) for method in public_methods(instance)]
 
 
-def runtime_spec(spec: dict[str, Any], method: Callable[..., Any]) -> dict[str, Any]:
-    """The spec as a chat sends it to the model (Open WebUI 0.12.4 utils/tools.py, "at runtime")."""
+def runtime_spec(spec: dict[str, Any], method: object) -> dict[str, Any]:
+    """The spec as a chat sends it to the model (Open WebUI 0.12.4 utils/tools.py, "at runtime");
+    `method` is the method, or anything carrying its `__doc__`."""
     spec = copy.deepcopy(spec)
     properties = spec.setdefault("parameters", {}).setdefault("properties", {})
     for value in properties.values():

@@ -166,7 +166,9 @@ def secret_fields(cls: type | None) -> set[str]:
     secret = set()
     for name, info in cls.model_fields.items():
         extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-        widget = extra.get("input") if isinstance(extra.get("input"), dict) else {}
+        widget = extra.get("input")
+        if not isinstance(widget, dict):
+            widget = {}
         if (
             _is_secret_annotation(info.annotation)
             or widget.get("type") == "password"

@@ -84,7 +84,7 @@ class Accumulator:
             known["function"]["arguments"] += function["arguments"]
 
     async def add(self, item: Item, host: Host) -> None:
-        if type(item) is str:
+        if isinstance(item, str):
             self.parts.append(item)
         elif isinstance(item.get("event"), dict):
             await host.emit(item["event"])

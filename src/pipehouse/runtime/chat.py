@@ -97,8 +97,9 @@ class ChatRuntime:
         """Every model a client can pick (`ModelResolver.models`)."""
         return await self.resolver.models()
 
-    async def resolve(self, model_id: str) -> tuple[Source, dict[str, Any]]:
-        """What serves `model_id`: a pipe id, `manifold_id.sub_id`, or an upstream model."""
+    async def resolve(self, model_id: object) -> tuple[Source, dict[str, Any]]:
+        """What serves `model_id`: a pipe id, `manifold_id.sub_id`, or an upstream model (a
+        400 when it is not a non-empty string)."""
         return await self.resolver.resolve(model_id)
 
     async def filters_for(

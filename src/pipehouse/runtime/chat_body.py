@@ -11,7 +11,7 @@ Cheap by design: it runs for every completion, and a usual body has three or fou
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from pipehouse.runtime.errors import RequestError
 
@@ -135,6 +135,7 @@ def _check_keys(given: dict[str, Any], rules: dict[str, Rule], prefix: str) -> N
         if not isinstance(value, rule.kind):
             raise BadChatBody(prefix + key, rule.expected, value)
         if rule.items is not None:
-            for index, item in enumerate(value):
+            items = cast(list[Any], value)  # rule.kind is list when rule.items is set
+            for index, item in enumerate(items):
                 if not isinstance(item, rule.items):
                     raise BadChatBody(f"{prefix}{key}[{index}]", _JSON_NAMES[rule.items], item)

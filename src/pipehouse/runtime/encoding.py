@@ -56,7 +56,7 @@ class ChunkEncoder:
     def text_frame(self, text: str) -> bytes:
         head = self._text_head
         if head is None:  # rendered once per stream, when the first text arrives
-            framing = {"id": self.id, "object": "chat.completion.chunk"}
+            framing: dict[str, object] = {"id": self.id, "object": "chat.completion.chunk"}
             framing.update(created=self.created, model=self.model)
             head = self._text_head = (
                 b"data: " + dumps(framing)[:-1] + b',"choices":[{"index":0,"delta":{"content":'
@@ -135,7 +135,7 @@ class ChunkEncoder:
 
 
 def error_body(
-    message: str, *, type_: str, code: str | None = None, **extra: Any
+    message: str, *, type_: str, code: str | int | None = None, **extra: Any
 ) -> dict[str, Any]:
     """An OpenAI-shaped error; `detail` repeats the message for Open WebUI's readers."""
     error = {"message": message, "type": type_, "param": None, "code": code, "detail": message}

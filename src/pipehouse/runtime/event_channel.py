@@ -249,7 +249,9 @@ class ChannelHost:
 def call_timeout(event: dict[str, Any], default: float | None) -> float | None:
     """Seconds a call may wait: the event's own `data.timeout` (seconds) or `data.timeout_ms`
     (Open WebUI's field), else the server's; 0 or less means no limit."""
-    data = event.get("data") if isinstance(event.get("data"), dict) else {}
+    data = event.get("data")
+    if not isinstance(data, dict):
+        data = {}
     for key, scale in (("timeout", 1.0), ("timeout_ms", 0.001)):
         value = data.get(key)
         if isinstance(value, int | float) and not isinstance(value, bool):

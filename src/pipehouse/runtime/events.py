@@ -80,7 +80,9 @@ class _Finished(Coroutine[Any, Any, Any]):
         yield  # a generator: `await` finishes at once with the value
 
 
-def _thread_safe(send: Callable[[dict[str, Any]], Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+def _thread_safe(
+    send: Callable[[dict[str, Any]], Coroutine[Any, Any, Any]],
+) -> Callable[..., Awaitable[Any]]:
     loop = asyncio.get_running_loop()
 
     def bound(event: dict[str, Any]) -> Awaitable[Any]:

@@ -615,7 +615,7 @@ class InProcessExecutor:
                 item = normalize(raw)
                 if item is None:
                     continue
-                if type(item) is list:
+                if isinstance(item, list):
                     for each in item:
                         yield each
                 else:
@@ -753,6 +753,7 @@ class InProcessExecutor:
                 stage="tool",
                 hint="tools are the public methods of a Tools class",
             )
+        assert spec is not None  # no spec, no handler: refused above
         declared = (spec.get("parameters") or {}).get("properties") or {}
         try:
             hints = inspect.get_annotations(handler.fn, eval_str=True)

@@ -11,6 +11,10 @@ from __future__ import annotations
 import itertools
 import os
 
+_prefix: str
+_uuid_prefix: str
+_counter: itertools.count[int]
+
 
 def _reset() -> None:
     global _prefix, _uuid_prefix, _counter

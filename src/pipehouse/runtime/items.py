@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import codecs
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
 
 import orjson
@@ -74,7 +74,7 @@ def normalize(item: Any) -> list[Item] | Item | None:
     return str(item)
 
 
-async def streaming_response_items(body: AsyncIterator[Any]) -> AsyncIterator[Item]:
+async def streaming_response_items(body: AsyncIterable[Any]) -> AsyncIterator[Item]:
     """A `StreamingResponse` body, re-split into events whatever its item boundaries are."""
     pending = ""
     decoder = utf8_decoder()

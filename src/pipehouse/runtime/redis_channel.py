@@ -106,7 +106,8 @@ class RedisEventChannel(MemoryEventChannel):
             self.bus.failed("presence", error)
             return False
         for member in members:
-            wanted = member.decode().rpartition("|")[2]
+            text = member.decode() if isinstance(member, bytes) else str(member)
+            wanted = text.rpartition("|")[2]
             if not wanted or wanted == chat_id:
                 return True
         return False

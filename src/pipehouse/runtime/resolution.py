@@ -119,8 +119,9 @@ class ModelResolver:
             model["actions"] = actions
         return models
 
-    async def resolve(self, model_id: str) -> tuple[Source, dict[str, Any]]:
-        """What serves `model_id`: a pipe id, `manifold_id.sub_id`, or an upstream model."""
+    async def resolve(self, model_id: object) -> tuple[Source, dict[str, Any]]:
+        """What serves `model_id`: a pipe id, `manifold_id.sub_id`, or an upstream model (a
+        400 when it is not a non-empty string)."""
         if not isinstance(model_id, str) or not model_id:
             raise RequestError("'model' must be a non-empty string")
         entry = self.catalog.get(model_id)

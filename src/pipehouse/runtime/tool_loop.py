@@ -13,14 +13,14 @@ passed on, so an OpenAI SDK loop on the client side does not try to run them a s
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 from typing import Any
 
 from pipehouse.runtime.events import Host
 from pipehouse.runtime.tools import ToolSet
 
-StreamModel = Callable[[dict[str, Any]], AsyncIterator[dict[str, Any]]]
+StreamModel = Callable[[dict[str, Any]], AsyncGenerator[dict[str, Any], None]]
 CallModel = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 
 

@@ -210,11 +210,13 @@ class ChatTurn:
             return opened
         if self.upstream is not None:
             return await self._call_upstream()
+        assert self.pipe is not None  # a turn is served by a pipe or by an upstream model
         call = await self._call(self.pipe.info, self.answering)
         return await self.runtime.executor.call_pipe(self.pipe.info.id, self.body, call)
 
     async def _call_upstream(self) -> PipeResult:
         """The upstream model with the body the filters left, under its own id."""
+        assert self.upstream is not None
         body = {**self.body, "model": self.upstream.upstream_id}
         client = self.upstream.client
         tools, rounds = self.tools, self.runtime.max_tool_rounds
@@ -234,6 +236,7 @@ class ChatTurn:
         refuses it (unknown model, bad key, down) is answered with its HTTP status."""
         result = await self._call_upstream()
         stream = result.stream
+        assert stream is not None  # a streamed request's result is a stream
         try:
             first = await anext(stream)
         except StopAsyncIteration:
@@ -286,7 +289,7 @@ class ChatTurn:
         if result.stream is not None:
             parts = acc.parts
             async for item in result.stream:
-                if type(item) is str:
+                if isinstance(item, str):
                     parts.append(item)
                     continue
                 if "error" in item and "choices" not in item:
@@ -339,7 +342,7 @@ class ChatTurn:
         encoder = self.encoder
         finished = False
         async for item in items:
-            if type(item) is str:
+            if isinstance(item, str):
                 yield encoder.text_chunk(item) if as_chunks else item
                 continue
             choices = item.get("choices")

@@ -206,7 +206,7 @@ class ConnectionService:
             del changes["api_key"]
         async with self._lock:
             row = await self._writable(connection_id)
-            fields = {
+            fields: dict[str, Any] = {  # the edited row, checked field by field by `upsert`
                 "base_url": row.base_url,
                 "api_key": row.api_key,
                 "prefix": row.prefix,

@@ -101,11 +101,11 @@ def build_row(
         meta["has_user_valves"] = info.has_user_valves
         return Tool(specs=info.tool_specs, **fields)
     meta["toggle"] = info.toggle
-    keep = isinstance(existing, Function)
+    kept = existing if isinstance(existing, Function) else None
     return Function(
         type="pipeline" if info.kind is PluginKind.PIPELINE else info.kind.value,
-        is_active=existing.is_active if keep else starts_enabled,
-        is_global=existing.is_global if keep else starts_enabled,
+        is_active=kept.is_active if kept is not None else starts_enabled,
+        is_global=kept.is_global if kept is not None else starts_enabled,
         **fields,
     )
 
@@ -123,8 +123,8 @@ def keep_masked(
     hidden = set(secret)
     kept = {}
     for name, value in data.items():
-        has_stored = bool(stored) and name in stored
-        if has_stored and value == shown(stored[name], name in hidden):
+        has_stored = stored is not None and name in stored
+        if stored is not None and has_stored and value == shown(stored[name], name in hidden):
             kept[name] = stored[name]
         elif (value == MASK and name in hidden) or (_masked_url(value) and not has_stored):
             continue  # nothing stored: the plugin's own value stays
@@ -168,7 +168,9 @@ class PluginService:
         missing = [d for d in self.settings.plugin_dirs if not d.is_dir()]
         if missing:
             raise FileNotFoundError(f"plugin directory {missing[0]} does not exist")
-        for row in [*await self.store.functions.all(), *await self.store.tools.all()]:
+        rows: list[Function | Tool] = [*await self.store.functions.all()]
+        rows += await self.store.tools.all()
+        for row in rows:
             if row.source == "directory" and not self._served_here(row.path):
                 continue  # a file of another run's --plugins: its row waits for that run
             if row.source == "directory" and not (row.path and Path(row.path).is_file()):
@@ -382,7 +384,9 @@ class PluginService:
         restarting what did not change: loads are cached by content, so unchanged code keeps its
         instance; changed files and plugins that failed before load anew, and directory files
         that are gone are unloaded. For servers that do not watch, or changes a watcher missed."""
-        for row in [*await self.store.functions.all(), *await self.store.tools.all()]:
+        rows: list[Function | Tool] = [*await self.store.functions.all()]
+        rows += await self.store.tools.all()
+        for row in rows:
             if row.source == "directory":
                 if row.path and self._served_here(row.path) and not Path(row.path).is_file():
                     await self.file_removed(Path(row.path))

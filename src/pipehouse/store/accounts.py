@@ -13,6 +13,7 @@ from sqlalchemy import delete, select, update
 
 from pipehouse.store.db import Database
 from pipehouse.store.models import ApiKey, User, now
+from pipehouse.store.results import rows_changed
 
 KEY_PREFIX = "ph-"
 ROLES = ("admin", "user", "pending")
@@ -82,7 +83,7 @@ class Accounts:
             await session.execute(delete(ApiKey).where(ApiKey.user_id == user_id))
             result = await session.execute(delete(User).where(User.id == user_id))
             await session.commit()
-            return bool(result.rowcount)
+            return bool(rows_changed(result))
 
     async def update_settings(self, user_id: str, settings: dict[str, Any]) -> None:
         async with self.db.session() as session:

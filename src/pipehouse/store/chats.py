@@ -9,13 +9,13 @@ or process, do not lose each other's messages.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from sqlalchemy import Row, delete, select, text
 from sqlalchemy.orm.attributes import flag_modified
 
 from pipehouse.store.db import Database
 from pipehouse.store.models import StoredChat
+from pipehouse.store.results import rows_changed
 
 
 class ChatStore:
@@ -39,7 +39,7 @@ class ChatStore:
 
     async def titles(
         self, user_id: str, offset: int = 0, limit: int | None = None
-    ) -> Sequence[Row[Any]]:
+    ) -> Sequence[Row[str, str, int, int]]:
         """(id, title, updated_at, created_at) of a user's chats, most recently updated first."""
         query = (
             select(StoredChat.id, StoredChat.title, StoredChat.updated_at, StoredChat.created_at)
@@ -56,7 +56,7 @@ class ChatStore:
         """Run `edit` on the locked row and save it when `edit` says it changed anything;
         None when there is no such chat. `edit` may change `chat` in place."""
         async with self.db.session() as session:
-            if session.bind.dialect.name == "sqlite":
+            if self.db.engine.dialect.name == "sqlite":
                 await session.execute(text("BEGIN IMMEDIATE"))
             row = await session.scalar(
                 select(StoredChat).where(StoredChat.id == chat_id).with_for_update()
@@ -72,4 +72,4 @@ class ChatStore:
         async with self.db.session() as session:
             result = await session.execute(delete(StoredChat).where(StoredChat.id == chat_id))
             await session.commit()
-            return bool(result.rowcount)
+            return bool(rows_changed(result))

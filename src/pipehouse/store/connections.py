@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 
 from pipehouse.store.db import Database
 from pipehouse.store.models import StoredConnection, now
+from pipehouse.store.results import rows_changed
 
 
 class ConnectionStore:
@@ -56,4 +57,4 @@ class ConnectionStore:
                 delete(StoredConnection).where(StoredConnection.id == connection_id)
             )
             await session.commit()
-            return bool(result.rowcount)
+            return bool(rows_changed(result))

@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select
 
 from pipehouse.store.db import Database
 from pipehouse.store.models import UploadedFile
+from pipehouse.store.results import rows_changed
 
 
 class FileStore:
@@ -55,7 +56,7 @@ class FileStore:
         async with self.db.session() as session:
             result = await session.execute(delete(UploadedFile).where(UploadedFile.id == file_id))
             await session.commit()
-            return bool(result.rowcount)
+            return bool(rows_changed(result))
 
     async def delete_all(self) -> list[str]:
         """Remove every row; returns their storage keys, for the bytes to go too."""

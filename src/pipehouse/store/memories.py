@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 
 from pipehouse.store.db import Database
 from pipehouse.store.models import StoredMemory
+from pipehouse.store.results import rows_changed
 
 _WORD = re.compile(r"\w+")
 
@@ -100,7 +101,7 @@ class MemoryStore:
         async with self.db.session() as session:
             result = await session.execute(query)
             await session.commit()
-        return bool(result.rowcount)
+        return bool(rows_changed(result))
 
     async def delete_of_user(self, user_id: str) -> int:
         async with self.db.session() as session:
@@ -108,7 +109,7 @@ class MemoryStore:
                 delete(StoredMemory).where(StoredMemory.user_id == user_id)
             )
             await session.commit()
-        return result.rowcount or 0
+        return rows_changed(result)
 
     async def search(
         self, user_id: str, query: str, limit: int | None = None

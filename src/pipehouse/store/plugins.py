@@ -14,6 +14,7 @@ from sqlalchemy import delete, select
 from pipehouse.plugin.kinds import PluginTable
 from pipehouse.store.db import Database
 from pipehouse.store.models import Function, PluginVersion, Tool, now
+from pipehouse.store.results import rows_changed
 
 Row = TypeVar("Row", Function, Tool)
 
@@ -29,7 +30,7 @@ class PluginRows(Generic[Row]):
 
     def __init__(self, db: Database, model: type[Row], kind: PluginTable) -> None:
         self.db = db
-        self.model = model
+        self.model: type[Row] = model
         self.kind = kind
 
     async def all(self) -> Sequence[Row]:
@@ -93,7 +94,7 @@ class PluginRows(Generic[Row]):
                 )
             )
             await session.commit()
-            return bool(result.rowcount)
+            return bool(rows_changed(result))
 
     async def versions(
         self, plugin_id: str, page: int = 1, per_page: int = 20

@@ -8,7 +8,7 @@ messages never contain the connection's API key, even when an upstream echoes it
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import httpx
@@ -119,7 +119,7 @@ class UpstreamClient:
         self._raise_for_error_payload(payload)
         return payload
 
-    async def stream(self, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+    async def stream(self, body: dict[str, Any]) -> AsyncGenerator[dict[str, Any], None]:
         """The upstream's chunks as dicts. Close the generator (`aclose()`) to stop early: that
         closes the HTTP response, so the upstream sees the disconnect and stops generating."""
         request = self._request("POST", "/chat/completions", {**body, "stream": True})

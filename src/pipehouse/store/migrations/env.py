@@ -3,7 +3,7 @@
 import asyncio
 
 from alembic import context
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from pipehouse.store.models import Base
@@ -14,7 +14,7 @@ target_metadata = Base.metadata
 MIGRATION_LOCK = 0x70686D6967726174  # "phmigrat": replicas migrating at once take turns
 
 
-def _run(connection) -> None:
+def _run(connection: Connection) -> None:
     if connection.dialect.name == "postgresql":
         # held until the migration's transaction ends; the next replica then finds it done
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
@@ -28,7 +28,9 @@ def _run(connection) -> None:
 
 
 async def _main() -> None:
-    engine = create_async_engine(context.config.get_main_option("sqlalchemy.url"))
+    url = context.config.get_main_option("sqlalchemy.url")
+    assert url is not None  # set by store/db.py before it runs the migrations
+    engine = create_async_engine(url)
     async with engine.connect() as connection:
         await connection.run_sync(_run)
         await connection.commit()
