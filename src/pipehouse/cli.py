@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -13,6 +14,14 @@ from rich.markup import escape
 
 from pipehouse import __version__
 from pipehouse.config import Settings, SettingsError
+
+if TYPE_CHECKING:  # imported where used: `pipehouse --help` stays quick
+    from pipehouse.envs import Environments
+    from pipehouse.store.accounts import Accounts
+    from pipehouse.store.connections import ConnectionStore
+    from pipehouse.store.db import Database
+
+T = TypeVar("T")
 
 app = typer.Typer(
     name="pipehouse",
@@ -330,7 +339,9 @@ connections_app = typer.Typer(
 app.add_typer(connections_app, name="connections")
 
 
-def _on_database(data_dir: Path | None, database_url: str | None, action):
+def _on_database(
+    data_dir: Path | None, database_url: str | None, action: Callable[[Database], Awaitable[T]]
+) -> T:
     """Run `action(db)` on the database; what the command cannot do is exit status 2."""
     import asyncio
 
@@ -344,7 +355,9 @@ def _on_database(data_dir: Path | None, database_url: str | None, action):
         raise typer.Exit(2) from exc
 
 
-def _accounts(data_dir: Path | None, database_url: str | None, action):
+def _accounts(
+    data_dir: Path | None, database_url: str | None, action: Callable[[Accounts], Awaitable[T]]
+) -> T:
     from pipehouse.store.accounts import Accounts
 
     return _on_database(data_dir, database_url, lambda db: action(Accounts(db)))
@@ -448,7 +461,11 @@ def users_delete(
     _accounts(data_dir, database_url, lambda a: accounts.delete_user(a, email))
 
 
-def _connections(data_dir: Path | None, database_url: str | None, action):
+def _connections(
+    data_dir: Path | None,
+    database_url: str | None,
+    action: Callable[[ConnectionStore], Awaitable[T]],
+) -> T:
     from pipehouse.store.connections import ConnectionStore
 
     return _on_database(data_dir, database_url, lambda db: action(ConnectionStore(db)))
@@ -547,7 +564,7 @@ app.add_typer(env_app, name="env")
 env_out = Console(highlight=False)
 
 
-def _environments(data_dir: Path | None):
+def _environments(data_dir: Path | None) -> Environments:
     from pipehouse.envs import Environments
 
     return Environments(_settings(data_dir, None).data_dir / "envs")

@@ -167,6 +167,7 @@ def acting_user(principal: Principal, posted: dict[str, Any] | None) -> dict[str
     other key acts for itself: a key must not speak for another user."""
     posted_id = posted.get("id") if isinstance(posted, dict) else None
     if principal.is_admin and isinstance(posted_id, str) and posted_id:
+        assert isinstance(posted, dict)  # the id came from it
         return dunder_user(
             posted_id,
             email=str(posted.get("email") or ""),

@@ -31,7 +31,7 @@ import functools
 import sys
 from collections.abc import Callable, Coroutine, Generator
 from types import CodeType, FrameType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel
 
@@ -55,11 +55,12 @@ class AwaitableValue:
         yield  # a generator: `await value` finishes at once with `value`
 
 
-class AwaitableList(AwaitableValue, list):  # type: ignore[type-arg]
+# `misc`: list and dict declare `__hash__ = None`; these are hashed by identity on purpose.
+class AwaitableList(AwaitableValue, list[Any]):  # type: ignore[misc]
     pass
 
 
-class AwaitableDict(AwaitableValue, dict):  # type: ignore[type-arg]
+class AwaitableDict(AwaitableValue, dict[Any, Any]):  # type: ignore[misc]
     pass
 
 
@@ -67,10 +68,10 @@ def awaitable(value: T) -> T:
     """`value`, as something `await` also accepts when its type allows."""
     if isinstance(value, AwaitableValue):
         return value
-    if type(value) is list:
-        return AwaitableList(value)  # type: ignore[return-value]
+    if type(value) is list:  # exactly a list: a subclass keeps its own type
+        return cast(T, AwaitableList(cast(list[Any], value)))
     if type(value) is dict:
-        return AwaitableDict(value)  # type: ignore[return-value]
+        return cast(T, AwaitableDict(cast(dict[Any, Any], value)))
     return value
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
-from typing import Any
+from typing import Any, cast
 
 from pipehouse.runtime.events import Host
 from pipehouse.runtime.tools import ToolSet
@@ -137,7 +137,7 @@ def _without_tool_calls(
     if not delta and not finish and not chunk.get("usage"):
         return None
     first = {**first, "delta": delta, "finish_reason": finish}
-    return {**chunk, "choices": [first, *choices[1:]]}
+    return {**chunk, "choices": [first, *cast(list[Any], choices)[1:]]}
 
 
 def _assistant(text: str, calls: list[dict[str, Any]]) -> dict[str, Any]:

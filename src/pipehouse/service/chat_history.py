@@ -160,6 +160,7 @@ def record_turn(
     answer_id = answer.get("id")
     existing = messages.get(answer_id) if isinstance(answer_id, str) else None
     if isinstance(existing, dict) and existing.get("role") == "assistant":
+        assert isinstance(answer_id, str)  # `existing` was found under it
         messages[answer_id] = {**existing, **answer, "id": answer_id}
         move(messages, answer_id, parent)
     else:

@@ -29,7 +29,7 @@ def _timeout(name: str) -> int | None:
 AIOHTTP_CLIENT_TIMEOUT = _timeout("AIOHTTP_CLIENT_TIMEOUT")
 
 
-class _LogLevels(dict):  # type: ignore[type-arg]
+class _LogLevels(dict[str, Any]):
     """Open WebUI 0.12.4 keeps `SRC_LOG_LEVELS` as an empty dict, so the common
     `log.setLevel(SRC_LOG_LEVELS["MAIN"])` raises KeyError at import; here every key gives
     the global level, as older releases did for the keys they had."""
