@@ -59,7 +59,9 @@ def console(tmp_path, console_plugins) -> Iterator[Server]:
 @pytest.fixture
 def page(browser, console, request) -> Iterator[object]:
     """A fresh browser tab on the console; a screenshot of it is saved when the test ends."""
-    context = browser.new_context(base_url=console.base_url, viewport={"width": 1280, "height": 860})
+    context = browser.new_context(
+        base_url=console.base_url, viewport={"width": 1280, "height": 860}
+    )
     context.set_default_timeout(20_000)
     tab = context.new_page()
     try:

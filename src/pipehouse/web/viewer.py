@@ -17,13 +17,16 @@ class Viewer:
 
 
 async def viewer_of(request: Request) -> Viewer | None:
-    """The signed-in viewer, or None (the page then sends the browser to sign in). A page is a
-    GET, so the CSRF token is not needed here; the page hands it to its scripts."""
+    """The signed-in viewer (a session cookie, or a bearer key as any API client sends it), or
+    None: the page then sends the browser to sign in. A page is a GET, so the CSRF token is not
+    needed here; the page hands it to its scripts."""
     state = request.app.state
     store = getattr(state, "sessions", None)
     cookie = request.headers.get("cookie")
     try:
-        authorization = cookie_authorization(store, cookie, "GET", None)
+        authorization = request.headers.get("authorization") or cookie_authorization(
+            store, cookie, "GET", None
+        )
         principal = await state.auth.principal(authorization)
     except HTTPException:
         return None
