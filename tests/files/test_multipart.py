@@ -1,5 +1,6 @@
-"""The streaming multipart parser: the same events whatever the chunk boundaries, the header
-parameters browsers and HTTP libraries send, and clear errors for broken forms."""
+"""Multipart forms read as they arrive (python-multipart underneath): the same events whatever the
+chunk boundaries, the header parameters browsers and HTTP libraries send, header limits, and
+clear errors for broken forms."""
 
 from __future__ import annotations
 
@@ -53,17 +54,38 @@ def test_same_events_for_any_chunking(chunk):
     ]
 
 
-def test_empty_parts_preamble_epilogue_and_padding():
+@pytest.mark.parametrize("chunk", [1, 5, 4096])
+def test_empty_parts_and_an_ignored_epilogue(chunk):
     body = (
-        b"ignored preamble\r\n--xyz  \r\n"
+        b"--xyz\r\n"
         b'Content-Disposition: form-data; name="empty"\r\n\r\n'
         b'\r\n--xyz\r\nContent-Disposition: form-data; name="file"; filename=""\r\n\r\n'
         b"\r\n--xyz--\r\nignored epilogue"
     )
-    assert parse(body, b"xyz", 5) == [
+    assert parse(body, b"xyz", chunk) == [
         Part("empty", None, None),
         PART_END,
         Part("file", "", None),
+        PART_END,
+    ]
+
+
+def test_the_closing_boundary_ends_the_form_and_what_follows_is_not_read():
+    parser = MultipartParser(b"b")
+    events = parser.feed(b'--b\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--b--')
+    assert parser.done and events == [Part("a", None, None), b"1", PART_END]
+    assert parser.feed(b"\r\n--b\r\nnot a part at all") == []
+    parser.close()
+
+
+def test_headers_of_many_lines_and_values_split_across_chunks():
+    body = (
+        b'--b\r\ncontent-disposition: form-data; name="f"; filename="n.txt"\r\n'
+        b"Content-Type: text/plain; charset=utf-8\r\nX-Other: 1\r\n\r\nhello\r\n--b--\r\n"
+    )
+    assert parse(body, b"b", 3) == [
+        Part("f", "n.txt", "text/plain; charset=utf-8"),
+        b"hello",
         PART_END,
     ]
 
@@ -95,11 +117,16 @@ def test_boundary_of():
     ("body", "message"),
     [
         (b'--b\r\nContent-Disposition: form-data; name="f"\r\n\r\nabc', "ended before"),
-        (b"--b\r\nno colon here\r\n\r\nx\r\n--b--", "malformed part header"),
+        (b"", "ended before"),
+        (b"--b\r\nno colon here\r\n\r\nx\r\n--b--", "malformed multipart/form-data body"),
         (b"--b\r\nContent-Type: text/plain\r\n\r\nx\r\n--b--", "Content-Disposition"),
-        (b"--b garbage\r\n", "malformed boundary line"),
-        (b"--b\r\n" + b"X-Long: " + b"a" * 20_000, "16 KiB"),
-        (b"nothing here at all", "ended before"),
+        (b"--b garbage\r\n", "malformed multipart/form-data body"),
+        # a preamble: refused, as FastAPI's forms (and so Open WebUI's uploads) refuse it
+        (b"preamble\r\n--b\r\n", "malformed multipart/form-data body"),
+        (b"nothing here at all", "malformed multipart/form-data body"),
+        # a part's headers are bounded: one line and their number
+        (b"--b\r\n" + b"X-Long: " + b"a" * 20_000, "Maximum header size exceeded"),
+        (b"--b\r\n" + b"".join(b"X-%d: v\r\n" % i for i in range(40)), "header count"),
     ],
 )
 def test_broken_forms(body, message):

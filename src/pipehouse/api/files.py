@@ -1,6 +1,6 @@
 """`/api/v1/files`: uploads, as Open WebUI 0.12.4 serves them (docs/files.md).
 
-The form is read here by pipehouse's own streaming parser (`files/multipart.py`): the file goes
+The form is read here as it arrives (`files/multipart.py`, over python-multipart): the file goes
 to disk as it arrives and the upload stops at `PIPEHOUSE_MAX_UPLOAD_MB` (413) without the body
 ever being held in memory.
 """

@@ -1,9 +1,11 @@
-"""A streaming `multipart/form-data` parser (RFC 7578), fed chunk by chunk as they arrive.
+"""`multipart/form-data` bodies (RFC 7578) read as they arrive, by python-multipart's streaming
+parser (the one FastAPI's `UploadFile`, and so Open WebUI, read uploads with).
 
-pipehouse does not depend on python-multipart, which FastAPI's `UploadFile` needs; this parser
-also lets an upload go straight to disk and stop at the size limit without the whole body
-ever being in memory. It hands out events: a `Part` when a part's headers are complete,
-`bytes` of its body (any number of pieces), `PART_END` when the part is over.
+The parser's callbacks become events: a `Part` when a part's headers are complete, `bytes` of its
+body (any number of pieces), `PART_END` when the part is over; the caller decides where the bytes
+go (an upload goes straight to disk and stops at its size limit), so no body is ever whole in
+memory. The header parameters are read here (`header_params`): python-multipart's own reader
+keeps only the last path segment of a Windows file name and ignores `filename*`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,11 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-MAX_HEADER_BYTES = 16 * 1024
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser as _StreamingParser
+
+MAX_HEADERS = 16  # per part; a browser sends two or three
+MAX_HEADER_BYTES = 8 * 1024  # per header line
 _PARAM = re.compile(r';\s*([^\s=;]+)\s*=\s*("(?:\\.|[^"\\])*"|[^;]*)')
 
 
@@ -69,88 +75,76 @@ def boundary_of(content_type: str | None) -> bytes:
     return boundary.encode("latin-1", errors="replace")
 
 
-def _part(raw: bytes) -> Part:
-    headers: dict[str, str] = {}
-    for line in raw.decode("utf-8", errors="replace").split("\r\n"):
-        if not line:
-            continue
-        name, colon, value = line.partition(":")
-        if not colon:
-            raise MultipartError(f"malformed part header: {line[:80]!r}")
-        headers[name.strip().lower()] = value.strip()
-    disposition, params = header_params(headers.get("content-disposition", ""))
-    if disposition != "form-data":
-        raise MultipartError("a part lacks 'Content-Disposition: form-data'")
-    return Part(params.get("name"), params.get("filename"), headers.get("content-type"))
-
-
-_PREAMBLE, _AFTER_BOUNDARY, _HEADERS, _BODY, _DONE = range(5)
-
-
 class MultipartParser:
+    """Feed a form's bytes as they arrive; get the events they complete."""
+
     def __init__(self, boundary: bytes) -> None:
-        self._delimiter = b"\r\n--" + boundary
-        self._buffer = bytearray(b"\r\n")  # the first boundary has no line break before it
-        self._state = _PREAMBLE
+        self._events: list[Event] = []
+        self._headers: dict[str, str] = {}
+        self._name = bytearray()
+        self._value = bytearray()
+        self._done = False
+        self._parser = _StreamingParser(
+            boundary,
+            {
+                "on_part_begin": self._headers.clear,
+                "on_header_field": self._on_header_field,
+                "on_header_value": self._on_header_value,
+                "on_header_end": self._on_header_end,
+                "on_headers_finished": self._on_headers_finished,
+                "on_part_data": self._on_part_data,
+                "on_part_end": self._on_part_end,
+                "on_end": self._on_end,
+            },
+            max_header_count=MAX_HEADERS,
+            max_header_size=MAX_HEADER_BYTES,
+        )
 
     @property
     def done(self) -> bool:
-        return self._state == _DONE
+        return self._done
 
     def feed(self, data: bytes) -> list[Event]:
-        buffer, delimiter = self._buffer, self._delimiter
-        buffer += data
-        events: list[Event] = []
-        while True:
-            state = self._state
-            if state in (_PREAMBLE, _BODY):
-                at = buffer.find(delimiter)
-                if at < 0:
-                    # keep what could be the start of a delimiter split across chunks
-                    safe = len(buffer) - len(delimiter) + 1
-                    if safe > 0:
-                        if state == _BODY:
-                            events.append(bytes(buffer[:safe]))
-                        del buffer[:safe]
-                    return events
-                if state == _BODY:
-                    if at:
-                        events.append(bytes(buffer[:at]))
-                    events.append(PART_END)
-                del buffer[: at + len(delimiter)]
-                self._state = _AFTER_BOUNDARY
-            elif state == _AFTER_BOUNDARY:
-                if len(buffer) < 2:
-                    return events
-                if buffer[:2] == b"--":
-                    self._state = _DONE
-                    continue
-                end = buffer.find(b"\r\n")
-                if end < 0 or buffer[:end].strip(b" \t"):
-                    if end < 0 and len(buffer) < 256 and not buffer.strip(b" \t"):
-                        return events  # transport padding; the line break is still to come
-                    raise MultipartError("malformed boundary line")
-                del buffer[: end + 2]
-                self._state = _HEADERS
-            elif state == _HEADERS:
-                if buffer.startswith(b"\r\n"):
-                    end, raw = 0, b""
-                else:
-                    end = buffer.find(b"\r\n\r\n")
-                    if end < 0:
-                        if len(buffer) > MAX_HEADER_BYTES:
-                            raise MultipartError("a part's headers are larger than 16 KiB")
-                        return events
-                    raw = bytes(buffer[:end])
-                    end += 2
-                del buffer[: end + 2]
-                events.append(_part(raw))
-                self._state = _BODY
-            else:  # done: whatever follows the closing boundary is ignored
-                buffer.clear()
-                return events
+        if self._done:  # whatever follows the closing boundary is ignored
+            return []
+        try:
+            self._parser.write(data)
+        except MultipartParseError as error:
+            raise MultipartError(f"malformed multipart/form-data body: {error}") from None
+        events, self._events = self._events, []
+        return events
 
     def close(self) -> None:
         """The body has ended: an error unless the closing boundary came."""
-        if self._state != _DONE:
+        if not self._done:
             raise MultipartError("the form ended before its closing boundary")
+
+    def _on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self._name += data[start:end]
+
+    def _on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self._value += data[start:end]
+
+    def _on_header_end(self) -> None:
+        name = self._name.decode("latin-1").strip().lower()
+        self._headers[name] = self._value.decode("utf-8", errors="replace").strip()
+        self._name.clear()
+        self._value.clear()
+
+    def _on_headers_finished(self) -> None:
+        disposition, params = header_params(self._headers.get("content-disposition", ""))
+        if disposition != "form-data":
+            raise MultipartError("a part lacks 'Content-Disposition: form-data'")
+        self._events.append(
+            Part(params.get("name"), params.get("filename"), self._headers.get("content-type"))
+        )
+
+    def _on_part_data(self, data: bytes, start: int, end: int) -> None:
+        if end > start:
+            self._events.append(bytes(data[start:end]))
+
+    def _on_part_end(self) -> None:
+        self._events.append(PART_END)
+
+    def _on_end(self) -> None:
+        self._done = True
