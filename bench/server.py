@@ -19,10 +19,15 @@ Servers:
               plugin directory watcher, SQLite store, logging at INFO without access lines.
   +access log the same with `--access-log`: one access-log line per request, written to a
               file (skip with --no-access-log-row).
+  isolated    the same with PIPEHOUSE_ISOLATION=isolated: the plugins run in a worker
+              process (docs/isolation.md); the rows above run them inline, so the ratio
+              isolated / pipehouse is the cost of isolation (skip with --no-isolated-row).
 
 Rows: non-streaming (`bench_ok` returns "ok") and streaming (`bench_stream` yields --chunks
 small chunks), at each --connections. Ratios compare pipehouse with bare in the same row;
-targets: requests/s >= 50% of bare, streamed chunks/s >= 70% of bare.
+targets: requests/s >= 50% of bare, streamed chunks/s >= 70% of bare; isolated against inline:
+requests/s >= 60%, chunks/s >= 80%. After the rows, the resident memory of the isolated
+server's worker processes.
 """
 
 from __future__ import annotations
@@ -57,6 +62,8 @@ STREAM_NEEDLE = '"content":"' + TOKEN  # once per text chunk, in pipehouse's fra
 OK_NEEDLE = '"content":"ok"'
 DONE = "data: [DONE]\n\n"
 REQUEST_TARGET = 0.50
+ISOLATED_REQUEST_GOAL = 0.60  # isolated vs inline, requests/s (issue 14)
+ISOLATED_STREAM_GOAL = 0.80  # isolated vs inline, streamed chunks/s
 STREAM_TARGET = 0.70
 HZ = os.sysconf("SC_CLK_TCK")
 
@@ -130,6 +137,32 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
 
+def children(pid: int) -> list[int]:
+    """Processes whose parent is `pid` (Linux /proc): the isolated server's workers."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("PPid:") and int(line.split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def resident_bytes(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -163,6 +196,7 @@ def start_pipehouse(
     access_log: bool,
     cpu: int | None,
     extra_env: dict[str, str] | None = None,
+    isolation: str = "inline",
 ) -> Server:
     """Defaults for everything but the admin key: PIPEHOUSE_* variables of the caller's shell are
     dropped, then `extra_env` (--pipehouse-env) applied."""
@@ -170,6 +204,7 @@ def start_pipehouse(
     admin_key = f"ph-bench-{secrets.token_hex(16)}"
     data = tmp / f"data-{key}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIPEHOUSE_")}
+    env["PIPEHOUSE_ISOLATION"] = isolation
     env.update(extra_env or {})
     env.update(PIPEHOUSE_ADMIN_KEY=admin_key, PYTHONUNBUFFERED="1")
     cmd = [
@@ -757,6 +792,9 @@ def main() -> None:
     parser.add_argument(
         "--no-access-log-row", action="store_true", help="skip pipehouse with --access-log"
     )
+    parser.add_argument(
+        "--no-isolated-row", action="store_true", help="skip pipehouse with isolated plugins"
+    )
     parser.add_argument("--no-pin", action="store_true", help="do not pin processes to cores")
     parser.add_argument(
         "--profile", metavar="DIR", help="py-spy the pipehouse server instead (needs py-spy)"
@@ -814,6 +852,13 @@ def main() -> None:
             servers.append(
                 start_pipehouse(tmp, "access", "+access log", True, server_cpu, args.env)
             )
+        if not args.no_isolated_row:
+            servers.append(
+                start_pipehouse(
+                    tmp, "isolated", "isolated", False, server_cpu, args.env, isolation="isolated"
+                )
+            )
+        workers: dict[int, int] = {}
         try:
             for server in servers:
                 wait_ready(server)
@@ -836,10 +881,19 @@ def main() -> None:
                 print(f"pipehouse environment: {' '.join(args.pipehouse_env)}\n")
             print(HEADER)
             rows = measure(args, gen, script, servers, gen_cpu)
+            isolated = next((x for x in servers if x.key == "isolated"), None)
+            if isolated is not None:
+                workers = {pid: resident_bytes(pid) for pid in children(isolated.proc.pid)}
         finally:
             for server in servers:
                 stop(server)
         report(args, rows)
+        if workers:
+            sizes = ", ".join(f"{size / 2**20:.0f} MB" for size in workers.values())
+            print(
+                f"isolated server: {len(workers)} worker process(es) after the run, resident "
+                f"{sizes} (bench/workers.py measures an idle worker and each loaded plugin)"
+            )
         print(f"({time.monotonic() - began:.0f} s; load average {os.getloadavg()[0]:.2f})")
 
 
@@ -893,6 +947,24 @@ def report(args: argparse.Namespace, rows: dict[tuple[str, int, str], Row]) -> N
             f"chunks/s {fmt_ratio(ratio('stream', 'access'))}; per CPU-second "
             f"{fmt_ratio(ratio('json', 'access', True))} and "
             f"{fmt_ratio(ratio('stream', 'access', True))}"
+        )
+    if not args.no_isolated_row:
+
+        def versus_inline(mode: str) -> float:
+            values = []
+            for connections in args.connections:
+                mine = rows[(mode, connections, "isolated")]
+                inline = rows[(mode, connections, "pipehouse")]
+                values.append(mine.rps / inline.rps if inline.rps else 0.0)
+            return min(values)
+
+        requests, stream = versus_inline("json"), versus_inline("stream")
+        print(
+            f"  isolated vs inline (the same server, plugins in a worker process): requests/s "
+            f"{fmt_ratio(requests)} (goal >= {ISOLATED_REQUEST_GOAL:.0%}: "
+            f"{'PASS' if requests >= ISOLATED_REQUEST_GOAL else 'FAIL'}), chunks/s "
+            f"{fmt_ratio(stream)} (goal >= {ISOLATED_STREAM_GOAL:.0%}: "
+            f"{'PASS' if stream >= ISOLATED_STREAM_GOAL else 'FAIL'})"
         )
 
 

@@ -59,6 +59,7 @@ async def test_pipe_receives_the_full_prefixed_model_id(harness, model_id):
     assert result["model"] == model_id
 
 
+@pytest.mark.inline_only("reads what the plugin instance recorded")
 async def test_sync_pipes_method_runs_on_a_worker_thread(harness):
     await harness.add("manifold_sync_method")
     await harness.runtime.models()

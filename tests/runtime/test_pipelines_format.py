@@ -129,6 +129,7 @@ async def test_a_pipeline_pipes_own_inlet_runs_last_and_own_outlet_first(harness
     assert message(result)["content"] == "trail=pipeline_filter:Ada,own<own><pipeline_filter>"
 
 
+@pytest.mark.inline_only("reads what the plugin instance recorded")
 async def test_lifecycle_hooks(harness):
     # the Pipelines server: on_startup is awaited at load; on_valves_updated when stored valves
     # change

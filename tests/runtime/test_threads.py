@@ -86,6 +86,7 @@ async def test_iterate_stops_the_generator_when_the_consumer_closes_it():
         runner.shutdown()
 
 
+@pytest.mark.inline_only("reads what the plugin instance recorded")
 async def test_sync_generator_stops_when_a_stream_filter_fails(harness):
     await harness.add("filter_stream_raises")
     await harness.add("sync_generator_endless")
@@ -95,6 +96,7 @@ async def test_sync_generator_stops_when_a_stream_filter_fails(harness):
     assert await asyncio.to_thread(instance.closed.wait, 10)  # the generator's `finally` ran
 
 
+@pytest.mark.inline_only("reads what the plugin instance recorded")
 async def test_sync_generator_stops_when_the_client_goes_away(harness):
     await harness.add("sync_generator_endless")
     instance = harness.executor.loaded("sync_generator_endless").instance
@@ -107,6 +109,7 @@ async def test_sync_generator_stops_when_the_client_goes_away(harness):
     assert await asyncio.to_thread(instance.closed.wait, 10)
 
 
+@pytest.mark.inline_only("reads what the plugin instance recorded")
 async def test_streaming_response_body_is_closed_when_a_stream_filter_fails(harness):
     # Not a thread, but the same promise: a pipe's stream is stopped when the answer stops.
     await harness.add("filter_stream_raises")

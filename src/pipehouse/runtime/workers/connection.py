@@ -50,6 +50,7 @@ class Call:
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
     items: asyncio.Queue[Any] | None = None
+    tools: dict[str, Any] | None = None  # the request's `__tools__`, run here when asked
 
 
 class Connection:
@@ -157,7 +158,7 @@ class Connection:
                 await self.to_host(message, call.host if call is not None else NullHost())
         elif kind == "host_call":
             context = call.context if call is not None else None
-            self._spawn(self._answer_host_call(message), context)
+            self._spawn(self._answer_host_call(message, call), context)
         elif kind == "retire":
             self.retire()
 
@@ -176,10 +177,13 @@ class Connection:
             value = dict(NO_LISTENER)
         self.send({"k": "answer", "r": question, "value": value})
 
-    async def _answer_host_call(self, message: dict[str, Any]) -> None:
+    async def _answer_host_call(self, message: dict[str, Any], call: Call | None) -> None:
         question = message["r"]
         try:
-            value = await host_calls.answer(message)
+            if message.get("op") == "tool":
+                value = await host_calls.run_tool(message, call.tools if call else None)
+            else:
+                value = await host_calls.answer(message)
         except Exception as exc:
             self.send({"k": "answer", "r": question, "error": f"{type(exc).__name__}: {exc}"})
             return

@@ -26,6 +26,7 @@ from pipehouse.plugin.info import PluginInfo
 from pipehouse.plugin.kinds import PluginKind
 from pipehouse.runtime.action_result import ActionResult
 from pipehouse.runtime.executor import CallContext, PipeResult, PluginSource, request_facts
+from pipehouse.runtime.workers import values
 from pipehouse.runtime.workers.connection import END, Call, Connection, HostEvent
 from pipehouse.runtime.workers.supervisor import Supervisor, WorkerExit, WorkerLimits
 
@@ -161,8 +162,10 @@ class ProcessExecutor:
         stage: str,
         path: str | None,
         host: Any = None,
+        tools: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         call = Call(plugin_id, stage, path) if host is None else Call(plugin_id, stage, path, host)
+        call.tools = tools
         started = time.perf_counter()
         ok = False
         with connection.process.call(plugin_id):
@@ -202,12 +205,19 @@ class ProcessExecutor:
             raise exit.error(plugin_id, stage=stage, path=path) from None
 
     async def _method(
-        self, plugin_id: str, method: str, stage: str, args: dict[str, Any], host: Any = None
+        self,
+        plugin_id: str,
+        method: str,
+        stage: str,
+        args: dict[str, Any],
+        call: CallContext | None = None,
     ) -> Any:
         connection = await self._ready(plugin_id, stage)
         message = {"k": "call", "m": method, "plugin": plugin_id, "a": args}
         path = self._sources[plugin_id].path
-        reply = await self._ask(connection, message, plugin_id, stage, path, host)
+        host = call.host if call is not None else None
+        tools = call.metadata.get("tools") if call is not None else None
+        reply = await self._ask(connection, message, plugin_id, stage, path, host, tools)
         return reply.get("value")
 
     # -- the Executor interface ---------------------------------------------------------------
@@ -267,7 +277,7 @@ class ProcessExecutor:
 
     async def models(self, plugin_id: str, call: CallContext) -> list[dict[str, Any]]:
         args = {"call": context_data(call)}
-        return await self._method(plugin_id, "models", "pipes", args, call.host)  # type: ignore[no-any-return]
+        return await self._method(plugin_id, "models", "pipes", args, call)  # type: ignore[no-any-return]
 
     async def call_pipe(
         self, plugin_id: str, body: dict[str, Any], call: CallContext
@@ -276,6 +286,7 @@ class ProcessExecutor:
         path = self._sources[plugin_id].path
         job = Call(plugin_id, "pipe", path, call.host)
         job.items = asyncio.Queue()
+        job.tools = call.metadata.get("tools")
         message = {
             "k": "call",
             "m": "call_pipe",
@@ -337,7 +348,7 @@ class ProcessExecutor:
         self, plugin_id: str, hook: str, body: dict[str, Any], call: CallContext
     ) -> Any:
         args = {"hook": hook, "body": body, "call": context_data(call)}
-        return await self._method(plugin_id, "call_filter", hook, args, call.host)
+        return await self._method(plugin_id, "call_filter", hook, args, call)
 
     async def filter_stream(
         self, plugin_ids: list[str], items: AsyncIterator[dict[str, Any]], calls: list[CallContext]
@@ -401,7 +412,7 @@ class ProcessExecutor:
         self, plugin_id: str, name: str, arguments: dict[str, Any], call: CallContext
     ) -> Any:
         args = {"name": name, "arguments": arguments, "call": context_data(call)}
-        return await self._method(plugin_id, "call_tool", "tool", args, call.host)
+        return values.decode(await self._method(plugin_id, "call_tool", "tool", args, call))
 
     async def call_action(
         self,
@@ -412,7 +423,7 @@ class ProcessExecutor:
         sub_action_id: str | None = None,
     ) -> ActionResult:
         args = {"body": body, "call": context_data(call), "sub": sub_action_id}
-        value = await self._method(plugin_id, "call_action", "action", args, call.host)
+        value = await self._method(plugin_id, "call_action", "action", args, call)
         return ActionResult(**value)
 
     async def validate_valves(

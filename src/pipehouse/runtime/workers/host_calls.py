@@ -14,7 +14,7 @@ from typing import Any
 from pipehouse import host
 from pipehouse.compat import services as compat_services
 from pipehouse.compat.errors import ServerRequired
-from pipehouse.runtime.workers import remote
+from pipehouse.runtime.workers import remote, values
 
 
 async def answer(message: dict[str, Any]) -> Any:
@@ -40,6 +40,15 @@ async def answer(message: dict[str, Any]) -> Any:
                 raise ServerRequired(label) from None
         return remote.tag(await impl(services.backend, *args, **kwargs))
     raise ValueError(f"unknown host call {op!r}")
+
+
+async def run_tool(message: dict[str, Any], tools: dict[str, Any] | None) -> Any:
+    """A `__tools__` callable a pipe in a worker awaited: the request's toolkit runs it here."""
+    name = str(message.get("name"))
+    entry = (tools or {}).get(name)
+    if not isinstance(entry, dict) or not callable(entry.get("callable")):
+        raise KeyError(f'Tool "{name}" not found.')
+    return values.encode(await entry["callable"](**(message.get("kwargs") or {})))
 
 
 async def sse_text(frames: AsyncIterator[bytes]) -> AsyncIterator[str]:

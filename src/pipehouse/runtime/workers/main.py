@@ -29,7 +29,7 @@ from typing import Any
 from pipehouse.plugin.errors import PluginError
 from pipehouse.plugin.kinds import PluginKind
 from pipehouse.runtime.executor import CallContext, InProcessExecutor, PluginSource
-from pipehouse.runtime.workers import heartbeat, protocol, remote
+from pipehouse.runtime.workers import heartbeat, protocol, remote, values
 from pipehouse.runtime.workers.supervisor import ENVIRONMENT_VAR, PROTOCOL_FD_VAR
 
 log = logging.getLogger("pipehouse.worker")
@@ -167,10 +167,31 @@ class Worker:
             self.send({"k": "error", "id": call_id, "error": protocol.error_data(error)})
         await self.writer.drain()
 
+    def _tools(self, call_id: int, metadata: dict[str, Any]) -> dict[str, Any]:
+        """`__tools__` whose callables ask the server to run the tool (it holds the toolkit)."""
+        tools = metadata.get("tools")
+        if not isinstance(tools, dict):
+            return metadata
+
+        def proxy(name: str) -> Callable[..., Any]:
+            async def call(**arguments: Any) -> Any:
+                message = {"k": "host_call", "id": call_id, "op": "tool", "name": name}
+                return values.decode(await self.ask({**message, "kwargs": arguments}))
+
+            call.__name__ = call.__qualname__ = name
+            return call
+
+        offered = {
+            name: {**entry, "callable": proxy(name)}
+            for name, entry in tools.items()
+            if isinstance(entry, dict)
+        }
+        return {**metadata, "tools": offered}
+
     def _context(self, call_id: int, data: dict[str, Any]) -> CallContext:
         return CallContext(
             user=data.get("user") or {},
-            metadata=data.get("metadata") or {},
+            metadata=self._tools(call_id, data.get("metadata") or {}),
             host=WireHost(self, call_id),
             valves=data.get("valves"),
             user_valves=data.get("user_valves"),
@@ -220,7 +241,7 @@ class Worker:
         elif method == "call_filter":
             value = await executor.call_filter(plugin, a["hook"], a["body"], call)
         elif method == "call_tool":
-            value = await executor.call_tool(plugin, a["name"], a["arguments"], call)
+            value = values.encode(await executor.call_tool(plugin, a["name"], a["arguments"], call))
         elif method == "call_action":
             value = asdict(
                 await executor.call_action(plugin, a["body"], call, sub_action_id=a.get("sub"))
@@ -270,8 +291,8 @@ class Worker:
                 elif not scheduled:
                     scheduled = True
                     loop.call_soon(flush)
-            flush()
         finally:
+            flush()  # what came before an error still reaches the client, ahead of it
             self.flushers.pop(call_id, None)
         self.send({"k": "end", "id": call_id})
 
