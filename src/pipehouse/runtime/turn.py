@@ -1,4 +1,5 @@
-"""A chat turn: a request after its inlet filters, through the pipe (or an upstream model),
+"""(Over 500 lines: one concept, the turn; its streamed and whole answers share every step.)
+A chat turn: a request after its inlet filters, through the pipe (or an upstream model),
 the stream filters and the outlet filters, to a completion or SSE frames (docs/architecture.md,
 "A request's path").
 
