@@ -155,6 +155,14 @@ def test_a_plugin_that_keeps_crashing_its_worker_is_marked_failing(server, plugi
     assert overview[HEALTHY]["state"] == "loaded"
     assert ask(client, HEALTHY).status_code == 200
 
+    # fixed (its file changes): it runs again
+    server.add_plugin(HEALTHY, as_name="isolation_exits")
+    eventually(
+        lambda: ask(client, "isolation_exits").status_code == 200, what="the fixed plugin answers"
+    )
+    overview = {p["id"]: p for p in client.get("/api/v1/plugins").json()}
+    assert overview["isolation_exits"]["state"] == "loaded"
+
 
 @pytest.mark.parametrize("plugin", ["isolation_sleeps_async"])
 def test_a_blocked_worker_loop_is_shown_in_the_plugins_status(server, plugin):
