@@ -24,6 +24,7 @@ from pipehouse.store.accounts import Accounts
 from pipehouse.store.db import Database
 from tests.api.conftest import _free_port, start_server
 from tests.support.cli import ENV, pipehouse
+from tests.support.polling import eventually
 
 HELLO = [{"role": "user", "content": "hi"}]
 
@@ -45,13 +46,6 @@ def database_args(server) -> list[str]:
     if server.database_url:
         args += ["--database-url", server.database_url]
     return args
-
-
-def eventually(check, *, seconds: float = 15.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, "the server did not change in time"
-        time.sleep(0.05)
 
 
 # -- every route needs a key --------------------------------------------------------------------
@@ -115,7 +109,8 @@ def test_openapi_and_docs_need_a_key(server):
     page = admin.get("/docs")
     assert page.status_code == 200
     assert "swagger-ui-bundle.js" in page.text and "cdn" not in page.text.lower()
-    for asset in ("/static/swagger/swagger-ui-bundle.js", "/static/swagger/swagger-ui.css"):
+    swagger = "/static/console/vendor/swagger-ui"
+    for asset in (f"{swagger}/swagger-ui-bundle.js", f"{swagger}/swagger-ui.css"):
         assert anonymous.get(asset).status_code == 200, asset  # served here, public, no data
 
 

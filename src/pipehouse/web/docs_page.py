@@ -1,5 +1,5 @@
-"""`/docs`: the interactive OpenAPI page (Swagger UI from the `swagger-ui-bundle` package,
-served from this server), usable by a signed-in browser: requests carry the session cookie and
+"""`/docs`: the interactive OpenAPI page (Swagger UI 5, vendored and served from this
+server), usable by a signed-in browser: requests carry the session cookie and
 the CSRF token."""
 
 from __future__ import annotations

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from swagger_ui_bundle import swagger_ui_path
 
 from pipehouse.web import accounts_api, docs_page, pages, signin
-from pipehouse.web.assets import STATIC, STATIC_URL, SWAGGER_URL
+from pipehouse.web.assets import STATIC, STATIC_URL
 
 SIGN_IN_PATHS = signin.SIGN_IN_PATHS
 
@@ -19,4 +18,3 @@ def mount_console(app: FastAPI) -> None:
     app.include_router(accounts_api.router)
     app.include_router(pages.router)
     app.mount(STATIC_URL, StaticFiles(directory=STATIC), name="console-static")
-    app.mount(SWAGGER_URL, StaticFiles(directory=str(swagger_ui_path)), name="swagger-static")
