@@ -11,6 +11,7 @@ import os
 import pytest
 
 from tests.conftest import content_of, parse_sse
+from tests.support.polling import eventually
 
 PLUGIN = "isolation_reports_itself"
 HELLO = [{"role": "user", "content": "hello"}]
@@ -19,7 +20,7 @@ NOBODY = {"error": "No client is listening for event calls."}
 
 @pytest.fixture
 def server_plugins():
-    return [PLUGIN, "returns_str"]
+    return [PLUGIN, "returns_str", "isolation_endless_stream"]
 
 
 @pytest.fixture
@@ -82,3 +83,23 @@ def test_an_unknown_plugin_or_mode_is_refused(server):
     assert admin.post("/api/v1/isolation/no_such", json={"mode": "inline"}).status_code == 404
     bad = admin.post(f"/api/v1/isolation/{PLUGIN}", json={"mode": "sandboxed"})
     assert bad.status_code == 422
+
+
+def test_a_client_that_goes_away_stops_the_pipe_in_its_worker(server, tmp_path):
+    marker = tmp_path / "closed"
+    admin = server.client(server.admin_key)
+    saved = admin.post(
+        "/api/v1/functions/id/isolation_endless_stream/valves/update",
+        json={"CLOSED_MARKER": str(marker)},
+    )
+    assert saved.status_code == 200, saved.text
+    body = {"model": "isolation_endless_stream", "messages": HELLO, "stream": True}
+    client = server.client()
+    with client.stream("POST", "/v1/chat/completions", json=body) as response:
+        received = b""
+        for part in response.iter_bytes():
+            received += part
+            if b"tick3" in received:
+                break
+    client.close()  # the connection goes, mid-answer: the worker's generator is closed
+    assert eventually(marker.exists, what="the generator's finally in the worker")

@@ -16,7 +16,10 @@ PLUGIN = "loop_blocks_async_pipe"
 
 @pytest.fixture
 def server(tmp_path, database_url):
-    yield from start_server(tmp_path, database_url, [PLUGIN], loop_lag_threshold=0.3)
+    # the server's own loop is watched here (inline); a worker's: tests/api/test_isolation_*
+    yield from start_server(
+        tmp_path, database_url, [PLUGIN], loop_lag_threshold=0.3, isolation="inline"
+    )
 
 
 def stalls_counted(client) -> float:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 
 import httpx
 import openai
 import pytest
 
 from tests.conftest import content_of, parse_sse
+from tests.support.polling import eventually
 
 HELLO = [{"role": "user", "content": "hello world"}]
 
@@ -492,6 +492,7 @@ def test_filters_run_server_side_for_an_sdk_client(server):
 
 # -- clients that go away -----------------------------------------------------------------------
 @pytest.mark.parametrize("server_plugins", [["sync_generator_endless"]])
+@pytest.mark.parametrize("server_settings", [{"isolation": "inline"}])  # reads the instance
 def test_a_client_that_goes_away_stops_the_pipe(server):
     pipe = server.app.state.executor.loaded("sync_generator_endless").instance
     body = {"model": "sync_generator_endless", "messages": HELLO, "stream": True}
@@ -530,10 +531,7 @@ def test_a_stream_in_progress_finishes_when_the_server_stops(server):
             return True
         return False
 
-    deadline = time.monotonic() + 30
-    while not refused():
-        assert time.monotonic() < deadline, "the server kept running"
-        time.sleep(0.05)
+    eventually(refused, seconds=30, what="the server stopping")
 
 
 @pytest.mark.parametrize("server_plugins", [["filter_answers_trail"]])
@@ -548,10 +546,8 @@ def test_filter_order_follows_valves_and_flags_changed_through_the_api(server):
         )
         return reply.json()["choices"][0]["message"]["content"].split("<")[0]
 
-    deadline = time.monotonic() + 20
-    while trail() != "trail=f_a,f_b":  # both files loaded, same priority: by id
-        assert time.monotonic() < deadline, "the filters did not load"
-        time.sleep(0.05)
+    # both files loaded, same priority: by id
+    eventually(lambda: trail() == "trail=f_a,f_b", what="the filters loading")
     update = client.post("/api/v1/functions/id/f_b/valves/update", json={"priority": -1})
     assert update.status_code == 200, update.text
     assert trail() == "trail=f_b,f_a"  # the stored priority now puts f_b first
