@@ -6,11 +6,11 @@ import json
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from tests.support import cli
 from tests.support.cli import ENV
+from tests.support.polling import eventually
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -73,10 +73,12 @@ def test_event_calls_client_example_answers_the_ask_pipe(tmp_path):
 
     for server in start_server(tmp_path, None, []):
         shutil.copy(ROOT / "examples" / "ask_pipe.py", server.plugin_dir / "ask_pipe.py")
-        deadline = time.monotonic() + 20
-        while "ask_pipe" not in {m["id"] for m in server.client().get("/v1/models").json()["data"]}:
-            assert time.monotonic() < deadline, "the example pipe was never loaded"
-            time.sleep(0.1)
+        listed = server.client().get
+
+        def loaded(listed=listed) -> bool:
+            return "ask_pipe" in {m["id"] for m in listed("/v1/models").json()["data"]}
+
+        eventually(loaded, what="the example pipe loading")
         client = ROOT / "examples" / "clients" / "answer_event_calls.py"
         env = {**ENV, "PIPEHOUSE_URL": server.base_url, "PIPEHOUSE_KEY": server.admin_key}
         result = subprocess.run(

@@ -5,11 +5,10 @@ the side channel, and errors."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tests.api.test_events import answers, subscribed
+from tests.support.polling import eventually
 
 FUNCTIONS = "/api/v1/functions"
 
@@ -92,7 +91,7 @@ def test_the_return_value_is_the_answer_and_events_reach_the_side_channel(server
             "message_id": "m2",
             "keys": ["chat_id", "id", "messages", "model", "session_id"],
         }
-        time.sleep(0.2)  # the last event may still be on its way
+        eventually(lambda: len(client.events()) >= 4, what="the action's four events")
         assert [e["type"] for e in client.events()] == [
             "status",
             "message",
@@ -121,7 +120,7 @@ def test_return_values_none_a_page_and_an_embed(server):
     with subscribed(server, server.admin_key, chat_id="chat-1") as client:
         embed = admin.post("/api/chat/actions/action_returns", json=click_body(returns="embed"))
         assert embed.json()["code"] == "ui_component"
-        time.sleep(0.2)
+        eventually(client.events, what="the embeds event")
         assert client.events() == [{"type": "embeds", "data": {"embeds": ["<b>hi</b>"]}}]
     rewritten = admin.post("/api/chat/actions/action_returns", json=click_body(returns="messages"))
     assert rewritten.json() == {

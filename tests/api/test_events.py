@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -15,6 +14,7 @@ import httpx
 import pytest
 
 from tests.conftest import parse_sse
+from tests.support.polling import eventually
 
 pytestmark = pytest.mark.parametrize("server_plugins", [["events_asks_pipe"]])
 
@@ -59,6 +59,15 @@ class Subscriber:
     def calls(self) -> list[dict]:
         return [f for f in self.frames if f["type"] == "call"]
 
+    def statuses_through(self, last: str) -> list[str]:
+        """The status descriptions received, once the one saying `last` has arrived."""
+
+        def received() -> list[str]:
+            return [e["data"]["description"] for e in self.events() if e["type"] == "status"]
+
+        eventually(lambda: last in received(), what=f"the status {last!r}")
+        return received()
+
 
 @contextmanager
 def subscribed(server, key: str, answer=None, **params) -> Iterator[Subscriber]:
@@ -89,26 +98,25 @@ def test_a_subscriber_answers_a_confirmation_and_an_input(server):
         assert told == {"confirmed": True, "name": "Ada"}
         assert [c["data"]["type"] for c in client.calls()] == ["confirmation", "input"]
         assert {c["chat_id"] for c in client.calls()} == {"chat-1"}
-        time.sleep(0.2)  # the last status may still be on its way
-        statuses = [e["data"]["description"] for e in client.events() if e["type"] == "status"]
+        statuses = client.statuses_through("done")  # the last status may still be on its way
         assert statuses == ["asking", "done"]
         done = [f["call_id"] for f in client.frames if f["type"] == "call:done"]
         assert done == [c["call_id"] for c in client.calls()]
 
 
+# The server's own limit for an event call is 300 s: a test that waited for it would hit its
+# timeout below, so ending in time shows the call's own limit (or no wait at all) applied.
+@pytest.mark.timeout(60)
 def test_a_call_nobody_answers_times_out_with_a_documented_result(server):
     with subscribed(server, server.admin_key):  # listening, never answering
-        started = time.monotonic()
         told = ask(server, server.admin_key, ask_timeout=0.5)
         assert told["confirmed"]["error"].startswith("Event call timed out")
-        assert time.monotonic() - started < 5
 
 
+@pytest.mark.timeout(60)
 def test_with_nobody_listening_a_call_is_answered_at_once(server):
-    started = time.monotonic()
     told = ask(server, server.admin_key)
     assert told == {"confirmed": {"error": "No client is listening for event calls."}}
-    assert time.monotonic() - started < 2
 
 
 def test_a_subscriber_for_another_chat_is_not_a_listener(server):
@@ -125,7 +133,7 @@ def test_one_users_events_never_reach_another_user(server):
         subscribed(server, bob) as bobs,
     ):
         assert ask(server, alice)["confirmed"] is True
-        time.sleep(0.2)
+        alices.statuses_through("done")
         assert alices.events() and alices.calls()
         assert bobs.frames == [{"type": "ready", "chat_id": None}]
 
@@ -159,8 +167,8 @@ def test_streamed_requests_send_their_events_to_subscribers_too(server):
             if isinstance(p, dict) and p.get("choices")
         )
         assert json.loads(text) == {"confirmed": True, "name": "Ada"}
-        time.sleep(0.2)
-        assert [e["data"]["description"] for e in client.events()] == ["asking", "done"]
+        assert client.statuses_through("done") == ["asking", "done"]
+        assert [e["type"] for e in client.events()] == ["status", "status"]
 
 
 def test_an_unknown_call_id_is_404(server):

@@ -5,11 +5,10 @@ their own user valves, secrets never leave unmasked, directory plugins are read-
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tests.conftest import PLUGINS
+from tests.support.polling import eventually
 
 API = "/api/v1/functions"
 MASK = "********"
@@ -387,10 +386,10 @@ def test_directory_plugins_are_read_only_but_configurable(server):
 
     # the file breaks: the last good version keeps serving, the API shows the error and line
     (server.plugin_dir / "valves_secrets.py").write_text(source("load_syntax_error"))
-    deadline = time.monotonic() + 15
-    while admin.get(f"{API}/id/valves_secrets").json()["status"]["state"] != "error":
-        assert time.monotonic() < deadline, "the watcher did not report the broken file"
-        time.sleep(0.05)
+    eventually(
+        lambda: admin.get(f"{API}/id/valves_secrets").json()["status"]["state"] == "error",
+        what="the watcher reporting the broken file",
+    )
     status = admin.get(f"{API}/id/valves_secrets").json()["status"]
     assert (status["error"]["type"], status["error"]["line"]) == ("SyntaxError", 7)
     assert status["error"]["path"] == path

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 
 import pytest
+
+from tests.support.polling import eventually
 
 HELLO = [{"role": "user", "content": "hi"}]
 BROKEN = '''"""
@@ -24,15 +25,6 @@ class Pipe:
 @pytest.fixture
 def server_plugins():
     return ["cli_status_pipe"]
-
-
-def eventually(check, *, seconds: float = 20.0):
-    """Poll until `check()` is truthy (the watcher notices changes within a moment)."""
-    deadline = time.monotonic() + seconds
-    while not (result := check()):
-        assert time.monotonic() < deadline, "the server did not reload in time"
-        time.sleep(0.05)
-    return result
 
 
 def answer(server, model: str = "cli_status_pipe") -> tuple[int, str | None]:

@@ -4,11 +4,10 @@ toolkit without its code and keep their own user valves; admins change code and 
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tests.conftest import PLUGINS
+from tests.support.polling import eventually
 
 API = "/api/v1/tools"
 MASK = "********"
@@ -271,10 +270,10 @@ def test_directory_toolkits_are_read_only_but_configurable(server):
 
     # the file goes away: the row stays, readable; what needs the live toolkit says why not
     (server.plugin_dir / "toolkit_specs.py").unlink()
-    deadline = time.monotonic() + 15
-    while admin.get(f"{API}/id/toolkit_specs").json()["status"]["state"] != "missing":
-        assert time.monotonic() < deadline, "the watcher did not report the removed file"
-        time.sleep(0.05)
+    eventually(
+        lambda: admin.get(f"{API}/id/toolkit_specs").json()["status"]["state"] == "missing",
+        what="the watcher reporting the removed file",
+    )
     assert path in admin.get(f"{API}/id/toolkit_specs").json()["status"]["error"]["message"]
     spec = admin.get(f"{API}/id/toolkit_specs/valves/spec")
     assert spec.status_code == 503 and spec.json()["detail"]["status"]["state"] == "missing"

@@ -109,6 +109,7 @@ class MockUpstream:
         )
         self.models_status = 200  # anything else: `/models` fails with this status
         self.models_delay = 0.0
+        self.models_gate: threading.Event | None = None  # `/models` answers once it is set
         self.models_body: Any = None  # answer `/models` with exactly this instead
         self.requests: list[RecordedRequest] = []
         self._replies: deque[Reply] = deque()
@@ -229,6 +230,8 @@ class MockUpstream:
     async def _models(self, exchange: _Exchange) -> None:
         if not await exchange.still_there_after(self.models_delay):
             return
+        if self.models_gate is not None:
+            await asyncio.to_thread(self.models_gate.wait, 30)
         if self.models_body is not None:
             await exchange.answer(self.models_status, self.models_body)
             return

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import time
+import threading
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -11,6 +11,7 @@ import pytest
 from pipehouse.upstream.connections import Connection
 from pipehouse.upstream.registry import UpstreamRegistry
 from tests.support.mock_upstream import MockUpstream, dead_base_url
+from tests.support.polling import eventually_async
 
 KEY = "sk-registry-secret-abcdef"
 
@@ -118,13 +119,20 @@ async def test_concurrent_callers_share_one_listing(registry, ollama):
 
 
 async def test_connections_are_listed_concurrently(registry, ollama, cloud):
-    ollama.models_delay = cloud.models_delay = 0.5
+    # Neither upstream answers until both were asked: listing one after the other never would.
+    ollama.models_gate = cloud.models_gate = gate = threading.Event()
     registry.set_connections(
         [Connection("ollama", ollama.base_url), Connection("cloud", cloud.base_url, api_key=KEY)]
     )
-    started = time.monotonic()
-    assert len(await registry.models()) == 4
-    assert time.monotonic() - started < 0.9
+    listing = asyncio.create_task(registry.models())
+    try:
+        await eventually_async(
+            lambda: ollama.models_calls == 1 and cloud.models_calls == 1,
+            what="both upstreams asked at once",
+        )
+    finally:
+        gate.set()
+    assert len(await listing) == 4
 
 
 async def test_a_dead_connection_does_not_hide_the_others(registry, ollama, caplog):
