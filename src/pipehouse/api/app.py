@@ -169,6 +169,10 @@ def create_app(settings: Settings) -> FastAPI:
         await db.migrate()
         accounts = Accounts(db)
         new_key = await ensure_admin(accounts, settings)
+        if not settings.plugin_dirs:
+            # nothing else is written at start (directory files get rows): the next replica
+            # need not wait while this one loads its plugins
+            await starting.release()
         anonymous = None
         if settings.no_auth:
             admin = next(u for u in await accounts.list_users() if u.role == "admin")
@@ -228,7 +232,7 @@ def create_app(settings: Settings) -> FastAPI:
         await isolation_routes.restore_modes(executor, plugins)
         await plugins.start()
         await upstream_connections.start()
-        await starting.release()
+        await starting.release()  # after the rows of directory plugins
         if new_key:
             announce_key(new_key, settings)
         log.info("pipehouse %s serving %d plugins", __version__, len(list(catalog)))

@@ -10,7 +10,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
 from pipehouse.api.body_limit import BodyTooLarge
@@ -20,7 +19,7 @@ from pipehouse.plugin.valves import ValvesError
 from pipehouse.runtime.encoding import error_body
 from pipehouse.runtime.errors import ModelNotFound, RequestError
 from pipehouse.service.plugins import ServiceError
-from pipehouse.store.outage import DRIVER_CONNECT_ERRORS, UNAVAILABLE, database_unavailable
+from pipehouse.store.outage import OUTAGE_ERRORS, UNAVAILABLE, database_unavailable
 from pipehouse.upstream.client import UpstreamError
 
 log = logging.getLogger("pipehouse.api")
@@ -110,7 +109,7 @@ def install(app: FastAPI) -> None:
         body["detail"] = UNAVAILABLE
         return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
 
-    for database_error in (DBAPIError, ConnectionError, *DRIVER_CONNECT_ERRORS):
+    for database_error in OUTAGE_ERRORS:
         app.add_exception_handler(database_error, _database)
 
     @app.exception_handler(PluginError)

@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from pipehouse.store.outage import CONNECT_TIMEOUT, report_unreachable
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # aiosqlite logs every statement it runs, parameters included, at DEBUG: those are valves,
 # users' settings and connection keys. Its INFO and above still reach the log.
@@ -81,9 +83,17 @@ class Database:
         require_driver(self.url)
         # hide_parameters: at DEBUG, SQLAlchemy logs every statement with its parameters, and
         # those are valves, users' settings and connection keys.
+        # pool_pre_ping: a connection that broke while idle (PostgreSQL restarted) is replaced
+        # before a request uses it; the connect timeout makes a hung database fail in seconds.
+        postgres = make_url(self.url).get_backend_name() == "postgresql"
         self.engine: AsyncEngine = create_async_engine(
-            self.url, pool_pre_ping=True, hide_parameters=True
+            self.url,
+            pool_pre_ping=True,
+            hide_parameters=True,
+            connect_args={"timeout": CONNECT_TIMEOUT} if postgres else {},
         )
+        if postgres:
+            report_unreachable(self.engine.sync_engine)  # store/outage.py
         if self.engine.dialect.name == "sqlite":
             _owner_only(self.url)
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)

@@ -2,8 +2,10 @@
 
 Migrations, the first admin and the rows of directory plugins are written at start; two
 servers doing it at once both try to create `alembic_version` (a UniqueViolation) or the same
-admin. A PostgreSQL advisory lock, held on a connection of its own for the start, lets one
-replica do it while the others wait, then find it done. SQLite serves one process: no lock.
+admin. A PostgreSQL advisory lock, held on a connection of its own while those are written, lets
+one replica do it while the others wait, then find it done. It is released as soon as they are:
+without `--plugins` directories right after the first admin, so the next replica does not wait
+while this one loads plugins from the database. SQLite serves one process: no lock.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class StartupLock:
         return cls(connection)
 
     async def release(self) -> None:
+        """Let the next replica start; releasing again does nothing."""
         if self._connection is None:
             return
         try:
