@@ -160,7 +160,7 @@ def request_facts(given: Mapping[str, Any] | None) -> dict[str, Any] | None:
         return None
     live = given.get("request")
     if not isinstance(live, Request):
-        return {k: v for k, v in given.items() if k != "request"}
+        return {k: v for k, v in given.items() if k != "request" and not k.startswith("__")}
     scope = live.scope
     state = {
         key: value

@@ -102,6 +102,11 @@ class Connection:
         for task in list(self._tasks):
             task.cancel()
 
+    def kill_soon(self, cause: Any, plugin_id: str | None, detail: str) -> None:
+        """End the process (a call ran past its deadline); its calls fail with the cause."""
+        if self.process.alive:
+            self._spawn(self.process.kill(cause, plugin_id=plugin_id, detail=detail))
+
     def retire(self) -> None:
         """Take no new calls; end the process once the calls in flight have finished (a
         thread the worker could not stop is still running in it)."""

@@ -17,7 +17,7 @@ import contextlib
 import hashlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -33,6 +33,7 @@ from pipehouse.runtime.workers.supervisor import Supervisor, WorkerExit, WorkerL
 log = logging.getLogger(__name__)
 
 GRACE = 2.0  # seconds past a deadline before the worker itself is ended
+SECRETS_WAIT = 1.0  # longest an error waits for a worker to list its plugin's secrets
 Sharing = Literal["environment", "plugin"]
 PoolKey = tuple[Path | None, str | None]
 
@@ -49,9 +50,22 @@ def context_data(call: CallContext) -> dict[str, Any]:
         "valves": call.valves,
         "user_valves": call.user_valves,
         "model": call.model,
-        "request": request_facts(call.request),
+        "request": _facts(call.request),
         "extra": call.extra,
     }
+
+
+def _facts(request: dict[str, Any] | None) -> dict[str, Any] | None:
+    """`request_facts`, worked out once per request (its filters and pipe share the dict)."""
+    if not request:
+        return None
+    facts = request.get(_FACTS)
+    if facts is None:
+        facts = request[_FACTS] = request_facts(request)
+    return facts  # type: ignore[no-any-return]
+
+
+_FACTS = "__pipehouse_facts__"
 
 
 class ProcessExecutor:
@@ -152,6 +166,9 @@ class ProcessExecutor:
         reply = await self._ask(connection, message, source.id, "load", source.path)
         self._infos[source.id] = info_from(reply["value"])
         connection.loaded[source.id] = digest
+        secrets = {"k": "call", "m": "secret_values", "plugin": source.id, "a": {}}
+        held = await self._ask(connection, secrets, source.id, "load", source.path)
+        self._secrets[source.id] = set(held.get("value") or ())
 
     # -- one request/reply --------------------------------------------------------------------
     async def _ask(
@@ -171,7 +188,7 @@ class ProcessExecutor:
         with connection.process.call(plugin_id):
             call_id = connection.start(message, call)
             try:
-                reply = await self._within(connection, call.reply, plugin_id, stage, path)
+                reply = await self._within(connection, call.reply, plugin_id)
                 ok = True
                 return reply
             finally:
@@ -182,27 +199,28 @@ class ProcessExecutor:
     async def _within(
         self,
         connection: Connection,
-        waiting: asyncio.Future[Any],
+        waiting: Awaitable[Any],
         plugin_id: str,
-        stage: str,
-        path: str | None,
         limit: float | None = None,
     ) -> Any:
-        """`waiting`'s result, or the worker killed once `limit` (+ GRACE) has passed."""
+        """What `waiting` gives; once `limit` (+ GRACE) has passed, the worker is killed, which
+        fails `waiting` with the cause (`Connection.ended`). One timer, no extra task."""
         limit = self.call_timeout if limit is None else limit
         if not limit:
             return await waiting
+        timer = asyncio.get_running_loop().call_later(
+            limit + GRACE, self._overdue, connection, plugin_id, limit
+        )
         try:
-            return await asyncio.wait_for(asyncio.shield(waiting), limit + GRACE)
-        except TimeoutError:
-            waiting.cancel()
-            exit = await connection.process.kill(
-                "deadline",
-                plugin_id=plugin_id,
-                detail=f"was ended because a call of plugin '{plugin_id}' ran past its "
-                f"{limit:g} s deadline",
-            )
-            raise exit.error(plugin_id, stage=stage, path=path) from None
+            return await waiting
+        finally:
+            timer.cancel()
+
+    def _overdue(self, connection: Connection, plugin_id: str, limit: float) -> None:
+        detail = (
+            f"was ended because a call of plugin '{plugin_id}' ran past its {limit:g} s deadline"
+        )
+        connection.kill_soon("deadline", plugin_id, detail)
 
     async def _method(
         self,
@@ -253,6 +271,7 @@ class ProcessExecutor:
 
     async def unload(self, plugin_id: str) -> None:
         self._infos.pop(plugin_id, None)
+        self._secrets.pop(plugin_id, None)
         self._hashes.pop(plugin_id, None)
         if self._sources.pop(plugin_id, None) is None:
             return
@@ -299,7 +318,7 @@ class ProcessExecutor:
         call_id = connection.start(message, job)
         streaming = ok = False
         try:
-            reply = await self._within(connection, job.reply, plugin_id, "pipe", path)
+            reply = await self._within(connection, job.reply, plugin_id)
             ok = True
             if not reply.get("stream"):
                 return PipeResult(value=reply.get("value"))
@@ -322,10 +341,11 @@ class ProcessExecutor:
         limit = self.idle_timeout
         try:
             while True:
-                waiting = asyncio.ensure_future(job.items.get())
-                batch = await self._within(
-                    connection, waiting, job.plugin_id, job.stage, job.path, limit or 0
-                )
+                items = job.items
+                if items.empty():  # wait (with the idle deadline) only when nothing is here
+                    batch = await self._within(connection, items.get(), job.plugin_id, limit or 0)
+                else:
+                    batch = items.get_nowait()
                 if batch is END:
                     finished = ok = True
                     return
@@ -398,7 +418,7 @@ class ProcessExecutor:
 
         feeder = asyncio.create_task(feed())
         try:
-            await self._within(connection, job.reply, first, "stream", job.path)
+            await self._within(connection, job.reply, first)
             async for chunk in self._stream(connection, call_id, job, contextlib.nullcontext()):
                 yield chunk
             if feeder.done():
@@ -445,19 +465,29 @@ class ProcessExecutor:
         return await self._method(plugin_id, "valves_schema", "valves", args)  # type: ignore[no-any-return]
 
     async def secret_values(self, plugin_id: str) -> set[str]:
-        """The instance's secret values. Asked on the error path (runtime/secrets.py), so it
-        never fails: a plugin marked failing, or whose worker just ended, answers with what it
-        said last time."""
-        if plugin_id not in self._sources:
+        """The instance's secret values. Asked for every plugin whenever an error leaves
+        (runtime/secrets.py), so it never fails and never starts a worker: the worker running
+        the plugin is asked (for at most `SECRETS_WAIT`); a plugin marked failing, without a
+        live worker, or whose worker does not answer in time, gives what it said last time
+        (at load, or the last error)."""
+        source = self._sources.get(plugin_id)
+        if source is None:
             return set()
+        known = self._secrets.get(plugin_id, set())
         if plugin_id in self.supervisor.failing:
-            return self._secrets.get(plugin_id, set())
+            return known
+        connection = self._pools.get(self._key(plugin_id))
+        if connection is None or not connection.usable or plugin_id not in connection.loaded:
+            return known
+        message = {"k": "call", "m": "secret_values", "plugin": plugin_id, "a": {}}
         try:
-            found = set(await self._method(plugin_id, "secret_values", "valves", {}))
-        except PluginError:
-            return self._secrets.get(plugin_id, set())
-        self._secrets[plugin_id] = found
-        return found
+            reply = await asyncio.wait_for(
+                self._ask(connection, message, plugin_id, "valves", source.path), SECRETS_WAIT
+            )
+        except (PluginError, TimeoutError):
+            return known
+        self._secrets[plugin_id] = known = set(reply.get("value") or ())
+        return known
 
     def describe(self) -> dict[str, Any]:
         """Pools and their workers, for status and the bench (pid, plugins, RSS)."""
