@@ -2,7 +2,7 @@
 title: Replica Greeter
 author: pipehouse tests
 version: 0.1.0
-description: Greets with its valves, signs with the user's, reports progress, asks when told to, and streams slowly on request.
+description: Greets with its valves, signs with the user's, reports progress, asks when told to (and gives up after a while when told so), and streams slowly on request.
 """
 
 import asyncio
@@ -27,6 +27,14 @@ class Pipe:
         await __event_emitter__({"type": "status", "data": {"description": f"greeting {text}", "done": False}})
         if text == "ask":
             text = await __event_call__({"type": "input", "data": {"title": "Your name?"}})
+        elif text.startswith("ask within "):  # seconds
+            seconds = float(text.split()[2])
+            reply = await __event_call__(
+                {"type": "input", "data": {"title": "Your name?", "timeout_ms": seconds * 1000}}
+            )
+            if isinstance(reply, dict) and "error" in reply:
+                return f"No answer: {reply['error']}"
+            text = reply
         if text.startswith("slow "):
             return self._slowly(int(text.split()[1]), __event_emitter__)
         return f"{self.valves.GREETING}, {text}{signature}"

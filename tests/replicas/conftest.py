@@ -1,8 +1,10 @@
-"""Two real `pipehouse serve` processes on one PostgreSQL database and one Redis.
+"""Real `pipehouse serve` processes on one PostgreSQL database and one Redis.
 
-Each test gets a fresh database (tests/api/conftest.py) and a Redis key prefix of its own, so
-parallel runs never see each other. Without PostgreSQL or Redis the tests are skipped, except
-under CI=true, where they fail.
+The tests of a module share one pair of replicas (`pair`, `group`), started together on a fresh
+database (tests/api/conftest.py) with a Redis key prefix of their own, so parallel runs never
+see each other; each test works on plugins of its own (`greeter`). A test that breaks a replica
+or what it runs on starts its own (`group.extra`, `running_pair`). Without PostgreSQL or Redis
+the tests are skipped, except under CI=true, where they fail.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -167,8 +170,7 @@ def database_url() -> Iterator[str]:
         drop()
 
 
-@pytest.fixture
-def redis_url() -> str:
+def _reachable_redis() -> str:
     parsed = httpx.URL(REDIS_URL.replace("redis://", "http://", 1))
     if not _listening(parsed.host, parsed.port or 6379):
         unavailable(
@@ -177,9 +179,18 @@ def redis_url() -> str:
     return REDIS_URL
 
 
+def _new_prefix() -> str:
+    return f"phtest-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def redis_url() -> str:
+    return _reachable_redis()
+
+
 @pytest.fixture
 def prefix() -> str:
-    return f"phtest-{uuid.uuid4().hex[:12]}"
+    return _new_prefix()
 
 
 @pytest.fixture
@@ -212,7 +223,49 @@ def running_pair(
             replica.stop()
 
 
+@dataclass
+class Group:
+    """Replicas A and B sharing a database and a Redis prefix, and what it takes to add one."""
+
+    tmp_path: Path
+    database_url: str
+    redis_url: str
+    prefix: str
+    replicas: list[Replica]
+
+    @contextmanager
+    def extra(self, name: str, database_url: str | None = None) -> Iterator[Replica]:
+        """One more replica of the group (reaching the database at `database_url` when given,
+        e.g. through a proxy), ready; stopped after."""
+        replica = Replica(
+            name, self.tmp_path, database_url or self.database_url, self.redis_url, self.prefix
+        )
+        try:
+            yield replica.start().wait_ready()
+        finally:
+            replica.stop()
+
+
+@pytest.fixture(scope="module")
+def group(tmp_path_factory) -> Iterator[Group]:
+    redis_url = _reachable_redis()
+    database_url, drop = _postgres_database()
+    tmp_path = tmp_path_factory.mktemp("replicas")
+    prefix = _new_prefix()
+    try:
+        with running_pair(tmp_path, database_url, redis_url, prefix) as replicas:
+            yield Group(tmp_path, database_url, redis_url, prefix, replicas)
+    finally:
+        drop()
+
+
+@pytest.fixture(scope="module")
+def pair(group) -> list[Replica]:
+    """The module's replicas A and B (started together on a fresh database)."""
+    return group.replicas
+
+
 @pytest.fixture
-def pair(tmp_path, database_url, redis_url, prefix) -> Iterator[list[Replica]]:
-    with running_pair(tmp_path, database_url, redis_url, prefix) as replicas:
-        yield replicas
+def greeter() -> str:
+    """An id no other test uses, for this test's copy of tests/plugins/replica_greeter.py."""
+    return f"replica_greeter_{uuid.uuid4().hex[:8]}"
