@@ -318,7 +318,12 @@ def test_failed_first_load_leaves_nothing_registered():
 
 
 def test_source_without_a_path_still_gets_a_readable_file(tmp_path):
-    source = "class Pipe:\n    def pipe(self, body):\n        return open(__file__).read()\n"
+    source = (
+        "class Pipe:\n"
+        "    def pipe(self, body):\n"
+        "        with open(__file__) as file:\n"
+        "            return file.read()\n"
+    )
     plugin = load_plugin(source, "pathless_probe", cache_dir=tmp_path)
     assert plugin.instance.pipe({}) == source
 

@@ -142,9 +142,11 @@ class PipehouseApp(FastAPI):
         await self.middleware_stack(scope, receive, send)
 
     def openapi(self) -> dict[str, Any]:
-        if self.openapi_schema is None:
-            errors.document_field_errors(super().openapi())
-        return self.openapi_schema
+        if self.openapi_schema is not None:
+            return self.openapi_schema
+        schema = super().openapi()  # kept as self.openapi_schema
+        errors.document_field_errors(schema)
+        return schema
 
     def build_middleware_stack(self) -> ASGIApp:
         metrics = self.state.metrics
@@ -223,6 +225,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.event_host = lambda user, chat_id=None, message_id=None: events.host(
             user.id, chat_id, message_id
         )
+        assert isinstance(app, PipehouseApp)
         app.chat_api = openai.ChatAPI(app.state)
         compat = compat_services.attach(app)  # what plugins' `open_webui.*` imports reach
         monitor = watch_loop(settings, executor, metrics, plugins)

@@ -5,6 +5,7 @@ values never leave in a message; anything unexpected is a bare 500 with a reques
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -109,8 +110,8 @@ def install(app: FastAPI) -> None:
         body["detail"] = UNAVAILABLE
         return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
 
-    for database_error in OUTAGE_ERRORS:
-        app.add_exception_handler(database_error, _database)
+    for database_error in OUTAGE_ERRORS:  # each an Exception (Starlette handles no other kind)
+        app.add_exception_handler(cast(type[Exception], database_error), _database)
 
     @app.exception_handler(PluginError)
     async def _plugin(request: Request, error: PluginError) -> JSONResponse:

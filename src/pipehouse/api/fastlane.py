@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from fastapi import FastAPI
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
-from starlette.types import ASGIApp, Message, Receive
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pipehouse.api.body_limit import NO_LIMIT, BodyTooLarge, answer_error, over_limit
 from pipehouse.api.observability import (
@@ -34,6 +33,7 @@ from pipehouse.api.observability import (
 from pipehouse.api.sessions import scope_authorization
 
 if TYPE_CHECKING:
+    from pipehouse.api.app import PipehouseApp
     from pipehouse.api.openai import ChatAPI
     from pipehouse.api.principal import Principal
 
@@ -46,7 +46,7 @@ class HotRoute(NamedTuple):
 class FastLane:
     def __init__(
         self,
-        app: FastAPI,
+        app: PipehouseApp,
         stack: ASGIApp,
         routes: Mapping[tuple[str, str], HotRoute],
         metrics: Metrics,
@@ -58,7 +58,7 @@ class FastLane:
         self.metrics = metrics
         self.max_body = NO_LIMIT if max_body is None else max_body
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         hot = self.routes.get((scope["method"], scope["path"])) if scope["type"] == "http" else None
         if hot is None:
             await self.stack(scope, receive, send)
@@ -81,6 +81,7 @@ class FastLane:
             request = Request(scope, body, send)
             try:
                 api = app.chat_api
+                assert api is not None  # bound when the app started, before any request
                 auth = api.auth
                 # the key before the body: a caller without one cannot make the server hold it
                 if authorization is None:  # a console session's cookie, only then looked at

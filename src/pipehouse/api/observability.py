@@ -21,6 +21,7 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
+from starlette.types import Receive, Scope, Send
 
 from pipehouse.runtime.ids import unique_hex
 
@@ -166,11 +167,11 @@ class Metrics:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
 
 
-def request_id_header(scope: dict[str, Any]) -> bytes | None:
+def request_id_header(scope: Scope) -> bytes | None:
     return next((v for k, v in scope["headers"] if k == b"x-request-id"), None)
 
 
-def begin_request(scope: dict[str, Any], given: bytes | None) -> tuple[str, contextvars.Token[str]]:
+def begin_request(scope: Scope, given: bytes | None) -> tuple[str, contextvars.Token[str]]:
     """The request's id (`given`: the client's `X-Request-ID`, else a new one), set for every
     log line written while it is served and kept in the scope's state."""
     rid = given.decode("latin-1")[:128] if given else unique_hex()
@@ -178,7 +179,7 @@ def begin_request(scope: dict[str, Any], given: bytes | None) -> tuple[str, cont
     return rid, request_id.set(rid)
 
 
-def count_request(metrics: Metrics, scope: dict[str, Any], status: int, started: float) -> None:
+def count_request(metrics: Metrics, scope: Scope, status: int, started: float) -> None:
     """Count the request under its route's path (`scope["route"]`, set by the router or the
     fast lane; "unmatched" when no route took it) once its status is known."""
     label = getattr(scope.get("route"), "path", "unmatched")
@@ -191,7 +192,7 @@ def id_header(rid: str) -> tuple[bytes, bytes]:
 
 
 def end_request(
-    scope: dict[str, Any], status: int, started: float, token: contextvars.Token[str]
+    scope: Scope, status: int, started: float, token: contextvars.Token[str]
 ) -> None:
     """The access-log line (when asked for), then the request id is let go."""
     if access_log.isEnabledFor(logging.INFO):
@@ -216,7 +217,7 @@ class ObservabilityMiddleware:
         self.app = app
         self.metrics = metrics
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

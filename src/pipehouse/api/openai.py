@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
 from starlette.datastructures import State
 
 from pipehouse.api.fastlane import HotRoute
@@ -123,10 +124,10 @@ async def chat_completions(request: Request, user: Principal = Depends(current_u
 def hot_routes() -> dict[tuple[str, str], HotRoute]:
     """The routes above by (method, path), for the fast lane (`api/fastlane.py`) that serves
     them ahead of FastAPI; the routes above still document them in the schema."""
-    return {
-        (method, route.path): HotRoute(
-            ChatAPI.chat if "POST" in route.methods else ChatAPI.models, route
-        )
-        for route in router.routes
-        for method in route.methods
-    }
+    hot: dict[tuple[str, str], HotRoute] = {}
+    for route in router.routes:
+        assert isinstance(route, APIRoute) and route.methods  # the @router routes above
+        serve = ChatAPI.chat if "POST" in route.methods else ChatAPI.models
+        for method in route.methods:
+            hot[method, route.path] = HotRoute(serve, route)
+    return hot

@@ -21,8 +21,9 @@ from __future__ import annotations
 import hmac
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import HTTPException
 from starlette.requests import cookie_parser
@@ -108,7 +109,7 @@ def header_values(
     return cookie, csrf
 
 
-def scope_authorization(scope: dict, authorization: str | None) -> str | None:
+def scope_authorization(scope: Mapping[str, Any], authorization: str | None) -> str | None:
     """For raw ASGI code (the fast lane, the body gate): the `Authorization` header when given,
     else what the session cookie stands for."""
     if authorization is not None:

@@ -10,8 +10,10 @@ keeps only the last path segment of a Windows file name and ignores `filename*`.
 
 from __future__ import annotations
 
+import enum
 import re
 from dataclasses import dataclass
+from typing import Literal
 from urllib.parse import unquote
 
 from python_multipart.exceptions import MultipartParseError
@@ -33,13 +35,17 @@ class Part:
     content_type: str | None
 
 
-class _PartEnd:
+class _PartEnd(enum.Enum):
+    """One value, so that `event is PART_END` tells a type checker what `event` is."""
+
+    PART_END = "PART_END"
+
     def __repr__(self) -> str:
         return "PART_END"
 
 
-PART_END = _PartEnd()
-Event = Part | bytes | _PartEnd
+PART_END = _PartEnd.PART_END
+Event = Part | bytes | Literal[_PartEnd.PART_END]
 
 
 def header_params(value: str) -> tuple[str, dict[str, str]]:
