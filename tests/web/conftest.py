@@ -28,8 +28,10 @@ LAUNCH_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """One chromium per test module: Playwright's sync API keeps an event loop running in this
+    thread while it lives, which tests elsewhere that call `asyncio.run` must not meet."""
     if not CHROMIUM.exists():
         message = "no /usr/bin/chromium (apt-get install -y chromium; ./test does it as root)"
         if os.environ.get("CI") == "true":
