@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from pipehouse.api.params import PathId
 from pipehouse.api.principal import Principal, admin_user
+from pipehouse.envs import Environments
 from pipehouse.runtime.encoding import error_body
 from pipehouse.service.plugin_envs import RETRY_AFTER
 from pipehouse.service.plugins import PluginService, ServiceError
@@ -21,7 +22,7 @@ def _plugins(request: Request) -> PluginService:
     return request.app.state.plugins
 
 
-def _environments(request: Request):
+def _environments(request: Request) -> Environments:
     environments = _plugins(request).environments.environments
     if environments is None:
         raise ServiceError(404, "this server does not build environments")

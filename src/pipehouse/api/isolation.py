@@ -7,7 +7,7 @@ admin; a plugin file cannot choose it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
@@ -21,6 +21,8 @@ from pipehouse.runtime.workers.executor import ProcessExecutor
 from pipehouse.runtime.workers.routing import Mode, RoutingExecutor, parse_mode
 from pipehouse.runtime.workers.supervisor import Supervisor, WorkerLimits
 from pipehouse.service.plugins import NOT_FOUND, PluginService, ServiceError
+from pipehouse.store.models import Function, Tool
+from pipehouse.store.plugins import PluginRows
 
 DEFAULT_MODE: Mode = "isolated"
 META_KEY = "isolation"
@@ -42,7 +44,9 @@ def build_executor(settings: Settings, metrics: Metrics) -> RoutingExecutor:
         unresponsive=settings.worker_unresponsive,
         stall=settings.loop_lag_threshold or 1.0,
     )
-    sharing = "plugin" if settings.worker_sharing.strip().lower() == "plugin" else "environment"
+    sharing: Literal["plugin", "environment"] = (
+        "plugin" if settings.worker_sharing.strip().lower() == "plugin" else "environment"
+    )
     isolated = ProcessExecutor(
         Supervisor(limits),
         call_timeout=settings.call_timeout,
@@ -63,7 +67,9 @@ def supervisor_of(executor: RoutingExecutor) -> Supervisor:
 async def restore_modes(executor: RoutingExecutor, plugins: PluginService) -> None:
     """The modes admins set, read from the rows before the plugins load."""
     store = plugins.store
-    for row in [*await store.functions.all(), *await store.tools.all()]:
+    rows: list[Function | Tool] = [*await store.functions.all()]
+    rows += await store.tools.all()
+    for row in rows:
         mode = (row.meta or {}).get(META_KEY)
         if mode in ("isolated", "inline"):
             executor.modes[row.id] = mode
@@ -115,8 +121,8 @@ async def set_mode(
     executor = _executor(request)
     plugins: PluginService = request.app.state.plugins
     store = plugins.store
-    row = await store.functions.get(plugin_id)
-    rows = store.functions
+    rows: PluginRows[Function] | PluginRows[Tool] = store.functions
+    row: Function | Tool | None = await store.functions.get(plugin_id)
     if row is None:
         row, rows = await store.tools.get(plugin_id), store.tools
     if row is None:

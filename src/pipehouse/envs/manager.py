@@ -5,6 +5,7 @@ across restarts, rebuilt and pruned when asked."""
 from __future__ import annotations
 
 import asyncio
+import builtins
 import contextlib
 import logging
 import os
@@ -201,7 +202,10 @@ class Environments:
             setattr(state, name, getattr(built, name))
         state.plugins = built.plugins
 
-    def _failed(self, state: EnvState, directory: Path, message: str, tail: list[str]) -> None:
+    # `builtins.list`: below `def list`, a plain `list` in an annotation names that method
+    def _failed(
+        self, state: EnvState, directory: Path, message: str, tail: builtins.list[str]
+    ) -> None:
         state.state, state.step, state.error = "failed", "failed", message
         for line in tail:
             if line not in state.progress:
@@ -211,7 +215,7 @@ class Environments:
         log.error("environment %s failed: %s", state.key, message)
 
     # -- cleaning -----------------------------------------------------------------------------
-    def prune(self, keep: Iterable[str] | None = None) -> list[str]:
+    def prune(self, keep: Iterable[str] | None = None) -> builtins.list[str]:
         """Remove environments built for another host (a different Python or pipehouse
         packages: never used again) and failed ones; with `keep`, also every environment not in
         it. One being built, here or by another process, stays. Returns the keys removed."""

@@ -62,7 +62,7 @@ def _facts(request: dict[str, Any] | None) -> dict[str, Any] | None:
     facts = request.get(_FACTS)
     if facts is None:
         facts = request[_FACTS] = request_facts(request)
-    return facts  # type: ignore[no-any-return]
+    return facts
 
 
 _FACTS = "__pipehouse_facts__"
@@ -296,7 +296,7 @@ class ProcessExecutor:
 
     async def models(self, plugin_id: str, call: CallContext) -> list[dict[str, Any]]:
         args = {"call": context_data(call)}
-        return await self._method(plugin_id, "models", "pipes", args, call)  # type: ignore[no-any-return]
+        return await self._method(plugin_id, "models", "pipes", args, call)
 
     async def call_pipe(
         self, plugin_id: str, body: dict[str, Any], call: CallContext
@@ -450,19 +450,19 @@ class ProcessExecutor:
         self, plugin_id: str, values: Mapping[str, Any], *, user: bool = False
     ) -> dict[str, Any]:
         args = {"values": dict(values), "user": user}
-        return await self._method(plugin_id, "validate_valves", "valves", args)  # type: ignore[no-any-return]
+        return await self._method(plugin_id, "validate_valves", "valves", args)
 
     async def parse_valves(
         self, plugin_id: str, assignments: list[str], *, user: bool = False
     ) -> dict[str, Any]:
         args = {"assignments": assignments, "user": user}
-        return await self._method(plugin_id, "parse_valves", "valves", args)  # type: ignore[no-any-return]
+        return await self._method(plugin_id, "parse_valves", "valves", args)
 
     async def valves_schema(
         self, plugin_id: str, *, user: bool = False, for_user: dict[str, Any] | None = None
     ) -> dict[str, Any] | None:
         args = {"user": user, "for_user": for_user}
-        return await self._method(plugin_id, "valves_schema", "valves", args)  # type: ignore[no-any-return]
+        return await self._method(plugin_id, "valves_schema", "valves", args)
 
     async def secret_values(self, plugin_id: str) -> set[str]:
         """The instance's secret values. Asked for every plugin whenever an error leaves

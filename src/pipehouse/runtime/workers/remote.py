@@ -83,7 +83,7 @@ def find_impl(key: str) -> Callable[..., Coroutine[Any, Any, Any]]:
     method = _resolve(key)
     if not getattr(method, "_pipehouse_dual", False):
         raise CompatError(f"{key} is not an open_webui table method")
-    return method.__wrapped__  # type: ignore[no-any-return]
+    return method.__wrapped__
 
 
 _worker: Worker | None = None
@@ -122,7 +122,7 @@ async def _frames(stream: AsyncIterator[Any]) -> AsyncIterator[bytes]:
 async def _from_worker_loop(stream: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
     assert _loop is not None
     while True:
-        step = asyncio.run_coroutine_threadsafe(anext(stream, None), _loop)  # type: ignore[arg-type]
+        step = asyncio.run_coroutine_threadsafe(anext(stream, None), _loop)
         frame = await asyncio.wrap_future(step)
         if frame is None:
             return
