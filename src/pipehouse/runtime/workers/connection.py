@@ -58,6 +58,7 @@ class Connection:
 
     def __init__(self, process: WorkerProcess, on_retire: Callable[[Connection], None]) -> None:
         self.process = process
+        self._frames = protocol.FrameWriter(process.writer)
         self.calls: dict[int, Call] = {}
         self.loaded: dict[str, str] = {}  # plugin id -> content hash live in the worker
         self.loading: dict[str, asyncio.Future[Any]] = {}
@@ -72,7 +73,7 @@ class Connection:
 
     def send(self, message: dict[str, Any]) -> None:
         if self.process.alive:
-            self.process.writer.write(protocol.encode(message))
+            self._frames.write(message)
 
     def start(self, message: dict[str, Any], call: Call) -> int:
         """Send `message` as a new call; its frames will reach `call`."""

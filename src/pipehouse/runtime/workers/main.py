@@ -35,6 +35,7 @@ from pipehouse.runtime.workers.supervisor import ENVIRONMENT_VAR, PROTOCOL_FD_VA
 log = logging.getLogger("pipehouse.worker")
 
 BATCH = 256  # items per `chunks` frame at most; fewer when the stream pauses
+DRAIN_AT = 1 << 20  # bytes waiting to be sent before a finished call waits for them to go
 
 
 class WireHost:
@@ -59,6 +60,7 @@ class Worker:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
         self.writer = writer
+        self.frames = protocol.FrameWriter(writer)
         self.executor = InProcessExecutor()
         self.tasks: dict[int, asyncio.Task[None]] = {}
         self.feeds: dict[int, asyncio.Queue[list[Any] | None]] = {}
@@ -69,7 +71,7 @@ class Worker:
 
     # -- sending -------------------------------------------------------------------------------
     def send(self, message: dict[str, Any]) -> None:
-        self.writer.write(protocol.encode(message))
+        self.frames.write(message)
 
     def flush(self, call_id: int) -> None:
         """Send a stream's pending items now (before an event of the same call)."""
@@ -165,7 +167,8 @@ class Worker:
             plugin_id = message.get("plugin") or message.get("source", {}).get("id") or "?"
             error = PluginError.from_exception(exc, plugin_id=plugin_id, path=None, stage="call")
             self.send({"k": "error", "id": call_id, "error": protocol.error_data(error)})
-        await self.writer.drain()
+        if self.writer.transport.get_write_buffer_size() > DRAIN_AT:  # the server reads slowly
+            await self.frames.drain()
 
     def _tools(self, call_id: int, metadata: dict[str, Any]) -> dict[str, Any]:
         """`__tools__` whose callables ask the server to run the tool (it holds the toolkit)."""
@@ -287,7 +290,7 @@ class Worker:
                 batch.append(item)
                 if len(batch) >= BATCH:
                     flush()
-                    await self.writer.drain()
+                    await self.frames.drain()
                 elif not scheduled:
                     scheduled = True
                     loop.call_soon(flush)

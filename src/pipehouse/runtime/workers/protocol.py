@@ -86,3 +86,28 @@ def error_from(data: dict[str, Any]) -> PluginError:
     fields = {k: v for k, v in data.items() if k in PluginError.__dataclass_fields__}
     cls = ValvesError if data.get("valves") else PluginError
     return cls(**fields)
+
+
+class FrameWriter:
+    """Frames written in one go per turn of the event loop: concurrent calls share a `send`
+    (a system call, and a wake-up of the other process) instead of paying one each."""
+
+    def __init__(self, writer: asyncio.StreamWriter) -> None:
+        self.writer = writer
+        self._pending: list[bytes] = []
+
+    def write(self, message: dict[str, Any]) -> None:
+        if not self._pending:
+            asyncio.get_running_loop().call_soon(self.flush)
+        self._pending.append(encode(message))
+
+    def flush(self) -> None:
+        if self._pending:
+            data = b"".join(self._pending)
+            self._pending.clear()
+            if not self.writer.is_closing():
+                self.writer.write(data)
+
+    async def drain(self) -> None:
+        self.flush()
+        await self.writer.drain()
