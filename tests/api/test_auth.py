@@ -1,5 +1,5 @@
-"""API keys: every route but /health needs one; keys made and revoked with the CLI work against a
-running server; the first start makes an admin key and says it once."""
+"""API keys: every route but the probes (/health, /ready) needs one; keys made and revoked with
+the CLI work against a running server; the first start makes an admin key and says it once."""
 
 from __future__ import annotations
 
@@ -49,7 +49,10 @@ def database_args(server) -> list[str]:
 
 
 # -- every route needs a key --------------------------------------------------------------------
-def test_every_route_but_health_needs_a_key(server):
+PROBES = {"/health", "/ready"}  # a load balancer's probes: public, and they tell only up or down
+
+
+def test_every_route_but_the_probes_needs_a_key(server):
     anonymous = server.client(key=None)
     wrong = server.client(key="ph-not-a-key-this-server-gave")
     checked = 0
@@ -58,8 +61,9 @@ def test_every_route_but_health_needs_a_key(server):
         for method in operations:
             for client in (anonymous, wrong):
                 reply = client.request(method.upper(), url)
-                if path == "/health":
+                if path in PROBES:
                     assert reply.status_code == 200
+                    assert set(reply.json()) <= {"status", "database", "redis"}, reply.text
                 else:
                     assert reply.status_code == 401, (method, path, reply.text)
                     assert reply.headers["www-authenticate"] == "Bearer"
