@@ -9,8 +9,9 @@ import httpx
 import orjson
 import pytest
 
-from pipehouse.upstream.client import SSEParser, UpstreamClient, UpstreamError
+from pipehouse.upstream.client import UpstreamClient, UpstreamError
 from pipehouse.upstream.connections import Connection
+from pipehouse.upstream.http import UpstreamHTTP
 from tests.conftest import content_of, parse_sse
 from tests.support.mock_upstream import MockUpstream, dead_base_url
 
@@ -26,13 +27,14 @@ def upstream() -> Iterator[MockUpstream]:
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
+async def http() -> AsyncIterator[UpstreamHTTP]:
+    shared = UpstreamHTTP()
+    yield shared
+    await shared.close()
 
 
 def client_for(
-    base_url: str, http: httpx.AsyncClient, key: str | None = KEY, **timeouts: float
+    base_url: str, http: UpstreamHTTP, key: str | None = KEY, **timeouts: float
 ) -> UpstreamClient:
     return UpstreamClient(Connection("mock", base_url, api_key=key), http, **timeouts)
 
@@ -150,30 +152,6 @@ def test_the_mock_speaks_plain_sse_to_a_sync_client(upstream):
         assert r.headers["content-type"].startswith("text/event-stream")
         payloads = parse_sse(r.read())
     assert content_of(payloads) == "hello sync world" and payloads[-1] == "[DONE]"
-
-
-def test_sse_parser_gives_the_same_events_wherever_the_bytes_are_split():
-    raw = (
-        b": keep-alive comment\r\n\r\n"
-        b'event: message\r\ndata: {"n": 1}\r\n\r\n'
-        b'data:{"n": 2}\n\n'
-        b'data: {"text": "two\r\ndata: lines"}\r\n\r\n'
-        b"data: [DONE]\n\n"
-    )
-    # the third event's two `data:` lines are joined by a newline, as the SSE spec says
-    expected = [b'{"n": 1}', b'{"n": 2}', b'{"text": "two\nlines"}', b"[DONE]"]
-    for cut in range(1, len(raw)):
-        parser = SSEParser()
-        events = parser.feed(raw[:cut]) + parser.feed(raw[cut:]) + parser.close()
-        assert events == expected, cut
-    byte_by_byte = SSEParser()
-    assert [e for b in raw for e in byte_by_byte.feed(bytes([b]))] == expected
-
-
-def test_sse_parser_keeps_a_final_event_without_its_blank_line():
-    parser = SSEParser()
-    assert parser.feed(b'data: {"n": 1}') == []
-    assert parser.close() == [b'{"n": 1}']
 
 
 # -- failures -----------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """Talking to one OpenAI-compatible model server: list its models, complete, stream.
 
 Every failure becomes an `UpstreamError` carrying the status pipehouse should answer its own
-client with, so callers never translate httpx exceptions or upstream bodies themselves. Error
+client with, so callers never translate aiohttp exceptions or upstream bodies themselves. Error
 messages never contain the connection's API key, even when an upstream echoes it back.
+The HTTP connections are `upstream/http.py`'s (one aiohttp session, kept alive per upstream).
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ import re
 from collections.abc import AsyncGenerator
 from typing import Any
 
-import httpx
+import aiohttp
 import orjson
 
 from pipehouse.upstream.connections import Connection
+from pipehouse.upstream.http import UpstreamHTTP
+from pipehouse.upstream.sse import SSEParser
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 300.0
@@ -37,71 +40,51 @@ class UpstreamError(Exception):
         self.upstream_status = upstream_status
 
 
-class SSEParser:
-    """Incremental Server-Sent Events parser: feed network chunks, get complete `data` payloads.
-
-    Chunks may split lines (or a `\\r\\n`) anywhere; comments and other fields are ignored, and
-    an event's `data` lines are joined by newlines as the SSE specification says.
-    """
-
-    def __init__(self) -> None:
-        self._partial = b""
-        self._data: list[bytes] = []
-
-    def feed(self, chunk: bytes) -> list[bytes]:
-        text = self._partial + chunk
-        held = b""
-        if text.endswith(b"\r"):  # may be the first half of "\r\n"
-            text, held = text[:-1], b"\r"
-        lines = text.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
-        self._partial = lines.pop() + held
-        events = []
-        for line in lines:
-            if not line:
-                events.extend(self._dispatch())
-            elif not line.startswith(b":"):
-                name, _, value = line.partition(b":")
-                if name == b"data":
-                    self._data.append(value.removeprefix(b" "))
-        return events
-
-    def close(self) -> list[bytes]:
-        """Whatever the stream left unterminated (a final event without its blank line)."""
-        events = self.feed(b"\n") if self._partial else []
-        return events + self._dispatch()
-
-    def _dispatch(self) -> list[bytes]:
-        data, self._data = self._data, []
-        return [b"\n".join(data)] if data else []
-
-
 class UpstreamClient:
-    """One connection's API, over a shared `httpx.AsyncClient` (its pool is reused by all)."""
+    """One connection's API, over the shared `UpstreamHTTP` (its connections are reused by all)."""
 
     def __init__(
         self,
         connection: Connection,
-        http: httpx.AsyncClient,
+        http: UpstreamHTTP,
         *,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
-        read_timeout: float = DEFAULT_READ_TIMEOUT,
+        read_timeout: float | None = DEFAULT_READ_TIMEOUT,
         listing_timeout: float = DEFAULT_LISTING_TIMEOUT,
     ) -> None:
         self.connection = connection
         self._http = http
-        self._timeout = httpx.Timeout(
-            connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout
-        )
-        self._listing_timeout = httpx.Timeout(
+        # `sock_read` is the longest wait for the next bytes (the answer's head included), so
+        # a slow but steady stream is never cut off; no limit on a whole answer's length.
+        self._timeout = aiohttp.ClientTimeout(
+            total=None,
             connect=connect_timeout,
-            read=min(read_timeout, listing_timeout),
-            write=listing_timeout,
-            pool=connect_timeout,
+            sock_connect=connect_timeout,
+            sock_read=read_timeout,
         )
+        listing_read = (
+            listing_timeout if read_timeout is None else min(read_timeout, listing_timeout)
+        )
+        self._listing_timeout = aiohttp.ClientTimeout(
+            total=None,
+            connect=connect_timeout,
+            sock_connect=connect_timeout,
+            sock_read=listing_read,
+        )
+        # Built once: every request to this connection sends the same headers.
+        auth = {"Authorization": f"Bearer {connection.api_key}"} if connection.api_key else {}
+        self._get_headers = {"Accept": "application/json", **auth}
+        self._json_headers = {**self._get_headers, "Content-Type": "application/json"}
+        self._sse_headers = {**self._json_headers, "Accept": "text/event-stream"}
+        # The key wins over `user:password@` in the URL (aiohttp refuses to send both).
+        self._base_url = _safe_url(connection) if connection.api_key else connection.base_url
+        self._chat_url = f"{self._base_url}/chat/completions"
 
     async def list_models(self) -> list[dict[str, Any]]:
         """The upstream's model objects (OpenAI's `data`, or Ollama's `models` renamed to ids)."""
-        payload = await self._json("GET", "/models", timeout=self._listing_timeout)
+        url = f"{self._base_url}/models"
+        response = await self._send("GET", url, None, self._get_headers, self._listing_timeout)
+        payload = self._decode(await self._answer(response))
         if isinstance(payload, dict) and isinstance(payload.get("data"), list):
             return [m for m in payload["data"] if isinstance(m, dict) and _is_id(m.get("id"))]
         if isinstance(payload, dict) and isinstance(payload.get("models"), list):
@@ -113,7 +96,9 @@ class UpstreamClient:
         raise self._error(502, "answered /models with something that is not a model list")
 
     async def complete(self, body: dict[str, Any]) -> dict[str, Any]:
-        payload = await self._json("POST", "/chat/completions", {**body, "stream": False})
+        content = orjson.dumps({**body, "stream": False})
+        response = await self._send("POST", self._chat_url, content, self._json_headers)
+        payload = self._decode(await self._answer(response))
         if not isinstance(payload, dict):
             raise self._error(502, "answered with JSON that is not a completion")
         self._raise_for_error_payload(payload)
@@ -121,75 +106,81 @@ class UpstreamClient:
 
     async def stream(self, body: dict[str, Any]) -> AsyncGenerator[dict[str, Any], None]:
         """The upstream's chunks as dicts. Close the generator (`aclose()`) to stop early: that
-        closes the HTTP response, so the upstream sees the disconnect and stops generating."""
-        request = self._request("POST", "/chat/completions", {**body, "stream": True})
-        request.headers["Accept"] = "text/event-stream"
+        closes the HTTP connection, so the upstream sees the disconnect and stops generating.
+
+        Reading stops while the caller does not ask for more, and aiohttp then stops reading
+        the socket once its buffer is full: a slow client slows the upstream down instead of
+        piling its answer up in memory."""
+        content = orjson.dumps({**body, "stream": True})
+        response = await self._send("POST", self._chat_url, content, self._sse_headers)
         try:
-            response = await self._http.send(request, stream=True)
-        except httpx.RequestError as exc:
-            raise self._transport_error(exc) from None
-        try:
-            if response.is_error:
-                raise self._status_error(response.status_code, await self._read(response))
-            if "json" in response.headers.get("content-type", ""):
+            if response.status >= 400:
+                raise self._status_error(response.status, await self._read(response))
+            if "json" in response.content_type:
                 # An error, or a server that ignored `stream: true` and answered in one piece.
                 yield self._one_piece_as_chunk(self._decode(await self._read(response)))
                 return
             parser = SSEParser()
+            done = False
             try:
-                async for piece in response.aiter_raw():
+                # Read to the end of the body even after `[DONE]` (it is normally right there),
+                # so that the connection goes back to the pool for the next request.
+                async for piece in response.content.iter_any():
+                    if done:
+                        continue
                     for data in parser.feed(piece):
                         if data == b"[DONE]":
-                            return
+                            done = True
+                            break
                         yield self._chunk(data)
-            except httpx.RequestError as exc:
+            except (aiohttp.ClientError, TimeoutError) as exc:
                 raise self._transport_error(exc) from None
-            for data in parser.close():
-                if data != b"[DONE]":
-                    yield self._chunk(data)
+            if not done:
+                for data in parser.close():
+                    if data != b"[DONE]":
+                        yield self._chunk(data)
         finally:
-            await response.aclose()
+            # A body read to its end keeps the connection alive; one left unread (the caller
+            # stopped early, an error) closes it, which tells the upstream to stop.
+            if response.content.is_eof():
+                response.release()
+            else:
+                response.close()
 
     # -- plumbing ---------------------------------------------------------------------------------
-    def _request(
-        self, method: str, path: str, body: dict | None = None, timeout: httpx.Timeout | None = None
-    ) -> httpx.Request:
-        headers = {"Accept": "application/json"}
-        if self.connection.api_key:
-            headers["Authorization"] = f"Bearer {self.connection.api_key}"
-        content = None
-        if body is not None:
-            headers["Content-Type"] = "application/json"
-            content = orjson.dumps(body)
-        url = f"{self.connection.base_url}{path}"
-        try:
-            return self._http.build_request(
-                method, url, headers=headers, content=content, timeout=timeout or self._timeout
-            )
-        except httpx.InvalidURL as exc:
-            raise self._error(502, f"is not a valid URL: {exc}") from None
-
-    async def _json(
+    async def _send(
         self,
         method: str,
-        path: str,
-        body: dict | None = None,
-        *,
-        timeout: httpx.Timeout | None = None,
-    ) -> Any:
-        request = self._request(method, path, body, timeout)
+        url: str,
+        content: bytes | None,
+        headers: dict[str, str],
+        timeout: aiohttp.ClientTimeout | None = None,
+    ) -> aiohttp.ClientResponse:
         try:
-            response = await self._http.send(request)
-        except httpx.RequestError as exc:
+            return await self._http.session.request(
+                method, url, data=content, headers=headers, timeout=timeout or self._timeout
+            )
+        except aiohttp.InvalidURL as exc:
+            raise self._error(502, f"is not a valid URL: {exc}") from None
+        except (aiohttp.ClientError, TimeoutError) as exc:
             raise self._transport_error(exc) from None
-        if response.is_error:
-            raise self._status_error(response.status_code, response.content)
-        return self._decode(response.content)
+        except ValueError as exc:  # a request aiohttp refuses to make
+            raise self._error(502, f"cannot be called: {exc}") from None
 
-    async def _read(self, response: httpx.Response) -> bytes:
+    async def _answer(self, response: aiohttp.ClientResponse) -> bytes:
+        """A whole answer's body; an HTTP error status becomes the `UpstreamError` it means."""
         try:
-            return await response.aread()
-        except httpx.RequestError as exc:
+            content = await self._read(response)
+        finally:
+            response.release()
+        if response.status >= 400:
+            raise self._status_error(response.status, content)
+        return content
+
+    async def _read(self, response: aiohttp.ClientResponse) -> bytes:
+        try:
+            return await response.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
             raise self._transport_error(exc) from None
 
     def _decode(self, content: bytes) -> Any:
@@ -227,16 +218,14 @@ class UpstreamClient:
         if payload.get("error"):
             raise self._error(502, f"failed: {_error_text(payload)}")
 
-    def _transport_error(self, exc: httpx.RequestError) -> UpstreamError:
+    def _transport_error(self, exc: Exception) -> UpstreamError:
         detail = str(exc) or type(exc).__name__
-        if isinstance(exc, httpx.TimeoutException):
-            kind = (
-                "connect" if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout) else "read"
-            )
+        if isinstance(exc, TimeoutError):  # aiohttp's timeouts are TimeoutErrors too
+            kind = "connect" if isinstance(exc, aiohttp.ConnectionTimeoutError) else "read"
             return self._error(504, f"did not answer in time ({kind} timeout): {detail}")
-        if isinstance(exc, httpx.ConnectError | httpx.UnsupportedProtocol):
+        if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.NonHttpUrlClientError):
             return self._error(502, f"is unreachable: {detail}")
-        if isinstance(exc, httpx.NetworkError | httpx.ProtocolError):
+        if isinstance(exc, aiohttp.ClientConnectionError | aiohttp.ClientPayloadError):
             return self._error(502, f"dropped the connection: {detail}")
         return self._error(502, f"failed: {detail}")
 

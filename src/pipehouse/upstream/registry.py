@@ -12,10 +12,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from http.cookiejar import Cookie, CookieJar
 from typing import Any
-
-import httpx
 
 from pipehouse.upstream.client import (
     DEFAULT_CONNECT_TIMEOUT,
@@ -24,18 +21,9 @@ from pipehouse.upstream.client import (
     UpstreamError,
 )
 from pipehouse.upstream.connections import Connection
+from pipehouse.upstream.http import UpstreamHTTP
 
 log = logging.getLogger(__name__)
-
-
-class _NoCookies(CookieJar):
-    """A cookie jar that keeps nothing."""
-
-    def set_cookie(self, cookie: Cookie) -> None:
-        return None
-
-    def extract_cookies(self, response: Any, request: Any) -> None:
-        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,19 +51,15 @@ class UpstreamRegistry:
         *,
         ttl: float = 60.0,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
-        read_timeout: float = DEFAULT_READ_TIMEOUT,
-        http: httpx.AsyncClient | None = None,
+        read_timeout: float | None = DEFAULT_READ_TIMEOUT,
+        http: UpstreamHTTP | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._ttl = ttl
-        self._timeouts = {"connect_timeout": connect_timeout, "read_timeout": read_timeout}
+        self._connect_timeout = connect_timeout
+        self._read_timeout = read_timeout
         self._owns_http = http is None
-        # No pool limit: every streamed answer holds a connection for its whole length. No
-        # cookies: the client is shared by every user, so an upstream's `Set-Cookie` for one
-        # request must not ride along on everyone's next ones.
-        self._http = http or httpx.AsyncClient(
-            limits=httpx.Limits(max_connections=None), cookies=_NoCookies()
-        )
+        self._http = http or UpstreamHTTP()
         self._clock = clock
         self._connections: list[Connection] = []
         self._clients: dict[str, UpstreamClient] = {}
@@ -91,7 +75,15 @@ class UpstreamRegistry:
         """Replace the connections; listings survive only for connections that did not change."""
         previous = {c.id: c for c in self._connections}
         self._connections = list(connections)
-        self._clients = {c.id: UpstreamClient(c, self._http, **self._timeouts) for c in connections}
+        self._clients = {
+            c.id: UpstreamClient(
+                c,
+                self._http,
+                connect_timeout=self._connect_timeout,
+                read_timeout=self._read_timeout,
+            )
+            for c in connections
+        }
         self._listings = {
             c.id: self._listings[c.id]
             for c in connections
@@ -118,7 +110,7 @@ class UpstreamRegistry:
 
     async def close(self) -> None:
         if self._owns_http:
-            await self._http.aclose()
+            await self._http.close()
 
     # -- listings ---------------------------------------------------------------------------------
     def _enabled(self) -> list[Connection]:
