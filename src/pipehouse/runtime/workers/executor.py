@@ -367,6 +367,9 @@ class ProcessExecutor:
     async def call_filter(
         self, plugin_id: str, hook: str, body: dict[str, Any], call: CallContext
     ) -> Any:
+        info = self._infos.get(plugin_id)
+        if info is not None and hook not in info.hooks:
+            return body  # as inline: a hook the plugin does not have passes the body on
         args = {"hook": hook, "body": body, "call": context_data(call)}
         return await self._method(plugin_id, "call_filter", hook, args, call)
 
