@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import socket
@@ -141,14 +142,14 @@ class Worker:
                     self.feeds[call_id] = asyncio.Queue()
                 task = asyncio.create_task(self._run(call_id, message))
                 self.tasks[call_id] = task
-                task.add_done_callback(lambda _, i=call_id: self._forget(i))
+                task.add_done_callback(functools.partial(self._forget, call_id))
         if beating is not None:
             beating.stop()
         for task in list(self.tasks.values()):
             task.cancel()
         await self.executor.close()
 
-    def _forget(self, call_id: int) -> None:
+    def _forget(self, call_id: int, _task: object = None) -> None:
         self.tasks.pop(call_id, None)
         self.feeds.pop(call_id, None)
 
@@ -165,8 +166,8 @@ class Worker:
                 self.send({"k": "retire", "id": call_id, "plugin": error.plugin_id})
         except BaseException as exc:  # never leaves a call unanswered
             plugin_id = message.get("plugin") or message.get("source", {}).get("id") or "?"
-            error = PluginError.from_exception(exc, plugin_id=plugin_id, path=None, stage="call")
-            self.send({"k": "error", "id": call_id, "error": protocol.error_data(error)})
+            failed = PluginError.from_exception(exc, plugin_id=plugin_id, path=None, stage="call")
+            self.send({"k": "error", "id": call_id, "error": protocol.error_data(failed)})
         if self.writer.transport.get_write_buffer_size() > DRAIN_AT:  # the server reads slowly
             await self.frames.drain()
 
@@ -222,7 +223,7 @@ class Worker:
             await executor.unload(message["plugin"])
             self.send({"k": "result", "id": call_id, "value": None})
             return
-        method, plugin = message["m"], message.get("plugin")
+        method, plugin = str(message["m"]), str(message.get("plugin") or "")
         a = message.get("a") or {}
         if method == "filter_stream":
             calls = [self._context(call_id, c) for c in a["calls"]]
