@@ -1,34 +1,33 @@
-"""What pipehouse costs in front of an upstream model server: latency and streaming throughput,
-against calling the same mock upstream directly, measured in one run.
+"""What pipehouse costs in front of an upstream model server, against a bare proxy doing the
+same I/O and against calling the upstream directly, measured in one interleaved run.
 
-    .venv/bin/python bench/upstream.py [--duration 12] [--rounds 3] [--connections 16]
-                                       [--chunks 1000]
-    .venv/bin/python bench/upstream.py --wrk-core pipehouse   # the other placement of wrk
+    .venv/bin/python bench/upstream.py [--duration 12] [--rounds 3] [--connections 1,16]
+                                       [--chunks 100]
 
 Processes, all started by this script the way a user starts them, on free loopback ports:
   mock        bench/bare_app.py under uvicorn (one worker): an OpenAI-compatible server listing
               one model, `bench-upstream`, answering "ok" or streaming `max_tokens` chunks.
+  bare proxy  bench/bare_proxy.py under uvicorn: raw ASGI + aiohttp, forwarding the body and
+              the upstream's answer (a stream piece by piece) and nothing else: the baseline.
   pipehouse   `python -m pipehouse serve` with default settings (as bench/server.py starts it:
               API-key auth, request ids, metrics, timeouts, watcher, SQLite, INFO logging), with
-              `OPENAI_API_BASE_URL` pointing at the mock, and a temporary plugins directory
-              holding only the global inlet filter bench/plugins/server/bench_inlet.py, so the
-              filter chain runs around the upstream model as it would in a deployment.
+              `OPENAI_API_BASE_URL` pointing at the mock and an empty plugins directory.
+  +filter     the same with one global stream filter (bench/plugins/stream_filter.py, a
+              `stream` hook handing every chunk back), run inline (PIPEHOUSE_ISOLATION=inline),
+              so every chunk is parsed and handed to plugin code.
   wrk         the load generator (bench/server.py's Lua script checks every response).
 
-Both paths are asked for the same model, `bench-upstream`: "direct" posts to the mock, "via
-pipehouse" to pipehouse, which forwards to the mock. Rows (the two paths take turns, --rounds
-times, so load from elsewhere falls on both alike; figures are medians of the rounds):
-  a  non-streaming, 1 connection: p50/p99 latency, and the difference (latency pipehouse adds)
-  b  a streamed answer of --chunks chunks, 1 connection: the same, to the end of the answer
-  c  streaming at --connections connections: chunks/s, and via pipehouse / direct
+Every path is asked for the same model, `bench-upstream`. For each mode (non-streamed, a stream
+of --chunks chunks) and each --connections count, the paths take turns --rounds times; figures
+are medians of the rounds. Printed: req/s (chunks/s), p50/p99, CPU shares, failures, each
+proxy's rate as a share of the bare proxy's (the goals: pipehouse >= 60%, +filter >= 50%), and
+at 1 connection the p50 each proxy adds over direct (goals: <= 0.5 ms non-streamed, <= 1.5 ms
+for a 100-chunk stream).
 
-Pinning (2 cores or more): the mock on the first core, pipehouse on the second. Three busy
-processes on two cores cannot all have one to themselves, so wrk goes where it hurts least:
-in a direct run on pipehouse's core (idle then), in a run via pipehouse on the mock's core by
-default (`--wrk-core mock`: the mock does less per chunk than pipehouse, which parses and
-re-encodes every chunk). The direct path thus gets two uncontended cores and the pipehouse path
-shares one between the mock and wrk: the ratio in row c leans against pipehouse, and the CPU
-columns (and CPU time per request or chunk) show where the time went.
+Pinning (2 cores or more): the mock on the first core, every proxy on the second (one runs at a
+time). wrk goes on the second core for direct runs (idle then) and on the mock's core for runs
+through a proxy, the same for all proxies, so their ratio is fair; the direct path has two
+uncontended cores, which leans against every proxy alike.
 """
 
 from __future__ import annotations
@@ -46,7 +45,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from server import (  # bench/server.py: the same servers, load generator and checks
-    PLUGIN_DIR,
     WRK_LUA,
     Result,
     Row,
@@ -64,15 +62,21 @@ from server import (  # bench/server.py: the same servers, load generator and ch
 )
 
 MODEL = "bench-upstream"  # what bench/bare_app.py lists at /v1/models
-FILTER = PLUGIN_DIR / "bench_inlet.py"
+STREAM_FILTER = Path(__file__).resolve().parent / "plugins" / "stream_filter.py"
+HERE = Path(__file__).resolve().parent
+RATE_GOAL = {"pipehouse": 0.60, "filter": 0.50}  # share of the bare proxy's requests/s
+ADDED_P50_GOAL_MS = {"json": 0.5, "stream": 1.5}  # over direct, at 1 connection
 
 
-def start_proxy(tmp: Path, upstream: Server, cpu: int | None) -> Server:
+def start_proxy(
+    tmp: Path, upstream: Server, cpu: int | None, key: str, label: str, plugins: list[Path]
+) -> Server:
     """pipehouse with default settings in front of `upstream`. PIPEHOUSE_* and OPENAI_* variables
     of the caller's shell are dropped, so that only the mock is configured as an upstream."""
-    plugins = tmp / "plugins"
-    plugins.mkdir()
-    shutil.copy(FILTER, plugins)
+    directory = tmp / f"plugins-{key}"
+    directory.mkdir()
+    for plugin in plugins:
+        shutil.copy(plugin, directory)
     port = free_port()
     admin_key = f"ph-bench-{secrets.token_hex(16)}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PIPEHOUSE_", "OPENAI_"))}
@@ -81,12 +85,25 @@ def start_proxy(tmp: Path, upstream: Server, cpu: int | None) -> Server:
         PYTHONUNBUFFERED="1",
         OPENAI_API_BASE_URL=f"{upstream.url}/v1",
     )
-    cmd = [sys.executable, "-m", "pipehouse", "serve", "--plugins", str(plugins)]
-    cmd += ["--data-dir", str(tmp / "data"), "--host", "127.0.0.1", "--port", str(port)]
-    log = tmp / "pipehouse.log"
+    if plugins:
+        env["PIPEHOUSE_ISOLATION"] = "inline"
+    cmd = [sys.executable, "-m", "pipehouse", "serve", "--plugins", str(directory)]
+    cmd += ["--data-dir", str(tmp / f"data-{key}"), "--host", "127.0.0.1", "--port", str(port)]
+    log = tmp / f"{key}.log"
     proc = spawn(cmd, log, env, cpu)
     models = {"json": MODEL, "stream": MODEL}
-    return Server("pipehouse", "via pipehouse", proc, port, log, f"Bearer {admin_key}", models)
+    return Server(key, label, proc, port, log, f"Bearer {admin_key}", models)
+
+
+def start_bare_proxy(tmp: Path, upstream: Server, cpu: int | None) -> Server:
+    port = free_port()
+    cmd = [sys.executable, "-m", "uvicorn", "--app-dir", str(HERE), "bare_proxy:app"]
+    cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    cmd += ["--no-access-log"]
+    env = {**os.environ, "UPSTREAM_URL": f"{upstream.url}/v1"}
+    proc = spawn(cmd, tmp / "bare-proxy.log", env, cpu)
+    models = {"json": MODEL, "stream": MODEL}
+    return Server("bare", "bare proxy", proc, port, tmp / "bare-proxy.log", models=models)
 
 
 @dataclass
@@ -157,71 +174,73 @@ def measure(
 
 
 HEADER = (
-    f"{'row':<34}{'path':<15}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'chunks/s':>10}"
-    f"{'mock CPU':>10}{'ph CPU':>8}{'gen CPU':>9}{'bad':>5}  vs direct"
+    f"{'row':<30}{'path':<14}{'req/s':>8}{'chunks/s':>10}{'p50 ms':>8}{'p99 ms':>8}"
+    f"{'mock CPU':>9}{'srv CPU':>8}{'gen CPU':>8}{'bad':>5}  vs bare proxy, p50 added"
 )
 
 
 def print_row(item: Measure, sides: dict[str, Side], chunks: int) -> None:
-    direct, proxied = sides["mock"], sides["pipehouse"]
+    direct, bare = sides["mock"].row, sides["bare"].row
     for key, side in sides.items():
         row = side.row
         rate = f"{row.rps * chunks:,.0f}" if item.mode == "stream" else "-"
-        ph_cpu = f"{row.server_cpu:.0%}" if key == "pipehouse" else "-"
+        srv = f"{row.server_cpu:.0%}" if key != "mock" else "-"
         versus = ""
-        if side is proxied and item.key == "c":
-            versus = fmt_ratio(proxied.row.rps / direct.row.rps if direct.row.rps else None)
-        elif side is proxied:
-            versus = (
-                f"{proxied.row.p50_ms - direct.row.p50_ms:+.2f} / "
-                f"{proxied.row.p99_ms - direct.row.p99_ms:+.2f} ms"
-            )
-        title = f"{item.key}  {item.title}" if side is direct else ""
+        if key != "mock":
+            share = fmt_ratio(row.rps / bare.rps if bare.rps and key != "bare" else None)
+            versus = f"{share if key != 'bare' else '':>6}  {row.p50_ms - direct.p50_ms:+.2f} ms"
+        title = f"{item.key}  {item.title}" if key == "mock" else ""
         print(
-            f"{title:<34}{'direct' if side is direct else 'via pipehouse':<15}{row.rps:>8,.0f}"
-            f"{row.p50_ms:>9.2f}{row.p99_ms:>9.2f}{rate:>10}{side.mock_cpu:>10.0%}{ph_cpu:>8}"
-            f"{row.gen_cpu:>9.0%}{row.failures:>5}  {versus}",
+            f"{title:<30}{LABELS[key]:<14}{row.rps:>8,.0f}{rate:>10}{row.p50_ms:>8.2f}"
+            f"{row.p99_ms:>8.2f}{side.mock_cpu:>9.0%}{srv:>8}{row.gen_cpu:>8.0%}"
+            f"{row.failures:>5}  {versus}",
             flush=True,
         )
 
 
+LABELS = {"mock": "direct", "bare": "bare proxy", "pipehouse": "pipehouse", "filter": "+filter"}
+
+
 def placement(args: argparse.Namespace) -> tuple[int | None, int | None, dict[str, int | None]]:
-    """Cores for the mock, pipehouse, and wrk per path (see the module docstring)."""
+    """Cores for the mock, the proxies, and wrk per path (see the module docstring)."""
     available = sorted(os.sched_getaffinity(0))
     if args.no_pin or len(available) < 2:
-        return None, None, {"mock": None, "pipehouse": None}
-    mock_core, ph_core = available[0], available[1]
-    via = mock_core if args.wrk_core == "mock" else ph_core
-    return mock_core, ph_core, {"mock": ph_core, "pipehouse": via}
+        return None, None, dict.fromkeys(LABELS)
+    mock_core, proxy_core = available[0], available[1]
+    gen = dict.fromkeys(LABELS, mock_core)
+    gen["mock"] = proxy_core
+    return mock_core, proxy_core, gen
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=12.0, help="seconds per path per row")
     parser.add_argument("--rounds", type=int, default=3, help="turns the paths take per row (3)")
-    parser.add_argument("--connections", type=int, default=16, help="for row c (16)")
-    parser.add_argument("--chunks", type=int, default=1000, help="chunks per stream (1000)")
+    parser.add_argument("--connections", default="1,16", help="comma-separated (1,16)")
+    parser.add_argument("--chunks", type=int, default=100, help="chunks per stream (100)")
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds before each row (1)")
     parser.add_argument(
         "--loadgen", choices=["auto", "wrk", "python"], default="auto", help="auto: wrk if found"
-    )
-    parser.add_argument(
-        "--wrk-core",
-        choices=["mock", "pipehouse"],
-        default="mock",
-        help="whose core wrk shares in runs via pipehouse (mock)",
     )
     parser.add_argument("--no-pin", action="store_true", help="do not pin processes to cores")
     args = parser.parse_args()
     args.rounds = max(1, args.rounds)
     began = time.monotonic()
     gen = pick_loadgen(args.loadgen)
-    mock_core, ph_core, gen_cpu = placement(args)
-    rows = [
-        Measure("a", "non-streaming, 1 connection", "json", 1),
-        Measure("b", f"stream of {args.chunks} chunks, 1 conn.", "stream", 1),
-        Measure("c", f"streaming, {args.connections} connections", "stream", args.connections),
-    ]
+    mock_core, proxy_core, gen_cpu = placement(args)
+    rows = []
+    for connections in [int(c) for c in args.connections.split(",")]:
+        rows.append(
+            Measure(f"json{connections}", f"non-streamed, {connections} conn.", "json", connections)
+        )
+        rows.append(
+            Measure(
+                f"stream{connections}",
+                f"{args.chunks} chunks, {connections} conn.",
+                "stream",
+                connections,
+            )
+        )
 
     with tempfile.TemporaryDirectory(prefix="pipehouse-bench-upstream-") as name:
         tmp = Path(name)
@@ -237,78 +256,80 @@ def main() -> None:
             print("no core pinning")
         else:
             print(
-                f"mock on core {mock_core}, pipehouse on core {ph_core}; wrk on core "
-                f"{gen_cpu['mock']} for direct runs, on core {gen_cpu['pipehouse']} "
-                f"(the {args.wrk_core}'s) for runs via pipehouse"
+                f"mock on core {mock_core}, proxies on core {proxy_core}; wrk on core "
+                f"{gen_cpu['mock']} for direct runs, on core {gen_cpu['bare']} through a proxy"
             )
         if gen == "python":
             print("note: Python load generator; it may set the pace (see gen CPU)")
         mock = start_bare(tmp, mock_core)
         mock.key, mock.label = "mock", "direct"
         mock.models = {"json": MODEL, "stream": MODEL}
-        proxy = None
+        servers = [mock]
         try:
             wait_ready(mock)
-            proxy = start_proxy(tmp, mock, ph_core)
-            wait_ready(proxy)
-            for server in (mock, proxy):
+            servers.append(start_bare_proxy(tmp, mock, proxy_core))
+            servers.append(start_proxy(tmp, mock, proxy_core, "pipehouse", "pipehouse", []))
+            servers.append(start_proxy(tmp, mock, proxy_core, "filter", "+filter", [STREAM_FILTER]))
+            for server in servers:
+                wait_ready(server)
                 check(server, args.chunks)
-            print(
-                "mock: bench/bare_app.py under uvicorn, one worker\n"
-                "pipehouse: python -m pipehouse serve (default settings) with "
-                "OPENAI_API_BASE_URL=<mock>/v1 and --plugins TMP\n"
-                "  holding only the global inlet filter bench_inlet\n"
-            )
             print(HEADER)
             results = {}
             for item in rows:
-                results[item.key] = measure(args, gen, script, mock, [mock, proxy], gen_cpu, item)
+                results[item.key] = measure(args, gen, script, mock, servers, gen_cpu, item)
                 print_row(item, results[item.key], args.chunks)
         finally:
-            for server in (proxy, mock):
-                if server is not None:
-                    stop(server)
-        report(args, results)
+            for server in reversed(servers):
+                stop(server)
+        report(args, rows, results)
         print(f"({time.monotonic() - began:.0f} s; load average {os.getloadavg()[0]:.2f})")
 
 
-def report(args: argparse.Namespace, results: dict[str, dict[str, Side]]) -> None:
+def report(
+    args: argparse.Namespace, rows: list[Measure], results: dict[str, dict[str, Side]]
+) -> None:
     print(
         "\nreq/s, p50, p99: medians of the rounds, counting only checked responses; p50 and p99 "
-        "of a stream are to its last chunk;\nmock/ph/gen CPU: the share of one core the mock, "
-        "pipehouse and the load generator got; vs direct: added p50 / p99 latency (rows a, b),\n"
-        "chunks/s ratio (row c)."
+        "of a stream are to its last chunk;\nmock/srv/gen CPU: the share of one core the mock, "
+        "the path's server and the load generator got."
     )
     failures = sum(side.row.failures for sides in results.values() for side in sides.values())
     print(
         "every response was checked (status 200, the content, every chunk, [DONE]): "
         f"{failures} failed or incomplete"
     )
-    c_direct, c_proxied = results["c"]["mock"], results["c"]["pipehouse"]
-    chunks = args.chunks
-    a, c = results["a"]["pipehouse"], c_proxied
-    print(
-        "CPU time via pipehouse, per request in row a / per chunk in row c: mock "
-        f"{a.cpu_us(a.mock_cpu_s, 0):.0f} / {c.cpu_us(c.mock_cpu_s, chunks):.1f} us, pipehouse "
-        f"{a.cpu_us(a.server_cpu_s, 0):.0f} / {c.cpu_us(c.server_cpu_s, chunks):.1f} us"
-    )
-
-    def added(key: str) -> str:
-        direct, proxied = results[key]["mock"].row, results[key]["pipehouse"].row
-        return (
-            f"p50 {proxied.p50_ms - direct.p50_ms:+.2f} ms, "
-            f"p99 {proxied.p99_ms - direct.p99_ms:+.2f} ms"
+    print("\ngoals (shares of the bare proxy's rate in the same rows; p50 added over direct):")
+    for key in ("pipehouse", "filter"):
+        shares = {
+            item.key: results[item.key][key].row.rps / results[item.key]["bare"].row.rps
+            for item in rows
+            if results[item.key]["bare"].row.rps
+        }
+        worst = min(shares.values()) if shares else 0.0
+        verdict = "PASS" if worst >= RATE_GOAL[key] else "FAIL"
+        listed = ", ".join(f"{row} {share:.0%}" for row, share in shares.items())
+        goal = RATE_GOAL[key]
+        print(f"  {LABELS[key]:<10} worst {worst:.0%} (goal {goal:.0%}): {verdict}  [{listed}]")
+    for item in rows:
+        if item.connections != 1:
+            continue
+        direct = results[item.key]["mock"].row.p50_ms
+        goal = ADDED_P50_GOAL_MS[item.mode]
+        for key in ("bare", "pipehouse", "filter"):
+            added = results[item.key][key].row.p50_ms - direct
+            verdict = "PASS" if added <= goal else "FAIL"
+            verdict = verdict if key == "pipehouse" else "(for scale)"
+            print(
+                f"  p50 added, {item.title:<24} {LABELS[key]:<10} {added:+.2f} ms "
+                f"(goal <= {goal} ms for pipehouse) {verdict}"
+            )
+    pipehouse = [results[item.key]["pipehouse"] for item in rows if item.mode == "stream"]
+    if pipehouse:
+        side = pipehouse[-1]
+        print(
+            f"pipehouse CPU per streamed chunk at {rows[-1].connections} connections: "
+            f"{side.cpu_us(side.server_cpu_s, args.chunks):.1f} us"
         )
-
-    ratio = c_proxied.row.rps / c_direct.row.rps if c_direct.row.rps else None
-    print(
-        "\nheadline (pipehouse with default settings and a global inlet filter, in front of the "
-        "mock upstream):\n"
-        f"  added latency, non-streaming: {added('a')}\n"
-        f"  added latency, a stream of {chunks} chunks: {added('b')}\n"
-        f"  streaming throughput at {args.connections} connections: {fmt_ratio(ratio)} of direct "
-        f"({c_proxied.row.rps * chunks:,.0f} vs {c_direct.row.rps * chunks:,.0f} chunks/s)"
-    )
 
 
 if __name__ == "__main__":

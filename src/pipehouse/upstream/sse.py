@@ -1,9 +1,9 @@
 """Server-Sent Events from an upstream's streamed answer, as the `data` payloads it carries.
 
-Hand-written rather than httpx-sse's decoder (or a line iterator of the HTTP client): this one
-splits whole network reads at once, without an object per line or per event.
-`bench/sse.py` measures both on the same bytes: with 100-chunk OpenAI streams this parser takes
-PLACEHOLDER
+Hand-written rather than httpx-sse's decoders (aiohttp, the client, has no SSE support of its
+own): this one splits whole network reads at once, without a str or an object per line or per
+event. `bench/sse.py` runs both on the bytes of 100-chunk OpenAI streams: 1.78 against 3.49 µs
+per event fed one read per event (2.0x), 1.15 against 2.74 µs in 4 KiB reads (2.4x).
 """
 
 from __future__ import annotations
