@@ -169,7 +169,8 @@ def serving(data_dir: Path, *flags: str, env: dict[str, str] | None = None) -> I
             lines.put(line)
         lines.put(None)
 
-    threading.Thread(target=read, daemon=True).start()
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
     seen: list[str] = []
     deadline = time.monotonic() + 30
     try:
@@ -181,6 +182,8 @@ def serving(data_dir: Path, *flags: str, env: dict[str, str] | None = None) -> I
     finally:
         process.terminate()
         process.wait(30)
+        reader.join(30)  # the pipe is at its end once the process is gone
+        process.stderr.close()
 
 
 def printed_key(stderr: str) -> str | None:

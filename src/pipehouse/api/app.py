@@ -34,7 +34,7 @@ from pipehouse.api.fastlane import FastLane
 from pipehouse.api.gc_tuning import tuned_for_serving
 from pipehouse.api.observability import Metrics, ObservabilityMiddleware
 from pipehouse.api.principal import Authenticator, Principal, admin_user, current_user
-from pipehouse.api.sessions import SessionStore
+from pipehouse.api.sessions import DEFAULT_TTL
 from pipehouse.api.worker_status import report_workers
 from pipehouse.compat import services as compat_services
 from pipehouse.config import Settings
@@ -52,6 +52,7 @@ from pipehouse.service.valves import DatabaseValves
 from pipehouse.store.accounts import Accounts
 from pipehouse.store.chats import ChatStore
 from pipehouse.store.connections import ConnectionStore
+from pipehouse.store.console_sessions import ConsoleSessions
 from pipehouse.store.db import Database
 from pipehouse.store.files import FileStore
 from pipehouse.store.plugins import PluginStore
@@ -110,7 +111,7 @@ def watch_loop(
 
     def stalled(stall: Stall, seconds: float) -> None:
         metrics.observe_stall(stall.plugin_id)
-        plugins.note_stall(stall, seconds)
+        plugins.status.note_stall(stall, seconds)
 
     monitor = LoopLagMonitor(settings.loop_lag_threshold, executor.plugin_files, stalled)
     monitor.start()
@@ -211,7 +212,13 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.settings = settings
         app.state.db = db
         app.state.accounts = accounts
-        app.state.auth = Authenticator(accounts, ttl=settings.auth_cache_ttl, anonymous=anonymous)
+        app.state.sessions = ConsoleSessions(db, DEFAULT_TTL)  # the console's sign-ins
+        app.state.auth = Authenticator(
+            accounts,
+            ttl=settings.auth_cache_ttl,
+            anonymous=anonymous,
+            sessions=app.state.sessions,
+        )
         app.state.catalog = catalog
         app.state.valves = valves
         app.state.runtime = runtime
@@ -305,7 +312,6 @@ def create_app(settings: Settings) -> FastAPI:
         body, content_type = request.app.state.metrics.render()
         return Response(body, media_type=content_type)
 
-    app.state.sessions = SessionStore()  # the web console's sign-ins (api/sessions.py)
     web.mount_console(app)  # `/`, `/login`, `/docs`, ... (web/)
     # Last: its `/{id}/...` routes (the Pipelines-server protocol) must not shadow another route.
     app.include_router(pipelines_protocol.router)

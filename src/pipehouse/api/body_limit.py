@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pipehouse.api.sessions import scope_authorization
+from pipehouse.api.sessions import scope_session
 
 NO_LIMIT = sys.maxsize
 
@@ -104,7 +104,9 @@ class BodyGate:
         limit = NO_LIMIT if scope["path"] in self.own_limits else self.limit
         try:
             if scope["path"] not in self.open_paths:
-                await scope["app"].state.auth.principal(scope_authorization(scope, authorization))
+                await scope["app"].state.auth.principal(
+                    authorization, scope_session(scope, authorization)
+                )
             if over_limit(declared, limit):
                 raise BodyTooLarge(limit)
         except HTTPException as error:

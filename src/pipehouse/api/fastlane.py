@@ -30,7 +30,7 @@ from pipehouse.api.observability import (
     end_request,
     id_header,
 )
-from pipehouse.api.sessions import scope_authorization
+from pipehouse.api.sessions import scope_session
 
 if TYPE_CHECKING:
     from pipehouse.api.app import PipehouseApp
@@ -84,9 +84,11 @@ class FastLane:
                 assert api is not None  # bound when the app started, before any request
                 auth = api.auth
                 # the key before the body: a caller without one cannot make the server hold it
-                if authorization is None:  # a console session's cookie, only then looked at
-                    authorization = scope_authorization(scope, None)
-                user = auth.cached(authorization) or await auth.principal(authorization)
+                # a console session's cookie is looked at only without a key
+                session = None if authorization is not None else scope_session(scope, None)
+                user = auth.cached(authorization, session) or await auth.principal(
+                    authorization, session
+                )
                 if over_limit(declared, self.max_body):
                     raise BodyTooLarge(self.max_body)
                 raw = await body.read(self.max_body)

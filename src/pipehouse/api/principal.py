@@ -3,21 +3,25 @@
 Keys are checked against their stored hashes; a resolved key is remembered for a few seconds so
 a busy client costs one dictionary lookup per request instead of a database query, and requests
 that arrive together with a key not yet checked share one query. A revoked key therefore stops
-working within that window (`Settings.auth_cache_ttl`, 10 s).
+working within that window (`Settings.auth_cache_ttl`, 10 s). A web console session
+(api/sessions.py) is resolved and cached the same way, so a session ended on any replica, or
+whose key was revoked, stops working within the same window.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import HTTPException, Request
 
-from pipehouse.api.sessions import CSRF_HEADER, cookie_authorization
+from pipehouse.api.sessions import CSRF_HEADER, CookieSession, cookie_session
 from pipehouse.runtime.users import dunder_user
 from pipehouse.store.accounts import Accounts
+from pipehouse.store.console_sessions import ConsoleSessions
 from pipehouse.store.models import User
 from pipehouse.store.outage import database_unavailable
 
@@ -49,62 +53,105 @@ def bearer_key(authorization: str | None) -> str | None:
     return authorization[7:].strip() or None
 
 
+CacheKey = str | tuple[str, str]  # a key, or ("session", a console session id)
+
+CSRF_REFUSED = "Missing or wrong CSRF token (X-Pipehouse-CSRF) for this session"
+
+
 class Authenticator:
     def __init__(
-        self, accounts: Accounts, *, ttl: float = 10.0, anonymous: Principal | None = None
+        self,
+        accounts: Accounts,
+        *,
+        ttl: float = 10.0,
+        anonymous: Principal | None = None,
+        sessions: ConsoleSessions | None = None,
     ):
         self.accounts = accounts
+        self.sessions = sessions  # the web console's sign-ins
         self.ttl = ttl
         self.anonymous = anonymous  # --no-auth: everyone acts as this user
-        self._cache: dict[str, tuple[float, Principal]] = {}  # by the key itself
-        self._pending: dict[str, asyncio.Future[User | None]] = {}  # lookups under way
+        self._cache: dict[CacheKey, tuple[float, Principal]] = {}
+        self._pending: dict[CacheKey, asyncio.Future[User | None]] = {}  # lookups under way
 
-    def cached(self, authorization: str | None) -> Principal | None:
-        """The caller when the key was checked within the last `ttl` seconds (no await: the
-        fast lane asks this first for every request)."""
+    def cached(
+        self, authorization: str | None, session: CookieSession | None = None
+    ) -> Principal | None:
+        """The caller when the key (else the console session) was checked within the last
+        `ttl` seconds (no await: the fast lane asks this first for every request)."""
         if self.anonymous is not None:
             return self.anonymous
         key = bearer_key(authorization)
-        cached = self._cache.get(key) if key is not None else None
+        if key is not None:
+            cached = self._cache.get(key)
+        elif session is not None and session.may_change:
+            cached = self._cache.get(("session", session.id))
+        else:
+            return None
         return cached[1] if cached is not None and cached[0] > time.monotonic() else None
 
-    async def principal(self, authorization: str | None) -> Principal:
+    async def principal(
+        self, authorization: str | None, session: CookieSession | None = None
+    ) -> Principal:
+        """The caller of a bearer key, else of a console session's cookie; 401 without either
+        (or when it is not valid), 403 for a pending account or a change without the CSRF
+        token."""
         if self.anonymous is not None:
             return self.anonymous
         key = bearer_key(authorization)
-        if key is None:
+        if key is not None:
+            return await self._resolve(key, lambda: self.accounts.user_for_key(key))
+        if session is None or self.sessions is None:
             raise HTTPException(401, "Not authenticated", headers={"WWW-Authenticate": "Bearer"})
-        cached = self._cache.get(key)
+        sessions = self.sessions
+        principal = await self._resolve(
+            ("session", session.id), lambda: sessions.user_for(session.id)
+        )
+        if not session.may_change:
+            raise HTTPException(403, CSRF_REFUSED)
+        return principal
+
+    def forget_session(self, session_id: str) -> None:
+        """Signed out here: this replica stops honouring it at once (the others within `ttl`)."""
+        self._cache.pop(("session", session_id), None)
+
+    async def _resolve(
+        self, cache_key: CacheKey, lookup: Callable[[], Awaitable[User | None]]
+    ) -> Principal:
+        cached = self._cache.get(cache_key)
         now = time.monotonic()
         if cached is not None and cached[0] > now:
             return cached[1]
         try:
-            row = await self._lookup(key)
+            row = await self._lookup(cache_key, lookup)
         except Exception as error:
             if cached is None or not database_unavailable(error):
                 raise
             return cached[1]  # the database is away: a key good a moment ago still is
         if row is None:
-            self._cache.pop(key, None)
-            raise HTTPException(401, "Invalid API key", headers={"WWW-Authenticate": "Bearer"})
+            self._cache.pop(cache_key, None)
+            refused = "Invalid API key" if isinstance(cache_key, str) else "Session ended"
+            raise HTTPException(401, refused, headers={"WWW-Authenticate": "Bearer"})
         if row.role == "pending":
             raise HTTPException(403, "Your account is pending approval by an administrator")
         principal = Principal.of(row)
-        self._cache[key] = (now + self.ttl, principal)
+        self._cache[cache_key] = (now + self.ttl, principal)
         return principal
 
-    async def _lookup(self, key: str) -> User | None:
+    async def _lookup(
+        self, cache_key: CacheKey, lookup: Callable[[], Awaitable[User | None]]
+    ) -> User | None:
         """One database lookup per key at a time: when a busy key's entry runs out, every
         request carrying it would otherwise query the database at once (and, on SQLite, each
         open a connection). A waiter that is cancelled leaves the lookup to the others."""
-        pending = self._pending.get(key)
+        pending = self._pending.get(cache_key)
         if pending is None:
-            pending = self._pending[key] = asyncio.ensure_future(self.accounts.user_for_key(key))
-            pending.add_done_callback(lambda done: self._settled(key, done))
+            pending = self._pending[cache_key] = asyncio.ensure_future(lookup())
+            pending.add_done_callback(lambda done: self._settled(cache_key, done))
         return await asyncio.shield(pending)
 
-    def _settled(self, key: str, done: asyncio.Future[User | None]) -> None:
-        self._pending.pop(key, None)
+    def _settled(self, cache_key: CacheKey, done: asyncio.Future[User | None]) -> None:
+        self._pending.pop(cache_key, None)
         if not done.cancelled():
             done.exception()  # seen here, so a failure nobody waited for is not reported again
 
@@ -112,14 +159,12 @@ class Authenticator:
 async def current_user(request: Request) -> Principal:
     """FastAPI dependency: the caller (a bearer key, else a console session's cookie), or 401."""
     authorization = request.headers.get("authorization")
+    session = None
     if authorization is None:
-        authorization = cookie_authorization(
-            getattr(request.app.state, "sessions", None),
-            request.headers.get("cookie"),
-            request.method,
-            request.headers.get(CSRF_HEADER),
+        session = cookie_session(
+            request.headers.get("cookie"), request.method, request.headers.get(CSRF_HEADER)
         )
-    return await request.app.state.auth.principal(authorization)
+    return await request.app.state.auth.principal(authorization, session)
 
 
 async def admin_user(request: Request) -> Principal:

@@ -1,31 +1,29 @@
 """Browser sessions: the web console signs in with an API key and gets a cookie instead.
 
 A browser cannot add an `Authorization` header to a page load, so signing in trades a key for an
-opaque, random session id in an HttpOnly, SameSite=Strict cookie. The id maps, in this process,
-to the key it was opened with; every request carrying the cookie is then checked exactly as if it
-carried that key (revoking the key ends the session within the auth cache's window). The key
+opaque, random session id in an HttpOnly, SameSite=Strict cookie. The database keeps only the
+id's hash and the key it was opened with (store/console_sessions.py), so a restart keeps
+browsers signed in and any replica honours a session opened on another. A request carrying the
+cookie is checked like one carrying that key (api/principal.py, cached as briefly): revoking the
+key, or signing out on any replica, ends the session within the auth cache's window. The key
 itself never reaches the browser again.
 
 A request made with the cookie that changes something (any method but GET, HEAD, OPTIONS) must
 also send the session's CSRF token in `X-Pipehouse-CSRF`: another site can make a browser send
 the cookie (SameSite=Strict already stops most of that) but can never read the token, which the
-console's pages carry in a `<meta>` tag. Requests with an `Authorization` header never look at
-cookies.
-
-Sessions live in the server's memory (like the event channel): a restart signs everyone out, and
-with several replicas a browser must stay on the replica it signed in on.
+console's pages carry in a `<meta>` tag. The token is an HMAC of the session id, so nothing more
+is stored and every replica computes the same one. Requests with an `Authorization` header never
+look at cookies.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
-import secrets
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import HTTPException
 from starlette.requests import cookie_parser
 
 COOKIE = "ph_session"
@@ -34,44 +32,17 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 DEFAULT_TTL = 12 * 3600.0  # a working day; signing in again takes one paste
 
 
-@dataclass(frozen=True)
-class Session:
-    authorization: str  # "Bearer <key>", as the key's own requests send it
-    csrf: str
-    expires: float
+@dataclass(frozen=True, slots=True)
+class CookieSession:
+    """A request's session cookie, not yet looked up."""
+
+    id: str
+    may_change: bool  # a safe method, or the session's CSRF token came with it
 
 
-class SessionStore:
-    """Open sessions by id. Ids and CSRF tokens are 256 random bits each."""
-
-    def __init__(self, ttl: float = DEFAULT_TTL) -> None:
-        self.ttl = ttl
-        self._sessions: dict[str, Session] = {}
-
-    def open(self, key: str) -> tuple[str, Session]:
-        self._forget_expired()
-        session_id = secrets.token_urlsafe(32)
-        session = Session(f"Bearer {key}", secrets.token_urlsafe(32), time.monotonic() + self.ttl)
-        self._sessions[session_id] = session
-        return session_id, session
-
-    def get(self, session_id: str | None) -> Session | None:
-        if not session_id:
-            return None
-        session = self._sessions.get(session_id)
-        if session is None or session.expires < time.monotonic():
-            self._sessions.pop(session_id, None)
-            return None
-        return session
-
-    def close(self, session_id: str | None) -> None:
-        if session_id:
-            self._sessions.pop(session_id, None)
-
-    def _forget_expired(self) -> None:
-        now = time.monotonic()
-        for session_id in [i for i, s in self._sessions.items() if s.expires < now]:
-            del self._sessions[session_id]
+def csrf_token(session_id: str) -> str:
+    """The session's CSRF token: derived from the id (which only the browser holds)."""
+    return hmac.new(session_id.encode(), b"pipehouse console csrf", hashlib.sha256).hexdigest()
 
 
 def session_id_of(cookie_header: str | None) -> str | None:
@@ -81,19 +52,17 @@ def session_id_of(cookie_header: str | None) -> str | None:
     return cookie_parser(cookie_header).get(COOKIE)
 
 
-def cookie_authorization(
-    store: SessionStore | None, cookie_header: str | None, method: str, csrf: str | None
-) -> str | None:
-    """The `Authorization` value a request's session cookie stands for; None without a live
-    session; 403 when the request changes something without the session's CSRF token."""
-    if store is None:
+def cookie_session(
+    cookie_header: str | None, method: str, csrf: str | None
+) -> CookieSession | None:
+    """The session a request's cookie names, if any, and whether it may change something."""
+    session_id = session_id_of(cookie_header)
+    if not session_id:
         return None
-    session = store.get(session_id_of(cookie_header))
-    if session is None:
-        return None
-    if method not in SAFE_METHODS and not (csrf and hmac.compare_digest(csrf, session.csrf)):
-        raise HTTPException(403, "Missing or wrong CSRF token (X-Pipehouse-CSRF) for this session")
-    return session.authorization
+    may_change = method in SAFE_METHODS or bool(
+        csrf and hmac.compare_digest(csrf, csrf_token(session_id))
+    )
+    return CookieSession(session_id, may_change)
 
 
 def header_values(
@@ -109,13 +78,10 @@ def header_values(
     return cookie, csrf
 
 
-def scope_authorization(scope: Mapping[str, Any], authorization: str | None) -> str | None:
-    """For raw ASGI code (the fast lane, the body gate): the `Authorization` header when given,
-    else what the session cookie stands for."""
+def scope_session(scope: Mapping[str, Any], authorization: str | None) -> CookieSession | None:
+    """For raw ASGI code (the fast lane, the body gate): the session cookie, looked at only when
+    the request has no `Authorization` header."""
     if authorization is not None:
-        return authorization
-    cookie, csrf = header_values(scope["headers"])
-    if cookie is None:
         return None
-    store = getattr(scope["app"].state, "sessions", None)
-    return cookie_authorization(store, cookie, scope["method"], csrf)
+    cookie, csrf = header_values(scope["headers"])
+    return cookie_session(cookie, scope["method"], csrf)

@@ -172,3 +172,15 @@ class Change(Base):
     key: Mapped[str] = mapped_column(String(255), default="")  # the plugin or user id
     origin: Mapped[str] = mapped_column(String(64))  # the replica that made the change
     created_at: Mapped[int] = mapped_column(BigInteger, default=now, index=True)
+
+
+class ConsoleSession(Base):
+    """A web console sign-in (store/console_sessions.py): the SHA-256 of the cookie's session
+    id, never the id itself, and the API key it was opened with."""
+
+    __tablename__ = "console_session"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_id: Mapped[str] = mapped_column(ForeignKey("api_key.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now)
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)

@@ -1,7 +1,8 @@
 """Signing in with an API key (a session cookie in exchange) and signing out.
 
 pipehouse keeps no passwords: a user signs in with one of their API keys (`pipehouse keys
-create`), which the console trades for a session cookie (`api/sessions.py`).
+create`), which the console trades for a session cookie (`api/sessions.py`), the session kept
+in the database (`store/console_sessions.py`).
 """
 
 from __future__ import annotations
@@ -67,7 +68,9 @@ async def login(request: Request) -> Response:
     except HTTPException as error:
         message = "That key is not valid." if error.status_code == 401 else str(error.detail)
         return sign_in_page(request, message, target, error.status_code)
-    session_id, _ = request.app.state.sessions.open(key)
+    session_id = await request.app.state.sessions.open(key)
+    if session_id is None:  # revoked between the check and now
+        return sign_in_page(request, "That key is not valid.", target, 401)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         COOKIE,
@@ -84,7 +87,10 @@ async def login(request: Request) -> Response:
 @router.post("/logout")
 async def logout(request: Request, _: Principal = Depends(current_user)) -> Response:
     """Ends the session on the server, not only in this browser (needs the CSRF token)."""
-    request.app.state.sessions.close(session_id_of(request.headers.get("cookie")))
+    session_id = session_id_of(request.headers.get("cookie"))
+    if session_id:  # none under --no-auth or with a bearer key
+        await request.app.state.sessions.close(session_id)
+        request.app.state.auth.forget_session(session_id)
     response = Response(status_code=204)
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
     return response

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from fastapi import HTTPException, Request
 
 from pipehouse.api.principal import Principal
-from pipehouse.api.sessions import cookie_authorization, session_id_of
+from pipehouse.api.sessions import cookie_session, csrf_token
 
 
 @dataclass(frozen=True)
@@ -20,15 +20,12 @@ async def viewer_of(request: Request) -> Viewer | None:
     """The signed-in viewer (a session cookie, or a bearer key as any API client sends it), or
     None: the page then sends the browser to sign in. A page is a GET, so the CSRF token is not
     needed here; the page hands it to its scripts."""
-    state = request.app.state
-    store = getattr(state, "sessions", None)
-    cookie = request.headers.get("cookie")
+    authorization = request.headers.get("authorization")
+    session = None
+    if authorization is None:
+        session = cookie_session(request.headers.get("cookie"), "GET", None)
     try:
-        authorization = request.headers.get("authorization") or cookie_authorization(
-            store, cookie, "GET", None
-        )
-        principal = await state.auth.principal(authorization)
+        principal = await request.app.state.auth.principal(authorization, session)
     except HTTPException:
         return None
-    session = store.get(session_id_of(cookie)) if store is not None else None
-    return Viewer(principal, session.csrf if session is not None else "")
+    return Viewer(principal, csrf_token(session.id) if session is not None else "")
