@@ -1,6 +1,7 @@
-"""Console sessions (api/sessions.py): a signed-in browser's cookie stands for its key on every
-route, fast lane included; anything that changes state also needs the CSRF token; no console
-page or API answers without a session."""
+"""Console sessions (api/sessions.py, store/console_sessions.py): a signed-in browser's cookie
+stands for its key on every route, fast lane included; anything that changes state also needs
+the CSRF token; no console page or API answers without a session; sessions live in the
+database, so they survive a restart and any replica honours them (and their end)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ import re
 import httpx
 import pytest
 from fastapi.routing import APIRoute
+from sqlalchemy import select
 from starlette.routing import Mount
+
+from pipehouse.store.accounts import display_prefix
+from pipehouse.store.models import ConsoleSession
+from tests.api.conftest import _postgres_database, start_server
+from tests.support.polling import eventually
 
 HELLO = [{"role": "user", "content": "hi"}]
 PAGE_PATHS = {"/", "/plugins", "/plugins/new", "/plugins/{table}/{plugin_id}", "/playground",
@@ -123,3 +130,84 @@ def test_a_key_made_in_the_console_is_shown_once_and_works(server):
     listed = browser.get("/console/api/users").text
     assert made["prefix"] in listed and made["key"] not in listed
     assert ada.get("/console/api/users").status_code == 403  # for admins only
+
+
+def session_cookie(browser: httpx.Client) -> dict[str, str]:
+    """The browser's cookie header, to send to another server (another port, same host)."""
+    return {"Cookie": f"ph_session={browser.cookies['ph_session']}"}
+
+
+def test_a_session_survives_a_server_restart(tmp_path, database_url):
+    first = start_server(tmp_path, database_url, ["cli_status_pipe"])
+    server = next(first)
+    browser, csrf = signed_in(server)
+    cookie = session_cookie(browser)
+    stored = server.call(all_session_rows(server))
+    assert len(stored) == 1 and browser.cookies["ph_session"] not in str(stored)  # a hash only
+    first.close()  # the server stops: nothing of the session is left in memory
+
+    again = start_server(tmp_path, database_url, ["cli_status_pipe"])
+    restarted = next(again)
+    try:
+        same_browser = restarted.client(key=None, headers=cookie)
+        assert same_browser.get("/api/v1/plugins").status_code == 200
+        page = same_browser.get("/plugins")
+        assert page.status_code == 200 and f'content="{csrf}"' in page.text  # same CSRF token
+        answer = same_browser.post(
+            "/v1/chat/completions",
+            json={"model": "cli_status_pipe", "messages": HELLO},
+            headers={"X-Pipehouse-CSRF": csrf},
+        )
+        assert answer.status_code == 200
+    finally:
+        again.close()
+
+
+def test_signing_out_on_one_replica_ends_the_session_on_the_other(tmp_path):
+    database, drop = _postgres_database()
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+    replica_a = start_server(tmp_path / "a", database, [], auth_cache_ttl=0.2)
+    replica_b = start_server(tmp_path / "b", database, [], auth_cache_ttl=0.2)
+    try:
+        a, b = next(replica_a), next(replica_b)
+        browser, csrf = signed_in(a)
+        cookie = session_cookie(browser)
+        on_b = b.client(key=None, headers=cookie)
+        assert on_b.get("/api/v1/plugins").status_code == 200  # no sticky sessions
+
+        assert browser.post("/logout", headers={"X-Pipehouse-CSRF": csrf}).status_code == 204
+        on_a = a.client(key=None, headers=cookie)  # the old cookie, kept by someone
+        assert on_a.get("/api/v1/plugins").status_code == 401  # at once where it was ended
+        eventually(
+            lambda: on_b.get("/api/v1/plugins").status_code == 401,
+            what="the other replica refusing the ended session",
+        )
+        assert on_b.get("/plugins").status_code == 303  # its pages send the browser to sign in
+    finally:
+        replica_b.close()
+        replica_a.close()
+        drop()
+
+
+def test_revoking_the_key_ends_its_sessions(tmp_path, database_url):
+    running = start_server(tmp_path, database_url, [], auth_cache_ttl=0.2)
+    server = next(running)
+    try:
+        key = server.user_key("ada@example.com")
+        browser = httpx.Client(base_url=server.base_url, timeout=30)
+        server._clients.append(browser)
+        assert browser.post("/login", data={"key": key}).status_code == 303
+        assert browser.get("/api/v1/functions/").status_code == 200
+        server.call(server.app.state.accounts.revoke_key(display_prefix(key)))
+        eventually(
+            lambda: browser.get("/api/v1/functions/").status_code == 401,
+            what="the session of a revoked key refused",
+        )
+    finally:
+        running.close()
+
+
+async def all_session_rows(server) -> list[tuple]:
+    async with server.app.state.db.session() as session:
+        return [tuple(row) for row in (await session.execute(select(ConsoleSession))).all()]
