@@ -16,7 +16,7 @@ import socket
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,9 +55,11 @@ class Replica:
         database_url: str,
         redis_url: str | None,
         prefix: str,
+        args: Sequence[str] = (),
         **env: str,
     ) -> None:
         self.name = name
+        self.args = list(args)  # more `pipehouse serve` options
         self.port = _free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = tmp_path / f"{name}.log"
@@ -76,9 +78,10 @@ class Replica:
         self._clients: list[httpx.Client] = []
 
     def start(self) -> Replica:
+        command = [sys.executable, "-m", "pipehouse", "serve", "--port", str(self.port)]
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "pipehouse", "serve", "--port", str(self.port), "--no-watch"],
+            [*command, "--no-watch", *self.args],
             env=self.environ,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -206,11 +209,16 @@ def own_redis(tmp_path) -> Iterator[RedisServer]:
 
 @contextmanager
 def running_pair(
-    tmp_path: Path, database_url: str, redis_url: str | None, prefix: str, **env: str
+    tmp_path: Path,
+    database_url: str,
+    redis_url: str | None,
+    prefix: str,
+    args: Sequence[str] = (),
+    **env: str,
 ) -> Iterator[list[Replica]]:
     """Replicas A and B, started at the same moment on the same database; stopped after."""
     replicas = [
-        Replica(name, tmp_path, database_url, redis_url, prefix, **env) for name in ("a", "b")
+        Replica(name, tmp_path, database_url, redis_url, prefix, args, **env) for name in ("a", "b")
     ]
     try:
         for replica in replicas:

@@ -114,6 +114,22 @@ def test_replicas_started_together_on_a_fresh_database_both_serve(pair, greeter)
     assert eventually(serves(b, greeter, "world", "Hello, world"), what="B serving A's function")
 
 
+def test_replicas_started_together_with_one_plugin_directory_both_serve_it(
+    tmp_path, database_url, redis_url, prefix
+):
+    """They take turns writing the directory's rows on a fresh database, as they do for the
+    schema and the first admin."""
+    directory = tmp_path / "plugins"
+    directory.mkdir()
+    (directory / "shelf_greeter.py").write_text(SOURCE)
+    options = ["--plugins", str(directory)]
+    with running_pair(tmp_path, database_url, redis_url, prefix, options) as (a, b):
+        for replica in (a, b):
+            assert answer(replica, "shelf_greeter", "x") == "Hello, x"
+        listed = a.client().get("/api/v1/functions/").json()
+        assert [row["id"] for row in listed] == ["shelf_greeter"]
+
+
 def test_a_function_created_on_a_is_answered_on_b(pair, greeter):
     a, b = pair
     assert answer(b, greeter, "x") is None
