@@ -22,7 +22,7 @@ from pipehouse.service.connections import (
     checked_id,
     checked_models,
 )
-from pipehouse.service.plugins import ServiceError
+from pipehouse.service.errors import ServiceError
 
 router = APIRouter(prefix="/api/v1/connections", tags=["connections"])
 

@@ -12,8 +12,9 @@ from pipehouse.api.params import PathId
 from pipehouse.api.principal import Principal, admin_user
 from pipehouse.envs import Environments
 from pipehouse.runtime.encoding import error_body
+from pipehouse.service.errors import ServiceError
 from pipehouse.service.plugin_envs import RETRY_AFTER
-from pipehouse.service.plugins import PluginService, ServiceError
+from pipehouse.service.plugins import PluginService
 
 router = APIRouter(prefix="/api/v1/environments", tags=["environments"])
 

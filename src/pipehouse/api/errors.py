@@ -19,7 +19,7 @@ from pipehouse.plugin.errors import PluginError
 from pipehouse.plugin.valves import ValvesError
 from pipehouse.runtime.encoding import error_body
 from pipehouse.runtime.errors import ModelNotFound, RequestError
-from pipehouse.service.plugins import ServiceError
+from pipehouse.service.errors import ServiceError
 from pipehouse.store.outage import OUTAGE_ERRORS, UNAVAILABLE, database_unavailable
 from pipehouse.upstream.client import UpstreamError
 

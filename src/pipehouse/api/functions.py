@@ -28,7 +28,8 @@ from pipehouse.api.plugin_routes import (
 )
 from pipehouse.api.principal import Principal, admin_user, current_user
 from pipehouse.plugin.kinds import PluginTable
-from pipehouse.service.plugins import NOT_FOUND, PluginService, ServiceError
+from pipehouse.service.errors import NOT_FOUND, ServiceError
+from pipehouse.service.plugins import PluginService
 from pipehouse.store.models import Function
 
 router = APIRouter(prefix="/api/v1/functions", tags=["functions"])
@@ -67,7 +68,7 @@ def function_fields(
     if content:
         fields["content"] = row.content
     if valves:
-        fields["valves"] = plugins.masked(row.id, row.valves)
+        fields["valves"] = plugins.valves_forms.masked(row.id, row.valves)
     if version_id is not None:
         fields["version_id"] = version_id
     return fields

@@ -20,7 +20,8 @@ from pipehouse.runtime.executor import InProcessExecutor
 from pipehouse.runtime.workers.executor import ProcessExecutor
 from pipehouse.runtime.workers.routing import Mode, RoutingExecutor, parse_mode
 from pipehouse.runtime.workers.supervisor import Supervisor, WorkerLimits
-from pipehouse.service.plugins import NOT_FOUND, PluginService, ServiceError
+from pipehouse.service.errors import NOT_FOUND, ServiceError
+from pipehouse.service.plugins import PluginService
 from pipehouse.store.models import Function, Tool
 from pipehouse.store.plugins import PluginRows
 

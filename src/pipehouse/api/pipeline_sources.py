@@ -17,7 +17,7 @@ import httpx
 from starlette.requests import Request
 
 from pipehouse.files.multipart import PART_END, MultipartError, MultipartParser, Part, boundary_of
-from pipehouse.service.plugins import ServiceError
+from pipehouse.service.errors import ServiceError
 
 MAX_PLUGIN_BYTES = 1024 * 1024  # plugin files are source code; the largest known is ~100 KB
 DOWNLOAD_TIMEOUT = 30.0  # seconds, for the whole download

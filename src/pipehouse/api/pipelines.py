@@ -41,7 +41,8 @@ from pipehouse.plugin.loader import plugin_id_from_path
 from pipehouse.runtime.catalog import Catalog, Entry
 from pipehouse.runtime.chat import ChatRuntime, build_metadata
 from pipehouse.runtime.users import dunder_user
-from pipehouse.service.plugins import NOT_FOUND, PluginService, ServiceError
+from pipehouse.service.errors import NOT_FOUND, ServiceError
+from pipehouse.service.plugins import PluginService
 from pipehouse.store.models import Function, Tool
 
 log = logging.getLogger(__name__)
@@ -270,7 +271,7 @@ def current_valves(
 ) -> dict[str, Any]:
     """Every field's value, defaults included (Open WebUI's form reads every field, and
     splits list fields itself), secrets masked."""
-    return plugins.masked(info.id, {**(info.valves_defaults or {}), **(stored or {})})
+    return plugins.valves_forms.masked(info.id, {**(info.valves_defaults or {}), **(stored or {})})
 
 
 def _valves_info(request: Request, plugin_id: str) -> PluginInfo:
@@ -304,7 +305,9 @@ async def get_valves_spec(
     try:
         kind, _ = await plugin_row(plugins, plugin_id)
         _valves_info(request, plugin_id)
-        schema = await plugins.valves_schema(kind, plugin_id, user=False, for_user=user.user)
+        schema = await plugins.valves_forms.valves_schema(
+            kind, plugin_id, user=False, for_user=user.user
+        )
         return JSONAnswer(schema)
     except ServiceError as error:
         return readable(error)
@@ -331,7 +334,7 @@ async def update_valves(
             # value the plugin started with.
             initial = info.valves_defaults or {}
             form = {k: initial.get(k) if v is None else v for k, v in form.items()}
-        stored = await plugins.set_valves(kind, plugin_id, form)
+        stored = await plugins.valves_forms.set_valves(kind, plugin_id, form)
         return JSONAnswer(current_valves(plugins, info, stored))
     except ServiceError as error:
         return readable(error)

@@ -19,7 +19,8 @@ from pipehouse.api.params import LenientPage, PathId, QueryId
 from pipehouse.api.principal import Principal, admin_user, current_user
 from pipehouse.plugin.ids import id_problem
 from pipehouse.plugin.kinds import PluginTable
-from pipehouse.service.plugins import NOT_FOUND, PluginService, ServiceError
+from pipehouse.service.errors import NOT_FOUND, ServiceError
+from pipehouse.service.plugins import PluginService
 from pipehouse.store.models import Function, PluginVersion, Tool
 
 
@@ -38,7 +39,7 @@ def checked_id(raw: str) -> str:
 def plugin_fields(plugins: PluginService, row: Function | Tool, *, admin: bool) -> dict[str, Any]:
     """What function and tool rows share, with pipehouse's source, path and load status. Only
     admins see where a file lives and why it does not load (errors can quote code)."""
-    status = plugins.state(row.id)
+    status = plugins.status.current(row.id)
     return {
         "id": row.id,
         "user_id": row.user_id or None,
@@ -164,13 +165,14 @@ def add_valves_and_history_routes(router: APIRouter, kind: PluginTable) -> None:
     ) -> dict[str, Any]:
         plugins = service(request)
         row = await plugins.get(kind, plugin_id)
-        return plugins.masked(plugin_id, row.valves)
+        return plugins.valves_forms.masked(plugin_id, row.valves)
 
     @router.get("/id/{plugin_id}/valves/spec")
     async def get_valves_spec(
         request: Request, plugin_id: PathId, user: Principal = Depends(admin_user)
     ) -> dict[str, Any] | None:
-        return await service(request).valves_schema(kind, plugin_id, user=False, for_user=user.user)
+        forms = service(request).valves_forms
+        return await forms.valves_schema(kind, plugin_id, user=False, for_user=user.user)
 
     @router.post("/id/{plugin_id}/valves/update")
     async def update_valves(
@@ -181,8 +183,8 @@ def add_valves_and_history_routes(router: APIRouter, kind: PluginTable) -> None:
     ) -> dict[str, Any]:
         """Store the fields set in the form (replacing what was stored); answer as stored."""
         plugins = service(request)
-        stored = await plugins.set_valves(kind, plugin_id, form)
-        return plugins.masked(plugin_id, stored)
+        stored = await plugins.valves_forms.set_valves(kind, plugin_id, form)
+        return plugins.valves_forms.masked(plugin_id, stored)
 
     @router.get("/id/{plugin_id}/valves/user")
     async def get_user_valves(
@@ -190,8 +192,8 @@ def add_valves_and_history_routes(router: APIRouter, kind: PluginTable) -> None:
     ) -> dict[str, Any]:
         """The caller's own user valves."""
         plugins = service(request)
-        values = await plugins.user_valves(kind, plugin_id, user.id)
-        return plugins.masked(plugin_id, values, user=True)
+        values = await plugins.valves_forms.user_valves(kind, plugin_id, user.id)
+        return plugins.valves_forms.masked(plugin_id, values, user=True)
 
     @router.get("/id/{plugin_id}/valves/user/spec")
     async def get_user_valves_spec(
@@ -201,7 +203,9 @@ def add_valves_and_history_routes(router: APIRouter, kind: PluginTable) -> None:
         plugins = service(request)
         if not getattr(await plugins.get(kind, plugin_id), "is_active", True):
             return None
-        return await plugins.valves_schema(kind, plugin_id, user=True, for_user=user.user)
+        return await plugins.valves_forms.valves_schema(
+            kind, plugin_id, user=True, for_user=user.user
+        )
 
     @router.post("/id/{plugin_id}/valves/user/update")
     async def update_user_valves(
@@ -213,8 +217,8 @@ def add_valves_and_history_routes(router: APIRouter, kind: PluginTable) -> None:
         plugins = service(request)
         if not getattr(await plugins.get(kind, plugin_id), "is_active", True):
             raise ServiceError(400, "Function is not active")
-        stored = await plugins.set_user_valves(kind, plugin_id, user.id, form)
-        return plugins.masked(plugin_id, stored, user=True)
+        stored = await plugins.valves_forms.set_user_valves(kind, plugin_id, user.id, form)
+        return plugins.valves_forms.masked(plugin_id, stored, user=True)
 
     @router.get("/id/{plugin_id}/history")
     async def get_history(

@@ -66,7 +66,7 @@ def tool_fields(
     if content:
         fields["content"] = row.content
     if valves:
-        fields["valves"] = plugins.masked(row.id, row.valves)
+        fields["valves"] = plugins.valves_forms.masked(row.id, row.valves)
     if version_id is not None:
         fields["version_id"] = version_id
     return fields

@@ -20,12 +20,12 @@ def report_workers(supervisor: Supervisor, metrics: Metrics, plugins: PluginServ
     def failing(plugin_id: str, _ended: WorkerExit) -> None:
         error = supervisor.failing_error(plugin_id)
         if error is not None:
-            plugins.note_failing(plugin_id, error)
+            plugins.status.note_failing(plugin_id, error)
 
     def stalled(_worker: WorkerProcess, report: StallReport) -> None:
         metrics.observe_stall(report.plugin_id)
         stall = Stall(report.plugin_id, report.path, report.line, time.monotonic())
-        plugins.note_stall(stall, supervisor.limits.stall)
+        plugins.status.note_stall(stall, supervisor.limits.stall)
 
     supervisor.on_failing = failing
     supervisor.on_stall = stalled

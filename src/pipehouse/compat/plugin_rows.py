@@ -40,5 +40,5 @@ async def update_valves(
     service = plugin_service(backend, label)
     if await rows(backend, kind).get(plugin_id) is None:
         return None
-    await service.set_valves(kind, plugin_id, valves)
+    await service.valves_forms.set_valves(kind, plugin_id, valves)
     return await rows(backend, kind).get(plugin_id)

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 
 from pipehouse.service import chat_history
-from pipehouse.service.plugins import ServiceError
+from pipehouse.service.errors import ServiceError
 from pipehouse.store.chats import ChatStore
 from pipehouse.store.models import StoredChat, now
 

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from pipehouse.config import Settings
-from pipehouse.service.plugins import ServiceError
+from pipehouse.service.errors import ServiceError
 from pipehouse.store.connections import ConnectionStore
 from pipehouse.store.models import StoredConnection
 from pipehouse.upstream.connections import Connection, connections_from_env

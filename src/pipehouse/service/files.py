@@ -22,7 +22,7 @@ from pipehouse.files.names import storage_key
 from pipehouse.files.storage import LocalStorage, Storage
 from pipehouse.files.text import content_type_for, is_text, read_text
 from pipehouse.files.upload import StagedFile, UploadTooLarge, receive_form
-from pipehouse.service.plugins import ServiceError
+from pipehouse.service.errors import ServiceError
 from pipehouse.store.files import FileStore
 from pipehouse.store.models import UploadedFile, now
 

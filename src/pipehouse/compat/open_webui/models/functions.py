@@ -139,7 +139,7 @@ class FunctionsTable(Table):
         service = plugin_rows.plugin_service(
             backend, "Functions.update_user_valves_by_id_and_user_id"
         )
-        return await service.set_user_valves(PluginTable.FUNCTION, id, user_id, valves)
+        return await service.valves_forms.set_user_valves(PluginTable.FUNCTION, id, user_id, valves)
 
 
 Functions = FunctionsTable()

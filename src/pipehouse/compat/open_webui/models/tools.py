@@ -108,7 +108,7 @@ class ToolsTable(Table):
         backend: Backend, id: str, user_id: str, valves: dict[str, Any], db: Any = None
     ) -> dict | None:
         service = plugin_rows.plugin_service(backend, "Tools.update_user_valves_by_id_and_user_id")
-        return await service.set_user_valves(PluginTable.TOOL, id, user_id, valves)
+        return await service.valves_forms.set_user_valves(PluginTable.TOOL, id, user_id, valves)
 
 
 Tools = ToolsTable()
