@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from pipehouse.runtime.chat import serving
 from pipehouse.runtime.events import Host
+from pipehouse.runtime.serving import serving
 
 
 class NoHostError(RuntimeError):

@@ -39,7 +39,8 @@ from pipehouse.plugin.info import PluginInfo
 from pipehouse.plugin.kinds import PluginKind, PluginTable
 from pipehouse.plugin.loader import plugin_id_from_path
 from pipehouse.runtime.catalog import Catalog, Entry
-from pipehouse.runtime.chat import ChatRuntime, build_metadata
+from pipehouse.runtime.chat import ChatRuntime
+from pipehouse.runtime.request_rules import build_metadata
 from pipehouse.runtime.users import dunder_user
 from pipehouse.service.errors import NOT_FOUND, ServiceError
 from pipehouse.service.plugins import PluginService
