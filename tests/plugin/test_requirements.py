@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
 from pipehouse.plugin.requirements import (
-    InvalidRequirementsError,
     PluginRequirement,
-    install_requirements,
-    installer_command,
     missing_requirements,
     parse_requirements,
 )
@@ -95,17 +89,6 @@ def test_an_installer_option_is_never_a_valid_requirement(option):
     assert (requirement.text, requirement.valid, requirement.is_url) == (option, False, False)
 
 
-async def test_installing_refuses_what_is_not_a_requirement_before_any_installer_runs(
-    tmp_path: Path,
-):
-    # `python` does not exist: had an installer started, the error would be another one
-    requirements = parse_requirements("requests, --index-url=http://127.0.0.1:9/simple")
-    with pytest.raises(InvalidRequirementsError) as refused:
-        await install_requirements(requirements, python=str(tmp_path / "no-python"))
-    assert "'--index-url=http://127.0.0.1:9/simple'" in str(refused.value)
-    assert "'requests'" not in str(refused.value)
-
-
 def test_installed_package_is_not_missing():
     assert missing_requirements(parse_requirements("pydantic, pydantic>=2")) == []
 
@@ -122,16 +105,6 @@ def test_absent_package_is_missing():
 def test_invalid_requirement_counts_as_missing():
     reqs = [PluginRequirement("not ~~ valid", None, valid=False)]
     assert missing_requirements(reqs) == reqs
-
-
-def test_installer_uses_uv_with_constraints(tmp_path: Path):
-    # uv is a dependency of pipehouse, so it is always found.
-    constraints = str(tmp_path / "constraints.txt")
-    command = installer_command(["httpx>=0.27", "rich"], constraints, sys.executable)
-    assert Path(command[0]).name.startswith("uv")
-    assert command[1:5] == ["pip", "install", "--python", sys.executable]
-    assert command[command.index("-c") + 1] == constraints
-    assert command[-2:] == ["httpx>=0.27", "rich"]
 
 
 def texts_of(reqs: list[PluginRequirement]) -> list[str]:
