@@ -18,13 +18,16 @@ import httpx
 import openai
 import pytest
 from fastapi import HTTPException
+from sqlalchemy.engine import make_url
 
 from pipehouse.api.principal import Authenticator
 from pipehouse.store.accounts import Accounts
 from pipehouse.store.db import Database
-from tests.api.conftest import _free_port, start_server
+from pipehouse.store.outage import DatabaseUnreachable
+from tests.api.conftest import _free_port, _postgres_database, start_server
 from tests.support.cli import ENV, pipehouse
-from tests.support.polling import eventually
+from tests.support.polling import eventually, eventually_async
+from tests.support.tcp_proxy import tcp_proxy
 
 HELLO = [{"role": "user", "content": "hi"}]
 
@@ -285,3 +288,38 @@ async def test_an_unknown_key_is_refused_to_every_request_that_carries_it(accoun
     )
     assert all(isinstance(r, HTTPException) and r.status_code == 401 for r in results)
     assert auth.cached("Bearer sk-nobody") is None
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    url, drop = _postgres_database()
+    try:
+        yield url
+    finally:
+        drop()
+
+
+async def test_a_known_key_passes_while_the_database_is_away_with_one_lookup(postgres_url):
+    """The requests that follow the failed lookup do not each wait for the database."""
+    url = make_url(postgres_url)
+    with tcp_proxy(url.host or "127.0.0.1", url.port or 5432) as proxy:
+        db = Database(url.set(port=proxy.port).render_as_string(hide_password=False))
+        try:
+            await db.migrate()
+            accounts = CountingAccounts(db)
+            user = await accounts.create_user("ada@example.com", "Ada")
+            _, key = await accounts.create_key(user.id)
+            auth = Authenticator(accounts, ttl=1.0)
+            assert (await auth.principal(f"Bearer {key}")).email == "ada@example.com"
+            await eventually_async(
+                lambda: auth.cached(f"Bearer {key}") is None, what="the key's entry running out"
+            )
+
+            proxy.cut()
+            found = [await auth.principal(f"Bearer {key}") for _ in range(20)]
+            assert {p.email for p in found} == {"ada@example.com"}
+            assert accounts.lookups == 2  # when it was new, and once to find the database away
+            with pytest.raises(DatabaseUnreachable):  # a key never seen cannot be checked
+                await auth.principal("Bearer sk-never-seen")
+        finally:
+            await db.close()

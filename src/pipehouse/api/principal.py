@@ -127,7 +127,10 @@ class Authenticator:
         except Exception as error:
             if cached is None or not database_unavailable(error):
                 raise
-            return cached[1]  # the database is away: a key good a moment ago still is
+            # The database is away: a key good a moment ago still is, for another `ttl`, so
+            # the requests that follow do not each wait for the database to fail again.
+            self._cache[cache_key] = (time.monotonic() + self.ttl, cached[1])
+            return cached[1]
         if row is None:
             self._cache.pop(cache_key, None)
             refused = "Invalid API key" if isinstance(cache_key, str) else "Session ended"
