@@ -1,6 +1,7 @@
 // A plugin's page: the code editor (CodeMirror, Python), save with load errors at their line,
 // toggles, delete, versions with diff and restore, and the valves forms.
 import { api, errorText, el, pageData, toast } from "./common.js";
+import { BUILDING } from "./environment.js";
 import { valvesForm } from "./valves.js";
 
 const data = pageData();
@@ -16,7 +17,12 @@ function showState(row) {
   line.replaceChildren(
     el("span", { class: `badge state-${status.state || "new"}`, text: status.state || "new" }), " ",
     row ? el("span", { text: `${row.is_active ? "active" : "inactive"}${row.is_global ? ", global" : ""}` }) : "");
-  if (status.error) showLoadError(status.error, false);
+  if (BUILDING.has(status.state)) {
+    // not an error: it loads by itself once its requirements are installed (see the plugin list)
+    line.append(" ", el("a", { href: "/plugins", text: "its requirements are being installed" }));
+  } else if (status.error) {
+    showLoadError(status.error, false);
+  }
 }
 
 function showLoadError(error, fromSave = true) {
@@ -48,9 +54,10 @@ async function save() {
     meta: { description: document.getElementById("plugin-description").value },
   };
   const table = data.table;
+  let saved = null;
   try {
-    if (data.id) await api("POST", `${base}/update`, form);
-    else await api("POST", `/api/v1/${table}/create`, form);
+    if (data.id) saved = await api("POST", `${base}/update`, form);
+    else saved = await api("POST", `/api/v1/${table}/create`, form);
   } catch (error) {
     if (error.detail && typeof error.detail === "object") showLoadError(error.detail);
     toast(errorText(error), "error");
@@ -58,7 +65,8 @@ async function save() {
   }
   document.getElementById("load-error").hidden = true;
   clearMark();
-  toast("Saved and loaded", "success");
+  const building = BUILDING.has(saved?.status?.state);
+  toast(building ? "Saved: it loads once its requirements are installed" : "Saved and loaded", "success");
   if (!data.id) {
     location.href = `/plugins/${table}/${id}`;
     return;

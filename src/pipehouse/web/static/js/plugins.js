@@ -1,37 +1,27 @@
-// The plugin list: kind, active/global, load state or environment state, errors with file and line.
+// The plugin list: kind, active/global, load state and environment state, errors with file and line.
 import { api, el, errorText, toast } from "./common.js";
+import { BUILDING, environmentView } from "./environment.js";
 
 const admin = document.body.dataset.role === "admin";
 
-// The environment each plugin runs in, when the server manages environments.
-async function environments() {
-  try {
-    const found = await api("GET", "/api/v1/environments");
-    const items = Array.isArray(found) ? found : found?.items || found?.environments || [];
-    const byPlugin = {};
-    for (const env of items) {
-      for (const id of env.plugins || env.plugin_ids || (env.plugin_id ? [env.plugin_id] : [])) byPlugin[id] = env;
-    }
-    return byPlugin;
-  } catch {
-    return {};
-  }
-}
-
-function stateCell(plugin, env) {
+function stateCell(plugin) {
   const cell = el("td", { class: "state" });
-  if (env) {
-    const progress = env.progress !== undefined && env.progress !== null ? ` ${env.progress}` : "";
-    cell.append(el("span", { class: `badge state-${env.state}`, text: `env: ${env.state}${progress}` }), " ");
-    if (env.state === "failed" && env.output) cell.append(el("details", {}, el("summary", { text: "installer output" }), el("pre", { text: env.output })));
-  }
   cell.append(el("span", { class: `badge state-${plugin.state}`, text: plugin.state }));
   const error = plugin.error;
   if (error) {
     const where = [error.path, error.line].filter(Boolean).join(":");
     cell.append(el("div", { class: "error", text: `${where ? where + " " : ""}${error.type || ""}: ${error.message || errorText(error)}` }));
   }
+  if (plugin.environment) cell.append(environmentView(plugin.id, plugin.environment, load));
   return cell;
+}
+
+// Shown again every second while an environment is being built, until it is ready or failed.
+let refresh = null;
+function refreshWhileBuilding(overview) {
+  clearTimeout(refresh);
+  const building = overview.some((p) => BUILDING.has(p.state) || BUILDING.has(p.environment?.state));
+  if (building) refresh = setTimeout(() => load().catch((error) => toast(errorText(error), "error")), 1000);
 }
 
 async function toggle(table, id, what) {
@@ -47,9 +37,10 @@ async function load() {
   const body = document.querySelector("#plugin-list tbody");
   const rows = [];
   if (admin) {
-    const [overview, functions, tools, envs] = await Promise.all([
-      api("GET", "/api/v1/plugins"), api("GET", "/api/v1/functions/list"), api("GET", "/api/v1/tools/list"), environments(),
+    const [overview, functions, tools] = await Promise.all([
+      api("GET", "/api/v1/plugins"), api("GET", "/api/v1/functions/list"), api("GET", "/api/v1/tools/list"),
     ]);
+    refreshWhileBuilding(overview);
     const byId = {};
     for (const f of functions) byId[f.id] = { table: "functions", row: f };
     for (const t of tools) byId[t.id] = { table: "tools", row: t };
@@ -58,12 +49,12 @@ async function load() {
       const active = stored.row.is_active ?? plugin.active;
       rows.push(el("tr", { "data-id": plugin.id },
         el("td", {}, el("a", { href: `/plugins/${stored.table}/${plugin.id}`, text: plugin.id }), el("div", { class: "muted", text: plugin.name || "" })),
-        el("td", { text: plugin.kind }),
+        el("td", { text: plugin.kind || stored.row.type || (stored.table === "tools" ? "tools" : "") }),
         el("td", {}, el("input", { type: "checkbox", class: "switch", checked: !!active, "aria-label": `${plugin.id} active`, onchange: () => toggle(stored.table, plugin.id, "active") })),
         el("td", {}, stored.table === "functions" && ["filter", "action"].includes(plugin.kind)
           ? el("input", { type: "checkbox", class: "switch", checked: !!stored.row.is_global, "aria-label": `${plugin.id} global`, onchange: () => toggle("functions", plugin.id, "global") })
           : "—"),
-        stateCell(plugin, envs[plugin.id]),
+        stateCell(plugin),
         el("td", {}, el("a", { href: `/plugins/${stored.table}/${plugin.id}`, text: "open" })),
       ));
     }
