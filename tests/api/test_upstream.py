@@ -3,6 +3,7 @@ filters, and every way an upstream can fail reaching the client as a clear error
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -11,7 +12,8 @@ import pytest
 
 from tests.api.conftest import start_server
 from tests.conftest import content_of, parse_sse
-from tests.support.mock_upstream import MockUpstream, dead_base_url
+from tests.support.mock_upstream import MockUpstream, RecordedRequest, dead_base_url
+from tests.support.polling import eventually
 
 KEY = "sk-upstream-secret-0123456789"
 
@@ -248,3 +250,62 @@ def test_a_router_filter_sends_a_photo_to_an_upstream_vision_model(tmp_path, ups
         # a question without a photo stays with the pipe
         plain = admin.post("/v1/chat/completions", json=ask(model="returns_str"))
         assert plain.json()["choices"][0]["message"]["content"] == "plain answer"
+
+
+# -- the proxy path: one [DONE], kept-alive connections, slow clients ----------------------------
+def test_proxied_answers_end_once_and_reuse_one_upstream_connection(server, upstream):
+    client = server.client()
+    for stream in (True, False, True, True):
+        upstream.reply("one two three")
+        reply = client.post("/v1/chat/completions", json=ask(stream=stream))
+        assert reply.status_code == 200, reply.text
+        if stream:  # the upstream's own [DONE] is not passed on beside pipehouse's
+            assert reply.content.count(b"[DONE]") == 1
+            assert reply.content.endswith(b"data: [DONE]\n\n")
+    assert len(upstream.chat_requests) == 4 and upstream.connections == 1
+
+
+ISOLATED_FEED_UNBOUNDED = pytest.mark.xfail(
+    reason="a stream filter in a worker: ProcessExecutor._filter_group's feed task sends the "
+    "chunks to the worker as fast as they come, without waiting for the filtered ones to be read"
+)
+
+
+@pytest.mark.parametrize(
+    "isolation", ["inline", pytest.param("isolated", marks=ISOLATED_FEED_UNBOUNDED)]
+)
+def test_a_client_that_reads_slowly_holds_the_upstream_back(
+    tmp_path, upstream, monkeypatch, isolation
+):
+    """Pipehouse stops reading the upstream while its client does not read (nothing piles up
+    in between, a stream filter's worker included), and the whole answer still arrives once
+    the client reads on."""
+    monkeypatch.setenv("OPENAI_API_BASE_URL", upstream.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    words = 4000
+    upstream.reply(("x" * 10_000 + " ") * words)  # about 40 MB in 4,000 chunks
+    for server in start_server(tmp_path, None, ["filter_trail"], isolation=isolation):
+        with (
+            httpx.Client(base_url=server.base_url, timeout=30) as client,
+            client.stream(
+                "POST",
+                "/v1/chat/completions",
+                json=ask(stream=True),
+                headers={"Authorization": f"Bearer {server.admin_key}"},
+            ) as reply,
+        ):
+            pieces = reply.iter_raw()
+            received = [next(pieces)]
+            record = upstream.chat_requests[0]
+
+            def upstream_waits(record: RecordedRequest = record) -> bool:
+                waiting = record.send_waiting_since
+                return waiting is not None and time.monotonic() - waiting > 0.5
+
+            eventually(upstream_waits, what=f"the upstream waiting for pipehouse ({record})")
+            # held back by what lies between: sockets, aiohttp's buffer, 256 chunks in the turn
+            assert not record.finished and record.sent_bytes < 40_000_000 / 2
+            received.extend(pieces)
+        payloads = parse_sse(b"".join(received))
+        assert content_of(payloads).count("x" * 10_000) == words and payloads[-1] == "[DONE]"
+        assert record.finished

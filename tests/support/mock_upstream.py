@@ -11,6 +11,7 @@ It is a real HTTP server (uvicorn in a background thread, so sync and async test
         upstream.requests[-1].body["messages"]; upstream.models_calls
         await upstream.wait_for_disconnect()                     # the client went away mid-answer
                                                                  # (sync: ..._blocking())
+        upstream.connections                                     # TCP connections chat came over
 
 Without a scripted reply it echoes the last user message. Chat requests for a model it does not
 list are answered 404, as real servers do.
@@ -58,8 +59,12 @@ class RecordedRequest:
     path: str
     headers: dict[str, str]  # lower-cased names
     body: Any  # parsed JSON, or the raw bytes when it was not JSON
+    client: tuple[str, int] | None = None  # the TCP peer: one per connection
     finished: bool = False  # the whole answer was sent
     disconnected: bool = False  # the client went away before the answer ended
+    sent_bytes: int = 0  # of the answer's body, so far
+    # since when a send of the body has been waiting for the client to read (None: not waiting)
+    send_waiting_since: float | None = None
 
     @property
     def authorization(self) -> str | None:
@@ -87,7 +92,10 @@ class _Exchange:
         await self.send({"type": "http.response.start", "status": status, "headers": headers})
 
     async def body(self, data: bytes, more: bool = False) -> None:
+        self.record.send_waiting_since = time.monotonic()
         await self.send({"type": "http.response.body", "body": data, "more_body": more})
+        self.record.send_waiting_since = None
+        self.record.sent_bytes += len(data)
 
     async def answer(self, status: int, payload: Any) -> None:
         if isinstance(payload, dict | list):
@@ -131,6 +139,11 @@ class MockUpstream:
     @property
     def chat_requests(self) -> list[RecordedRequest]:
         return [r for r in self.requests if r.path == "/v1/chat/completions"]
+
+    @property
+    def connections(self) -> int:
+        """How many TCP connections the chat requests came over (keep-alive reuses one)."""
+        return len({r.client for r in self.chat_requests})
 
     @property
     def models_calls(self) -> int:
@@ -204,7 +217,8 @@ class MockUpstream:
             body = orjson.loads(raw) if raw else None
         except orjson.JSONDecodeError:
             body = raw
-        record = RecordedRequest(scope["method"], scope["path"], headers, body)
+        client = tuple(scope["client"]) if scope.get("client") else None
+        record = RecordedRequest(scope["method"], scope["path"], headers, body, client)
         self.requests.append(record)
         exchange = _Exchange(record, send)
         watcher = asyncio.create_task(_watch_for_disconnect(receive, exchange.gone))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -14,6 +15,7 @@ from pipehouse.upstream.connections import Connection
 from pipehouse.upstream.http import UpstreamHTTP
 from tests.conftest import content_of, parse_sse
 from tests.support.mock_upstream import MockUpstream, dead_base_url
+from tests.support.polling import eventually_async
 
 KEY = "sk-upstream-secret-0123456789"
 
@@ -288,3 +290,48 @@ async def test_closing_a_stream_early_disconnects_from_the_upstream(upstream, ht
     await stream.aclose()
     assert await upstream.wait_for_disconnect()
     assert not upstream.chat_requests[0].finished
+
+
+# -- connections --------------------------------------------------------------------------------
+async def test_requests_in_turn_share_one_kept_alive_connection(upstream, http):
+    client = client_for(upstream.base_url, http)
+    for mode in ("complete", "stream", "complete", "stream"):
+        upstream.reply(f"answer {mode}", usage={"prompt_tokens": 1, "completion_tokens": 2})
+        assert "answer" in str(await answer(client, mode, body()))
+    upstream.reply(status=429, error="slow down")  # an error answer is read whole: kept too
+    await failure(client, "stream")
+    assert len(upstream.chat_requests) == 5 and upstream.connections == 1
+
+
+async def test_a_stream_stopped_early_does_not_leave_its_connection_to_the_next_request(
+    upstream, http
+):
+    upstream.reply("a long answer the client will not wait for", chunk_delay=0.05)
+    client = client_for(upstream.base_url, http)
+    stream = client.stream(body())
+    await anext(stream)
+    await stream.aclose()
+    assert await upstream.wait_for_disconnect()
+    upstream.reply("next")
+    assert text_of(await answer(client, "stream", body())) == "next"
+    assert upstream.connections == 2  # the stopped one was closed, not handed on half-read
+
+
+async def test_a_reader_that_stops_asking_pauses_the_upstream(upstream, http):
+    """Nothing piles up in pipehouse while its reader waits: the upstream is held back by TCP
+    once aiohttp's buffer and the sockets' are full, and goes on when reading resumes."""
+    words = 2000
+    upstream.reply(("x" * 10_000 + " ") * words)  # about 20 MB in 2,000 chunks
+    stream = client_for(upstream.base_url, http).stream(body())
+    await anext(stream)
+    record = upstream.chat_requests[0]
+    await eventually_async(
+        lambda: (
+            record.send_waiting_since is not None
+            and time.monotonic() - record.send_waiting_since > 0.5
+        ),
+        what="the upstream waiting for pipehouse to read",
+    )
+    assert not record.finished and record.sent_bytes < 20_000_000 / 2
+    rest = [chunk async for chunk in stream]
+    assert len(text_of(rest)) == 10_001 * words and record.finished
