@@ -160,6 +160,15 @@ def test_a_requirement_no_registry_has_fails_naming_it(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+def test_offline_builds_never_reach_a_registry_and_say_so(tmp_path):
+    env = {**environments_in(tmp_path), "PIPEHOUSE_OFFLINE": "1"}
+    result = pipehouse("run", str(plugin_path("cli_missing_requirement")), "hi", env=env)
+    assert result.returncode == 1
+    message = " ".join(result.stderr.split())
+    assert "PIPEHOUSE_OFFLINE is set and pipehouse-fixture-not-a-real-package is not in" in message
+    assert "in the package registry" not in message  # the online error: no registry asked
+
+
 def test_run_builds_the_files_environment_once_and_env_commands_manage_it(tmp_path):
     figlet = str(plugin_path("env_figlet_modern"))
     first = pipehouse("run", figlet, "hi", env=environments_in(tmp_path), timeout=120)

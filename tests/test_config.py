@@ -51,6 +51,7 @@ def test_timeouts_take_seconds_or_off(monkeypatch, given, seconds):
         ("PIPEHOUSE_UPSTREAM_TIMEOUT", "soon", "is not a number of seconds"),
         ("PIPEHOUSE_WORKER_MEMORY", "lots", "is not a size, like 33554432, 32MiB or 32MB"),
         ("PIPEHOUSE_INLINE_EVENTS", "maybe", "is not on or off: 1, true, yes or on"),
+        ("PIPEHOUSE_OFFLINE", "perhaps", "is not on or off: 1, true, yes or on"),
         ("PIPEHOUSE_MAX_TOOL_ROUNDS", "many", "valid integer"),
     ],
 )
@@ -62,6 +63,15 @@ def test_a_value_that_does_not_parse_names_the_variable_and_its_form(
         Settings()
     assert str(raised.value).startswith(f"{variable}={value!r}")
     assert form in str(raised.value)
+
+
+@pytest.mark.parametrize(("given", "offline"), [(None, False), ("1", True), ("off", False)])
+def test_offline_is_a_flag(monkeypatch, given, offline):
+    if given is None:
+        monkeypatch.delenv("PIPEHOUSE_OFFLINE", raising=False)
+    else:
+        monkeypatch.setenv("PIPEHOUSE_OFFLINE", given)
+    assert Settings().offline is offline
 
 
 def test_the_command_line_says_so_and_exits_2(monkeypatch, tmp_path):

@@ -184,6 +184,10 @@ class Settings(BaseSettings):
     # unless asked for; `serve` asks for it unless PIPEHOUSE_GC_TUNING=0.
     gc_tuning: Flag = _env("PIPEHOUSE_GC_TUNING", False)
 
+    # Plugin environments are built from uv's package cache only, never a registry (docs/
+    # isolation.md, "Offline use").
+    offline: Flag = _env("PIPEHOUSE_OFFLINE", False)
+
     def __init__(self, **values: Any) -> None:
         try:
             super().__init__(**values)

@@ -204,7 +204,7 @@ def create_app(settings: Settings) -> FastAPI:
             executor,
             catalog,
             runtime,
-            environments=Environments(settings.data_dir / "envs"),
+            environments=Environments(settings.data_dir / "envs", offline=settings.offline),
         )
         upstream_connections = ConnectionService(
             settings, ConnectionStore(db), upstreams, os.environ

@@ -24,7 +24,8 @@ env_out = Console(highlight=False)
 def _environments(data_dir: Path | None) -> Environments:
     from pipehouse.envs import Environments
 
-    return Environments(settings_from(data_dir, None).data_dir / "envs")
+    settings = settings_from(data_dir, None)
+    return Environments(settings.data_dir / "envs", offline=settings.offline)
 
 
 @env_app.command("list")

@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from pipehouse.config import Settings
 from pipehouse.envs import Environments, EnvState
 from pipehouse.plugin.info import PluginInfo
 from pipehouse.plugin.kinds import PluginKind
@@ -16,9 +17,14 @@ from pipehouse.runtime.executor import Executor, PluginSource
 from pipehouse.service.plugin_envs import EnvironmentPending, PluginEnvironments
 
 
-def plugin_environments(data_dir: Path, *, install: bool) -> PluginEnvironments:
-    """The server's environments (`<data dir>/envs`), or none with `--no-install`."""
-    return PluginEnvironments(Environments(data_dir / "envs") if install else None)
+def plugin_environments(data_dir: Path | None, *, install: bool) -> PluginEnvironments:
+    """The server's environments (`<data dir>/envs`, the settings' unless given), or none with
+    `--no-install`."""
+    if not install:
+        return PluginEnvironments(None)
+    settings = Settings()
+    root = (data_dir or settings.data_dir) / "envs"
+    return PluginEnvironments(Environments(root, offline=settings.offline))
 
 
 async def follow(environments: Environments, key: str, console: Console) -> EnvState | None:

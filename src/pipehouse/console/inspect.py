@@ -11,7 +11,6 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from pipehouse.config import Settings
 from pipehouse.console.environments import load_file, plugin_environments
 from pipehouse.plugin.errors import PluginError
 from pipehouse.plugin.info import PluginInfo
@@ -27,7 +26,7 @@ async def gather(
     """The plugin's description, its manifold models, and why listing them failed (if it did);
     loaded in the environment the server would give it (built first when needed)."""
     executor = InProcessExecutor()
-    environments = plugin_environments(data_dir or Settings().data_dir, install=install)
+    environments = plugin_environments(data_dir, install=install)
     try:
         info = await load_file(
             executor,

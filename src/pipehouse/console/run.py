@@ -11,7 +11,6 @@ from typing import Any
 
 import orjson
 
-from pipehouse.config import Settings
 from pipehouse.console.environments import load_file, plugin_environments
 from pipehouse.console.host import ConsoleHost
 from pipehouse.console.render import Renderer
@@ -149,8 +148,7 @@ async def run(options: RunOptions, renderer: Renderer) -> int:
     for path in paths:
         if not path.is_file():
             raise UsageError(f"no such file: {path}")
-    data_dir = options.data_dir or Settings().data_dir
-    environments = plugin_environments(data_dir, install=not options.no_install)
+    environments = plugin_environments(options.data_dir, install=not options.no_install)
     executor = InProcessExecutor(call_timeout=options.timeout, idle_timeout=options.timeout)
     catalog, store = Catalog(), CommandLineValves()
     runtime = ChatRuntime(executor, catalog, store)

@@ -27,18 +27,14 @@ PARALLEL_INSTALLS = 2  # more only competes for the same network and disk
 LOCK_POLL = 0.2  # seconds between tries of a lock another process holds
 
 
-def offline_from_env() -> bool:
-    return os.environ.get("PIPEHOUSE_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
-
-
 class Environments:
     """`<root>/<key>/site` holds the packages, `<root>/<key>/environment.json` the state,
     `<root>/.locks/<key>.lock` the build lock; uv's download cache is `<root>/.uv-cache` unless
-    `UV_CACHE_DIR` is set."""
+    `UV_CACHE_DIR` is set. `offline` (PIPEHOUSE_OFFLINE): builds use the package cache only."""
 
-    def __init__(self, root: Path, *, offline: bool | None = None) -> None:
+    def __init__(self, root: Path, *, offline: bool = False) -> None:
         self.root = root
-        self.offline = offline_from_env() if offline is None else offline
+        self.offline = offline
         self.cache_dir = root / ".uv-cache"
         self._states: dict[str, EnvState] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
