@@ -1,4 +1,6 @@
-"""The executor boundary: every call into plugin code goes through here (docs/architecture.md,
+"""(Over 500 lines: kept whole while runtime/workers/ is built on it (issue 14); its seams for a
+split are the interface, the `__request__` stand-in and `InProcessExecutor`.)
+The executor boundary: every call into plugin code goes through here (docs/architecture.md,
 "The executor boundary").
 
 Above this line nothing touches a plugin instance: callers hand over plain data (the body, the

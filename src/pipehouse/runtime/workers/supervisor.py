@@ -1,4 +1,5 @@
-"""Worker processes: started, watched, killed and replaced (docs/isolation.md, "Containment").
+"""(Over 500 lines: one concept, a worker process's life: started, watched, ended, restarted.)
+Worker processes: started, watched, killed and replaced (docs/isolation.md, "Containment").
 
 A plugin running in a worker can end that process (`os._exit`, a segfault), fill its memory,
 spin forever or block its event loop. The supervisor is what notices each of these, ends the
