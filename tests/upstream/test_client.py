@@ -12,7 +12,7 @@ import pytest
 
 from pipehouse.upstream.client import UpstreamClient, UpstreamError
 from pipehouse.upstream.connections import Connection
-from pipehouse.upstream.http import UpstreamHTTP
+from pipehouse.upstream.http import UpstreamHTTP, proxy_for
 from tests.conftest import content_of, parse_sse
 from tests.support.mock_upstream import MockUpstream, dead_base_url
 from tests.support.polling import eventually_async
@@ -335,3 +335,11 @@ async def test_a_reader_that_stops_asking_pauses_the_upstream(upstream, http):
     assert not record.finished and record.sent_bytes < 20_000_000 / 2
     rest = [chunk async for chunk in stream]
     assert len(text_of(rest)) == 10_001 * words and record.finished
+
+
+def test_the_environment_s_proxy_is_used_except_for_no_proxy_hosts(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", "localhost,ollama.internal")
+    assert proxy_for("https://api.example.com/v1") == "http://proxy.internal:3128"
+    assert proxy_for("https://ollama.internal/v1") is None
+    assert proxy_for("http://api.example.com/v1") is None  # no HTTP_PROXY set

@@ -16,7 +16,7 @@ import aiohttp
 import orjson
 
 from pipehouse.upstream.connections import Connection
-from pipehouse.upstream.http import UpstreamHTTP
+from pipehouse.upstream.http import UpstreamHTTP, proxy_for
 from pipehouse.upstream.sse import SSEParser
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
@@ -79,6 +79,7 @@ class UpstreamClient:
         # The key wins over `user:password@` in the URL (aiohttp refuses to send both).
         self._base_url = _safe_url(connection) if connection.api_key else connection.base_url
         self._chat_url = f"{self._base_url}/chat/completions"
+        self._proxy = proxy_for(self._base_url)
 
     async def list_models(self) -> list[dict[str, Any]]:
         """The upstream's model objects (OpenAI's `data`, or Ollama's `models` renamed to ids)."""
@@ -158,7 +159,12 @@ class UpstreamClient:
     ) -> aiohttp.ClientResponse:
         try:
             return await self._http.session.request(
-                method, url, data=content, headers=headers, timeout=timeout or self._timeout
+                method,
+                url,
+                data=content,
+                headers=headers,
+                timeout=timeout or self._timeout,
+                proxy=self._proxy,
             )
         except aiohttp.InvalidURL as exc:
             raise self._error(502, f"is not a valid URL: {exc}") from None

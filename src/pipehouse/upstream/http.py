@@ -9,6 +9,9 @@ non-streamed request at 1 connection and 14x at 16; 2.9x and 6.5x less for a 100
 
 from __future__ import annotations
 
+import urllib.request
+from urllib.parse import urlsplit
+
 import aiohttp
 
 
@@ -39,3 +42,15 @@ class UpstreamHTTP:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def proxy_for(url: str) -> str | None:
+    """The proxy the environment names for `url` (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, less
+    `NO_PROXY`), as httpx and Open WebUI's `trust_env=True` sessions honour them. Read once per
+    connection rather than by aiohttp on every request."""
+    parts = urlsplit(url)
+    proxies = urllib.request.getproxies_environment()
+    proxy = proxies.get(parts.scheme) or proxies.get("all")
+    if not proxy or urllib.request.proxy_bypass(parts.hostname or ""):
+        return None
+    return proxy
