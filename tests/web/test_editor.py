@@ -1,11 +1,13 @@
 """The plugin editor (web/pages.py, static/js/editor.js, valves.js): a new pipe from a template,
-a load error shown at its line with nothing going live, and valves with a secret kept masked."""
+a load error shown at its line with nothing going live, valves with a secret kept masked, and
+an older version diffed and restored."""
 
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.conftest import PLUGINS
 from tests.web.conftest import SCREENSHOTS, sign_in
 
 
@@ -97,3 +99,44 @@ def test_a_wrong_value_is_shown_at_its_field(page, console):
     expect(page.locator("#valves label:has([name=max_tokens]) .field-error")).to_contain_text(
         "valid integer"
     )
+
+
+def test_an_older_version_is_diffed_and_restored(page, console):
+    admin = console.client()
+    first = (PLUGINS / "cli_status_pipe.py").read_text()
+    second = first.replace('prefix: str = "echo"', 'prefix: str = "shout"')
+    made = admin.post(
+        "/api/v1/functions/create",
+        json={"id": "echoer", "name": "Echoer", "content": first, "meta": {}},
+    )
+    assert made.status_code == 200, made.text
+    assert admin.post("/api/v1/functions/id/echoer/update", json={
+        "id": "echoer", "name": "Echoer", "content": second, "meta": {}
+    }).status_code == 200  # fmt: skip
+    admin.post("/api/v1/functions/id/echoer/toggle")
+    assert ask(admin, "echoer") == "shout: hi [user]"
+
+    sign_in(page, then="/plugins/functions/echoer")
+    versions = page.locator("#versions tbody tr")
+    expect(versions).to_have_count(2)
+    older = versions.filter(has=page.get_by_role("button", name="Diff to latest"))
+    older.get_by_role("button", name="Diff to latest").click()
+    diff = page.locator("#diff")
+    expect(diff.locator(".del")).to_contain_text('prefix: str = "echo"')
+    expect(diff.locator(".add")).to_contain_text('prefix: str = "shout"')
+    page.screenshot(path=str(SCREENSHOTS / "editor-version-diff.png"), full_page=True)
+
+    older.get_by_role("button", name="Restore into editor").click()
+    expect(page.locator(".toast")).to_contain_text("Save to make it live")
+    expect(page.locator(".CodeMirror")).to_contain_text('prefix: str = "echo"')
+    assert ask(admin, "echoer") == "shout: hi [user]"  # nothing changed before Save
+    page.click("#save")
+    expect(versions).to_have_count(3)
+    assert ask(admin, "echoer") == "echo: hi [user]"
+
+
+def ask(client, model: str) -> str:
+    hello = [{"role": "user", "content": "hi"}]
+    reply = client.post("/v1/chat/completions", json={"model": model, "messages": hello})
+    assert reply.status_code == 200, reply.text
+    return reply.json()["choices"][0]["message"]["content"]

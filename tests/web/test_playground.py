@@ -1,6 +1,6 @@
 """The playground (static/js/playground.js): streaming with status lines, a confirmation asked
-by `__event_call__` answered in the page, an action button under the answer, an uploaded file
-read by the pipe."""
+by `__event_call__` answered in the page, an `execute` call run by the page, an action button
+under the answer, an uploaded file read by the pipe."""
 
 from __future__ import annotations
 
@@ -12,7 +12,13 @@ from tests.web.conftest import SCREENSHOTS, sign_in
 
 @pytest.fixture
 def console_plugins():
-    return ["console_streams_words", "cli_confirm_pipe", "action_buttons", "files_reads_pipe"]
+    return [
+        "console_streams_words",
+        "cli_confirm_pipe",
+        "action_buttons",
+        "files_reads_pipe",
+        "console_asks_browser",
+    ]
 
 
 def ask(page, model: str, text: str) -> None:
@@ -75,3 +81,14 @@ def test_an_uploaded_file_reaches_the_pipe(page, console, tmp_path):
     answer = page.locator(".message.assistant .content")
     expect(answer).to_contain_text("favourite stone in a pouch")
     expect(answer).to_contain_text("otter-notes.txt")
+
+
+def test_an_execute_call_runs_in_the_page_and_its_result_reaches_the_pipe(page, console):
+    sign_in(page)
+    ask(page, "console_asks_browser", "what is this page?")
+    answer = page.locator(".message.assistant .content")
+    expect(answer).to_have_text(
+        f"Your browser says: language {page.evaluate('navigator.language')}, page '{page.title()}'"
+    )
+    expect(page.locator("#call-dialog")).to_be_hidden()  # nothing was asked of the person
+    page.screenshot(path=str(SCREENSHOTS / "playground-execute.png"))

@@ -92,8 +92,13 @@ async function diff(fromId, toId) {
   const found = await api("GET", `${base}/history/diff?from_id=${fromId}&to_id=${toId}`);
   const box = document.getElementById("diff");
   box.replaceChildren(...(found.content_diff || "").split("\n").map((line) =>
-    el("span", { class: line.startsWith("+") ? "add" : line.startsWith("-") ? "del" : "", text: line + "\n" })));
+    el("span", { class: diffClass(line), text: line + "\n" })));
   box.hidden = false;
+}
+
+function diffClass(line) {
+  if (line.startsWith("+++") || line.startsWith("---") || line.startsWith("@@")) return "hunk";
+  return line.startsWith("+") ? "add" : line.startsWith("-") ? "del" : "";
 }
 
 async function restore(versionId) {
