@@ -1,5 +1,6 @@
 """The admin pages (web/pages.py): the overview's charts from /metrics, keys and users,
-connections, the interactive /docs; and what a user who is not an admin may open."""
+connections (one added in the page offers its models in the playground), the interactive /docs;
+and what a user who is not an admin may open."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from tests.support.mock_upstream import MockUpstream
 from tests.web.conftest import SCREENSHOTS, sign_in
 
 
@@ -50,3 +52,38 @@ def test_a_user_sees_the_playground_but_not_admin_pages(page, console):
     expect(page.locator("h1")).to_have_text("For admins only")
     page.goto("/docs")
     expect(page.locator(".swagger-ui")).to_contain_text("/v1/chat/completions")
+
+
+def test_a_connection_added_on_its_page_offers_its_models_in_the_playground(page, console):
+    secret = "sk-otter-upstream-0123456789"
+    with MockUpstream(api_key=secret, models=["otter-7b", "otter-70b"]) as upstream:
+        sign_in(page, then="/connections")
+        form = page.locator("#new-connection")
+        form.locator("[name=base_url]").fill(upstream.base_url)
+        form.locator("[name=api_key]").fill(secret)
+        form.locator("[name=prefix]").fill("river")
+        form.get_by_role("button", name="Add").click()
+        expect(page.locator(".toast")).to_contain_text("Connection added")
+        listed = page.locator("#connections tbody tr")
+        expect(listed).to_have_count(1)
+        expect(listed).to_contain_text(upstream.base_url)
+        expect(listed).to_contain_text("set (masked)")
+        page.reload()
+        expect(listed).to_contain_text("set (masked)")
+        assert secret not in page.content()
+        page.screenshot(path=str(SCREENSHOTS / "connections.png"), full_page=True)
+
+        page.goto("/playground")
+        picker = page.locator("#model")
+        expect(picker.locator("option[value='river.otter-7b']")).to_have_count(1)
+        expect(picker.locator("option[value='river.otter-70b']")).to_have_count(1)
+        picker.select_option("river.otter-7b")
+        expect(page.locator("#send")).to_be_enabled()
+        page.fill("#prompt", "hello from the river bank")
+        page.click("#send")
+        expect(page.locator(".message.assistant .content")).to_have_text(
+            "hello from the river bank"  # the mock server echoes the last user message
+        )
+        asked = upstream.chat_requests[-1]
+        assert asked.body["model"] == "otter-7b"
+        assert asked.headers["authorization"] == f"Bearer {secret}"
