@@ -63,9 +63,12 @@ def test_generate_chat_completion_reaches_another_pipe_in_both_styles(server):
         streamed = parse_sse(b"".join(response.iter_bytes()))
     assert content_of(streamed) == "streamed as admin: Hello, world"
     # 0.5/0.6 style: Users.get_user_by_id without await in async code, generate_chat_completions
+    inline = server.app.state.executor.mode_of("compat_asks_model_legacy") == "inline"
     assert not compat_services.current().side.started
     assert ask(client, "compat_asks_model_legacy", "returns_str hi") == "Admin asked: plain answer"
-    assert compat_services.current().side.started  # the sync call ran on the side loop
+    # inline, the sync call ran on the side loop; isolated, the worker's loop waited for the
+    # server over its sync channel (docs/isolation.md, "Modes")
+    assert compat_services.current().side.started is inline
 
 
 def test_users_from_sync_code_and_async_code(server):
@@ -168,6 +171,7 @@ def test_function_and_tool_tables(server):
     assert valves == {"greeting": "hello"}
 
 
+@pytest.mark.parametrize("server_settings", [{"isolation": "inline"}])  # get_tools: inline
 def test_get_tools_and_a_database_session(server):
     client = server.client()
     assert ask(client, "compat_get_tools") == "tools: ['add']; 2 + 3 = 5"

@@ -127,7 +127,9 @@ def run(
         running = None
     wants_coroutine = awaited(caller)
     if services is None and compat_services.remote is not None:  # in an isolated worker
-        return compat_services.remote(label, impl, args, kwargs, wants_coroutine)
+        return compat_services.remote(
+            label, impl, args, kwargs, wants_coroutine, sync_on_loop=sync_on_loop
+        )
     if services is None:
         if not without_server:
             raise ServerRequired(label)

@@ -13,6 +13,8 @@ import asyncio
 import contextvars
 import itertools
 import logging
+import os
+import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,6 +68,23 @@ class Connection:
         self._on_retire = on_retire
         self._tasks: set[asyncio.Task[Any]] = set()
         self._reader = asyncio.create_task(self._read(), name=f"worker-{process.pid}-frames")
+        self._sync_reader = asyncio.create_task(
+            self._read_sync(self._hand_over_sync_channel()), name=f"worker-{process.pid}-sync"
+        )
+
+    def _hand_over_sync_channel(self) -> socket.socket:
+        """A second socket, passed to the worker before anything else (SCM_RIGHTS), for the
+        calls plugin code makes without `await` on the worker's loop: the worker blocks on it
+        while its loop, which reads the main socket, cannot run (docs/isolation.md)."""
+        ours, theirs = socket.socketpair()
+        raw = self.process.writer.get_extra_info("socket")
+        main = socket.socket(fileno=os.dup(raw.fileno()))
+        try:
+            socket.send_fds(main, [protocol.SYNC_MARK], [theirs.fileno()])
+        finally:
+            main.close()
+            theirs.close()
+        return ours
 
     @property
     def usable(self) -> bool:
@@ -100,6 +119,7 @@ class Connection:
             elif call.items is not None:
                 call.items.put_nowait(error)
         self._reader.cancel()
+        self._sync_reader.cancel()
         for task in list(self._tasks):
             task.cancel()
 
@@ -175,6 +195,19 @@ class Connection:
         else:
             self._spawn(self._answer_event_call(message["r"], host, message["event"]))
 
+    async def _read_sync(self, sock: socket.socket) -> None:
+        reader, writer = await asyncio.open_unix_connection(sock=sock)
+        frames = protocol.FrameWriter(writer)
+        try:
+            while (message := await protocol.read(reader)) is not None:
+                call = self.calls.get(message.get("id"))  # type: ignore[arg-type]
+                context = call.context if call is not None else None
+                self._spawn(self._answer_host_call(message, call, frames.write), context)
+        except (protocol.ProtocolError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
     async def _answer_event_call(self, question: int, host: Host, event: dict[str, Any]) -> None:
         try:
             value = await host.call(event)
@@ -183,7 +216,13 @@ class Connection:
             value = dict(NO_LISTENER)
         self.send({"k": "answer", "r": question, "value": value})
 
-    async def _answer_host_call(self, message: dict[str, Any], call: Call | None) -> None:
+    async def _answer_host_call(
+        self,
+        message: dict[str, Any],
+        call: Call | None,
+        send: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        send = send or self.send
         question = message["r"]
         try:
             if message.get("op") == "tool":
@@ -191,14 +230,14 @@ class Connection:
             else:
                 value = await host_calls.answer(message)
         except Exception as exc:
-            self.send({"k": "answer", "r": question, "error": f"{type(exc).__name__}: {exc}"})
+            send({"k": "answer", "r": question, "error": f"{type(exc).__name__}: {exc}"})
             return
         if not isinstance(value, AsyncIterator):
-            self.send({"k": "answer", "r": question, "value": value})
+            send({"k": "answer", "r": question, "value": value})
             return
-        self.send({"k": "answer", "r": question, "stream": True})
+        send({"k": "answer", "r": question, "stream": True})
         try:
             async for frame in host_calls.sse_text(value):
-                self.send({"k": "host_chunks", "r": question, "items": [frame]})
+                send({"k": "host_chunks", "r": question, "items": [frame]})
         finally:
-            self.send({"k": "host_chunks", "r": question, "end": True})
+            send({"k": "host_chunks", "r": question, "end": True})

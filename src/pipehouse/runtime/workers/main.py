@@ -22,6 +22,7 @@ import logging
 import os
 import socket
 import sys
+import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -36,6 +37,7 @@ from pipehouse.runtime.workers.supervisor import ENVIRONMENT_VAR, PROTOCOL_FD_VA
 log = logging.getLogger("pipehouse.worker")
 
 BATCH = 256  # items per `chunks` frame at most; fewer when the stream pauses
+SYNC_WAIT = 60.0  # longest a call made without await holds the worker's loop (as inline)
 DRAIN_AT = 1 << 20  # bytes waiting to be sent before a finished call waits for them to go
 
 
@@ -58,9 +60,16 @@ class WireHost:
 class Worker:
     """Frames in, calls on the executor, frames out."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        sync: socket.socket | None = None,
+    ) -> None:
         self.reader = reader
         self.writer = writer
+        self.sync = sync
+        self._sync_lock = threading.Lock()
         self.frames = protocol.FrameWriter(writer)
         self.executor = InProcessExecutor()
         self.tasks: dict[int, asyncio.Task[None]] = {}
@@ -73,6 +82,27 @@ class Worker:
     # -- sending -------------------------------------------------------------------------------
     def send(self, message: dict[str, Any]) -> None:
         self.frames.write(message)
+
+    def ask_blocking(self, message: dict[str, Any]) -> Any:
+        """Ask the server and wait, blocking this thread (the worker's loop when plugin code
+        calls without `await` there): over the sync channel, which the loop does not read."""
+        if self.sync is None:
+            raise remote.HostCallError("this worker has no sync channel to the server")
+        with self._sync_lock:
+            sync = self.sync
+            try:
+                sync.settimeout(SYNC_WAIT)
+                sync.sendall(protocol.encode({**message, "r": 0}))
+                answer = protocol.read_blocking(sync)
+            except (TimeoutError, OSError, protocol.ProtocolError) as exc:
+                self.sync = None  # a late answer would be read as the next one's: no more
+                raise remote.HostCallError(
+                    f"the server did not answer within {SYNC_WAIT:g} s while this worker's "
+                    "event loop waited; await the call instead (Open WebUI 0.12.4 style)"
+                ) from exc
+        if "error" in answer:
+            raise remote.HostCallError(answer["error"])
+        return answer.get("value")
 
     def flush(self, call_id: int) -> None:
         """Send a stream's pending items now (before an event of the same call)."""
@@ -307,14 +337,25 @@ def _paths(environment: str | None) -> None:
         sys.path.append(environment)
 
 
-async def _connect(fd: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    sock = socket.socket(fileno=fd)
-    return await asyncio.open_unix_connection(sock=sock, limit=2**24)
+def _sync_channel(sock: socket.socket) -> socket.socket | None:
+    """The socket the server hands over first (connection.py), for blocking host calls."""
+    sock.settimeout(30)
+    try:
+        data, fds, _, _ = socket.recv_fds(sock, 1, 1)
+    except TimeoutError:
+        return None
+    finally:
+        sock.settimeout(None)
+    if data != protocol.SYNC_MARK or not fds:
+        raise protocol.ProtocolError("the server did not start with the sync channel")
+    return socket.socket(fileno=fds[0])
 
 
 async def _main(fd: int) -> None:
-    reader, writer = await _connect(fd)
-    worker = Worker(reader, writer)
+    sock = socket.socket(fileno=fd)
+    sync = _sync_channel(sock)
+    reader, writer = await asyncio.open_unix_connection(sock=sock, limit=2**24)
+    worker = Worker(reader, writer, sync)
     try:
         await worker.serve()
     finally:

@@ -14,6 +14,7 @@ worker -> server: result, error, chunks (a stream's items, batched), end, event,
 from __future__ import annotations
 
 import asyncio
+import socket
 import struct
 from typing import Any
 
@@ -23,6 +24,7 @@ from pipehouse.plugin.errors import PluginError
 from pipehouse.plugin.valves import ValvesError
 
 HEADER = struct.Struct(">I")
+SYNC_MARK = b"S"  # the byte that carries the sync channel's descriptor (connection.py)
 MAX_FRAME = 256 * 1024 * 1024  # a frame longer than this is a broken peer, not a message
 _OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
 
@@ -70,6 +72,25 @@ async def read(reader: asyncio.StreamReader) -> dict[str, Any] | None:
         raise ProtocolError("the stream ended inside a frame") from None
     message = orjson.loads(data)
     if not isinstance(message, dict) or "k" not in message:
+        raise ProtocolError("a frame is not a message map")
+    return message
+
+
+def read_blocking(sock: socket.socket) -> dict[str, Any]:
+    """The next frame from a blocking socket (the worker's sync channel)."""
+
+    def exactly(size: int) -> bytes:
+        data = bytearray()
+        while len(data) < size:
+            part = sock.recv(size - len(data))
+            if not part:
+                raise ProtocolError("the server closed the sync channel")
+            data += part
+        return bytes(data)
+
+    (size,) = HEADER.unpack(exactly(HEADER.size))
+    message = orjson.loads(exactly(size))
+    if not isinstance(message, dict):
         raise ProtocolError("a frame is not a message map")
     return message
 

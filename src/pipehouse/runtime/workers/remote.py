@@ -10,15 +10,18 @@ pydantic models cross as their dump and the name of their class under `pipehouse
 from __future__ import annotations
 
 import asyncio
+import base64
 import importlib
+import io
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
+from starlette.datastructures import Headers, UploadFile
 
-from pipehouse.compat.errors import CompatError
+from pipehouse.compat.errors import DOCS, CompatError
 
 if TYPE_CHECKING:
     from pipehouse.runtime.workers.main import Worker
@@ -26,6 +29,7 @@ if TYPE_CHECKING:
 current_call: ContextVar[int | None] = ContextVar("current_call", default=None)
 COMPAT = ("open_webui.", "pipehouse.compat.")  # where the alias's modules live
 _MODEL = "__pipehouse_model__"
+_UPLOAD = "__pipehouse_upload__"
 
 
 class HostCallError(RuntimeError):
@@ -33,7 +37,17 @@ class HostCallError(RuntimeError):
 
 
 def tag(value: Any) -> Any:
-    """`value` with every pydantic model of the compat layer replaced by a tagged dump."""
+    """`value` with every pydantic model replaced by a tagged dump, and an uploaded file by
+    its name, type and bytes (`upload_file(request, UploadFile(...), user)`)."""
+    if isinstance(value, UploadFile):
+        position = value.file.tell()
+        data = value.file.read()
+        value.file.seek(position)
+        return {
+            _UPLOAD: value.filename or "",
+            "content_type": value.content_type or "",
+            "data": base64.b64encode(data).decode(),
+        }
     if isinstance(value, BaseModel):
         cls = type(value)
         return {_MODEL: f"{cls.__module__}:{cls.__qualname__}", "data": value.model_dump()}
@@ -48,6 +62,12 @@ def untag(value: Any) -> Any:
     """The reverse of `tag`; only classes under `pipehouse.compat` are rebuilt."""
     if isinstance(value, list):
         return [untag(v) for v in value]
+    if isinstance(value, dict) and _UPLOAD in value:
+        headers = Headers({"content-type": value["content_type"]} if value["content_type"] else {})
+        data = base64.b64decode(value["data"])
+        return UploadFile(
+            io.BytesIO(data), size=len(data), filename=value[_UPLOAD], headers=headers
+        )
     if isinstance(value, dict):
         name = value.get(_MODEL)
         if isinstance(name, str) and name.startswith(COMPAT) and len(value) == 2:
@@ -149,6 +169,8 @@ def table_call(
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
     wants_coroutine: bool,
+    *,
+    sync_on_loop: bool = True,
 ) -> Any:
     """An `open_webui` table method, called in a worker: the server runs it (`bridge.run`)."""
     from pipehouse.compat.bridge import awaitable
@@ -164,12 +186,15 @@ def table_call(
         running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
     except RuntimeError:
         running = None
-    if running is _loop:
-        raise CompatError(
-            f"{label}() called without await on the event loop cannot be answered in an "
-            "isolated worker; await it (Open WebUI 0.12.4 style), or run this plugin inline "
-            "(docs/isolation.md)"
-        )
+    if running is _loop:  # the older sync style inside `async def`: the loop waits, as inline
+        if not sync_on_loop:  # it changes what the server keeps, which may ask this worker
+            raise CompatError(
+                f"{label}() changes state the server keeps in memory, so in async code it "
+                f"must be awaited: `await {label}(...)` (Open WebUI 0.12.4 style); see {DOCS}"
+            )
+        assert _worker is not None
+        blocking = {**message, "k": "host_call", "id": current_call.get()}
+        return awaitable(untag(_worker.ask_blocking(blocking)))
     assert _loop is not None
     future = asyncio.run_coroutine_threadsafe(_ask(message), _loop)
     return awaitable(untag(future.result()))
