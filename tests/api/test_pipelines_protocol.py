@@ -510,6 +510,7 @@ def file_server(tmp_path):
     finally:
         httpd.shutdown()
         thread.join(10)
+        httpd.server_close()  # its listening socket (left open: a ResourceWarning, an error here)
 
 
 def test_add_downloads_a_plugin_file_by_url(server, file_server):
