@@ -175,7 +175,7 @@ def measure(
 
 HEADER = (
     f"{'row':<30}{'path':<14}{'req/s':>8}{'chunks/s':>10}{'p50 ms':>8}{'p99 ms':>8}"
-    f"{'mock CPU':>9}{'srv CPU':>8}{'gen CPU':>8}{'bad':>5}  vs bare proxy, p50 added"
+    f"{'mock CPU':>9}{'srv CPU':>8}{'gen CPU':>8}{'bad':>5}  vs bare (rate, per CPU-s), p50 added"
 )
 
 
@@ -187,8 +187,12 @@ def print_row(item: Measure, sides: dict[str, Side], chunks: int) -> None:
         srv = f"{row.server_cpu:.0%}" if key != "mock" else "-"
         versus = ""
         if key != "mock":
-            share = fmt_ratio(row.rps / bare.rps if bare.rps and key != "bare" else None)
-            versus = f"{share if key != 'bare' else '':>6}  {row.p50_ms - direct.p50_ms:+.2f} ms"
+            share = fmt_ratio(row.rps / bare.rps if bare.rps else None)
+            per_cpu = fmt_ratio(
+                row.per_cpu_second / bare.per_cpu_second if bare.per_cpu_second else None
+            )
+            shares = f"{share:>6} {per_cpu:>6}" if key != "bare" else " " * 13
+            versus = f"{shares}  {row.p50_ms - direct.p50_ms:+.2f} ms"
         title = f"{item.key}  {item.title}" if key == "mock" else ""
         print(
             f"{title:<30}{LABELS[key]:<14}{row.rps:>8,.0f}{rate:>10}{row.p50_ms:>8.2f}"
@@ -310,6 +314,14 @@ def report(
         listed = ", ".join(f"{row} {share:.0%}" for row, share in shares.items())
         goal = RATE_GOAL[key]
         print(f"  {LABELS[key]:<10} worst {worst:.0%} (goal {goal:.0%}): {verdict}  [{listed}]")
+        per_cpu = {
+            item.key: results[item.key][key].row.per_cpu_second
+            / results[item.key]["bare"].row.per_cpu_second
+            for item in rows
+            if results[item.key]["bare"].row.per_cpu_second
+        }
+        listed = ", ".join(f"{row} {share:.0%}" for row, share in per_cpu.items())
+        print(f"  {'':<10} per CPU-second of each server: [{listed}]")
     for item in rows:
         if item.connections != 1:
             continue
