@@ -177,6 +177,14 @@ def test_a_pipe_asks_an_upstream_model_through_the_host(server, upstream):
     # the inner call ran the filter chain too (its outlet mark), then the outer one did
     assert answer == "asked: forty-two<filter_trail><filter_trail>"
     assert upstream.chat_requests[-1].body["messages"][-1]["content"] == "what is the answer?"
+    # a streamed host call goes through the same client and leaves the connection for the next
+    upstream.reply("streamed forty-two")
+    assert "forty-two" in host_call(server, "mock-small again?", stream=True)
+    upstream.reply("forty-three")
+    assert (
+        host_call(server, "mock-small and now?") == "asked: forty-three<filter_trail><filter_trail>"
+    )
+    assert len(upstream.chat_requests) == 3 and upstream.connections == 1
 
 
 def test_a_pipe_streams_another_pipe_through_the_host(server):

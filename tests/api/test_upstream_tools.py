@@ -64,6 +64,7 @@ def test_a_two_step_tool_chain_ends_in_the_models_answer(server, upstream, strea
     assert [m["content"] for m in tool_messages(third)] == ["3", "7"]
     assistant = [m for m in third.body["messages"] if m["role"] == "assistant"]
     assert [m["tool_calls"][0]["function"]["name"] for m in assistant] == ["add", "add"]
+    assert upstream.connections == 1  # each round's answer read to its end: one kept-alive
 
 
 def test_parallel_tool_calls_run_at_the_same_time(server, upstream):
