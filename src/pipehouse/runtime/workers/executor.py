@@ -415,8 +415,14 @@ class ProcessExecutor:
         call_id = connection.start(message, job)
 
         async def feed() -> None:
-            async for chunk in items:
-                connection.send({"k": "feed", "id": call_id, "items": [chunk]})
+            try:
+                async for chunk in items:
+                    connection.send({"k": "feed", "id": call_id, "items": [chunk]})
+            except Exception:
+                # The source failed (an upstream's error mid-stream): the worker's stream
+                # ends where it stopped, and the error is raised here once it has.
+                connection.send({"k": "feed", "id": call_id, "end": True})
+                raise
             connection.send({"k": "feed", "id": call_id, "end": True})
 
         feeder = asyncio.create_task(feed())
