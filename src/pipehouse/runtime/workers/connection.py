@@ -21,6 +21,7 @@ from typing import Any
 
 from pipehouse.runtime.events import NO_LISTENER, Host, NullHost
 from pipehouse.runtime.workers import host_calls, protocol
+from pipehouse.runtime.workers.credit import Ledger
 from pipehouse.runtime.workers.supervisor import WorkerExit, WorkerProcess
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ class Call:
     )
     items: asyncio.Queue[Any] | None = None
     tools: dict[str, Any] | None = None  # the request's `__tools__`, run here when asked
+    ledger: Ledger = field(default_factory=Ledger)  # a stream's flow control (credit.py)
 
 
 class Connection:
@@ -100,6 +102,12 @@ class Connection:
         self.calls[call_id] = call
         self.send({**message, "id": call_id})
         return call_id
+
+    def took(self, call_id: int, call: Call, items: int) -> None:
+        """The consumer of a stream took `items`: grant the worker more credit when due."""
+        credit = call.ledger.took(items)
+        if credit and call_id in self.calls:
+            self.send({"k": "credit", "id": call_id, "n": credit})
 
     def forget(self, call_id: int, *, cancel: bool) -> None:
         """The caller is done with a call; `cancel` tells the worker to stop it."""
@@ -163,7 +171,11 @@ class Connection:
         call = self.calls.get(message.get("id"))  # type: ignore[arg-type]
         if kind == "chunks":
             if call is not None and call.items is not None:
+                call.ledger.received += len(message["items"])
                 call.items.put_nowait(message["items"])
+        elif kind == "waiting":  # the worker's stream is out of credit: its consumer is slow
+            if call is not None:
+                call.ledger.paused = True
         elif kind == "end":
             if call is not None and call.items is not None:
                 call.items.put_nowait(END)

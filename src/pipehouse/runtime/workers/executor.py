@@ -357,6 +357,7 @@ class ProcessExecutor:
                     raise batch
                 for item in batch:
                     yield item
+                connection.took(call_id, job, len(batch))
         finally:
             connection.forget(call_id, cancel=not finished)
             calling.__exit__(None, None, None)
@@ -497,6 +498,17 @@ class ProcessExecutor:
             return known
         self._secrets[plugin_id] = known = set(reply.get("value") or ())
         return known
+
+    def streams(self) -> list[dict[str, Any]]:
+        """Open streams and what the server holds for each (items received from the worker,
+        not yet taken by the consumer: at most `credit.WINDOW`), and whether the worker said
+        it waits for credit."""
+        return [
+            {"plugin": call.plugin_id, "held": call.ledger.held, "paused": call.ledger.paused}
+            for connection in self._pools.values()
+            for call in connection.calls.values()
+            if call.items is not None
+        ]
 
     def describe(self) -> dict[str, Any]:
         """Pools and their workers, for status and the bench (pid, plugins, RSS)."""

@@ -32,6 +32,7 @@ from pipehouse.plugin.errors import PluginError
 from pipehouse.plugin.kinds import PluginKind
 from pipehouse.runtime.executor import CallContext, InProcessExecutor, PluginSource
 from pipehouse.runtime.workers import heartbeat, protocol, remote, values
+from pipehouse.runtime.workers.credit import Credit
 from pipehouse.runtime.workers.supervisor import ENVIRONMENT_VAR, PROTOCOL_FD_VAR
 
 log = logging.getLogger("pipehouse.worker")
@@ -77,6 +78,7 @@ class Worker:
         self.pending: dict[int, asyncio.Future[Any]] = {}  # our questions to the server
         self.host_streams: dict[int, asyncio.Queue[list[Any] | None]] = {}
         self.flushers: dict[int, Callable[[], None]] = {}  # streams' pending batches
+        self.credits: dict[int, Credit] = {}  # what each stream may still send (credit.py)
         self._next_question = 0
 
     # -- sending -------------------------------------------------------------------------------
@@ -158,6 +160,10 @@ class Worker:
             elif kind == "host_chunks":
                 queue = self.host_streams.setdefault(message["r"], asyncio.Queue())
                 queue.put_nowait(None if message.get("end") else message["items"])
+            elif kind == "credit":
+                credit = self.credits.get(message["id"])
+                if credit is not None:
+                    credit.grant(message["n"])
             elif kind == "feed":
                 feed = self.feeds.get(message["id"])
                 if feed is not None:
@@ -303,8 +309,11 @@ class Worker:
 
     async def _pump(self, call_id: int, stream: AsyncIterator[Any]) -> None:
         """Send a stream's items in batches: whatever accumulated until the producer paused
-        (a flush is scheduled for the loop's next turn), or `BATCH` items, whichever is first."""
+        (a flush is scheduled for the loop's next turn), or `BATCH` items, whichever is first;
+        and only while the server granted credit for them: out of credit, the stream is not
+        iterated further (an endless generator pauses) until its consumer takes items."""
         batch: list[Any] = []
+        credit = self.credits[call_id] = Credit()
         loop = asyncio.get_running_loop()
         scheduled = False
 
@@ -318,6 +327,11 @@ class Worker:
         self.flushers[call_id] = flush
         try:
             async for item in stream:
+                if credit.available <= 0:
+                    flush()
+                    self.send({"k": "waiting", "id": call_id})
+                    await credit.wait()
+                credit.available -= 1
                 batch.append(item)
                 if len(batch) >= BATCH:
                     flush()
@@ -328,6 +342,11 @@ class Worker:
         finally:
             flush()  # what came before an error still reaches the client, ahead of it
             self.flushers.pop(call_id, None)
+            self.credits.pop(call_id, None)
+            closing = getattr(stream, "aclose", None)
+            if closing is not None:  # cancelled while waiting for credit: end the generator
+                with contextlib.suppress(Exception):  # its own error was the stream's to tell
+                    await closing()
         self.send({"k": "end", "id": call_id})
 
 

@@ -6,9 +6,11 @@ Everything crossing is plain data (dicts, lists, str, numbers); a value orjson c
 otherwise as None, so one odd value never breaks a call. Kinds (docs/isolation.md):
 
 server -> worker: load, unload, call, feed (stream filter input), cancel, answer (to an
-                  event_call or host_call), host_chunks (a host call's streamed frames), ping
+                  event_call or host_call), host_chunks (a host call's streamed frames),
+                  credit (more items a stream may send, credit.py), ping
 worker -> server: result, error, chunks (a stream's items, batched), end, event, event_call,
-                  host_call, pong, retire (a sync thread could not be stopped)
+                  host_call, waiting (a stream is out of credit), pong, retire (a sync thread
+                  could not be stopped)
 """
 
 from __future__ import annotations
