@@ -273,15 +273,7 @@ def test_proxied_answers_end_once_and_reuse_one_upstream_connection(server, upst
     assert len(upstream.chat_requests) == 4 and upstream.connections == 1
 
 
-ISOLATED_FEED_UNBOUNDED = pytest.mark.xfail(
-    reason="a stream filter in a worker: ProcessExecutor._filter_group's feed task sends the "
-    "chunks to the worker as fast as they come, without waiting for the filtered ones to be read"
-)
-
-
-@pytest.mark.parametrize(
-    "isolation", ["inline", pytest.param("isolated", marks=ISOLATED_FEED_UNBOUNDED)]
-)
+@pytest.mark.parametrize("isolation", ["inline", "isolated"])
 def test_a_client_that_reads_slowly_holds_the_upstream_back(
     tmp_path, upstream, monkeypatch, isolation
 ):

@@ -21,7 +21,7 @@ from typing import Any
 
 from pipehouse.runtime.events import NO_LISTENER, Host, NullHost
 from pipehouse.runtime.workers import host_calls, protocol
-from pipehouse.runtime.workers.credit import Ledger
+from pipehouse.runtime.workers.credit import Credit, Ledger
 from pipehouse.runtime.workers.supervisor import WorkerExit, WorkerProcess
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,7 @@ class Call:
     items: asyncio.Queue[Any] | None = None
     tools: dict[str, Any] | None = None  # the request's `__tools__`, run here when asked
     ledger: Ledger = field(default_factory=Ledger)  # a stream's flow control (credit.py)
+    feed_credit: Credit | None = None  # a stream filter's input: what we may still send it
 
 
 class Connection:
@@ -173,6 +174,9 @@ class Connection:
             if call is not None and call.items is not None:
                 call.ledger.received += len(message["items"])
                 call.items.put_nowait(message["items"])
+        elif kind == "credit":  # a stream filter took its input: feed it more
+            if call is not None and call.feed_credit is not None:
+                call.feed_credit.grant(message["n"])
         elif kind == "waiting":  # the worker's stream is out of credit: its consumer is slow
             if call is not None:
                 call.ledger.paused = True

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 
-WINDOW = 1024  # items a stream may have sent and not yet seen taken (4 batches of 256)
+WINDOW = 256  # items a stream may have sent and not yet seen taken
 REFILL = WINDOW // 2  # the server grants credit once its consumer has taken this many
 
 

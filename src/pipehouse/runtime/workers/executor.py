@@ -28,6 +28,7 @@ from pipehouse.runtime.action_result import ActionResult
 from pipehouse.runtime.executor import CallContext, PipeResult, PluginSource, request_facts
 from pipehouse.runtime.workers import values
 from pipehouse.runtime.workers.connection import END, Call, Connection, HostEvent
+from pipehouse.runtime.workers.credit import Credit
 from pipehouse.runtime.workers.supervisor import Supervisor, WorkerExit, WorkerLimits
 
 log = logging.getLogger(__name__)
@@ -406,6 +407,7 @@ class ProcessExecutor:
         first = plugin_ids[0]
         job = Call(first, "stream", self._sources[first].path, calls[0].host)
         job.items = asyncio.Queue()
+        credit = job.feed_credit = Credit()  # the worker grants more as its filters read
         message = {
             "k": "call",
             "m": "filter_stream",
@@ -418,6 +420,9 @@ class ProcessExecutor:
         async def feed() -> None:
             try:
                 async for chunk in items:
+                    if credit.available <= 0:  # the filters' reader is slow: so is the source
+                        await credit.wait()
+                    credit.available -= 1
                     connection.send({"k": "feed", "id": call_id, "items": [chunk]})
             except Exception:
                 # The source failed (an upstream's error mid-stream): the worker's stream

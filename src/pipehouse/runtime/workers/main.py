@@ -32,7 +32,7 @@ from pipehouse.plugin.errors import PluginError
 from pipehouse.plugin.kinds import PluginKind
 from pipehouse.runtime.executor import CallContext, InProcessExecutor, PluginSource
 from pipehouse.runtime.workers import heartbeat, protocol, remote, values
-from pipehouse.runtime.workers.credit import Credit
+from pipehouse.runtime.workers.credit import Credit, Ledger
 from pipehouse.runtime.workers.supervisor import ENVIRONMENT_VAR, PROTOCOL_FD_VAR
 
 log = logging.getLogger("pipehouse.worker")
@@ -301,11 +301,15 @@ class Worker:
         self.send({"k": "result", "id": call_id, "value": value})
 
     async def _fed(self, call_id: int) -> AsyncIterator[Any]:
-        """A stream filter's input, as the server feeds it."""
+        """A stream filter's input, as the server feeds it: more credit for it as the
+        filters take it (credit.py), so the server holds its source back when they do not."""
         queue = self.feeds[call_id]
+        ledger = Ledger()
         while (batch := await queue.get()) is not None:
             for item in batch:
                 yield item
+            if due := ledger.took(len(batch)):
+                self.send({"k": "credit", "id": call_id, "n": due})
 
     async def _pump(self, call_id: int, stream: AsyncIterator[Any]) -> None:
         """Send a stream's items in batches: whatever accumulated until the producer paused

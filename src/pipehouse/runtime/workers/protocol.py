@@ -9,8 +9,8 @@ server -> worker: load, unload, call, feed (stream filter input), cancel, answer
                   event_call or host_call), host_chunks (a host call's streamed frames),
                   credit (more items a stream may send, credit.py), ping
 worker -> server: result, error, chunks (a stream's items, batched), end, event, event_call,
-                  host_call, waiting (a stream is out of credit), pong, retire (a sync thread
-                  could not be stopped)
+                  host_call, waiting (a stream is out of credit), credit (more feed a stream
+                  filter may be sent), pong, retire (a sync thread could not be stopped)
 """
 
 from __future__ import annotations
