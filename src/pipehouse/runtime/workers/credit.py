@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 
-WINDOW = 256  # items a stream may have sent and not yet seen taken
+WINDOW = 256  # items a stream may have sent and not yet seen taken (one full batch)
 REFILL = WINDOW // 2  # the server grants credit once its consumer has taken this many
+FEED_WINDOW = 64  # a stream filter's input: it comes at the upstream's pace, so a few do
 
 
 class Credit:
@@ -39,9 +40,10 @@ class Credit:
 class Ledger:
     """The server's side of one stream: what came, what its consumer took, what is granted."""
 
-    __slots__ = ("_granted_upto", "paused", "received", "taken")
+    __slots__ = ("_granted_upto", "paused", "received", "refill", "taken")
 
-    def __init__(self) -> None:
+    def __init__(self, window: int = WINDOW) -> None:
+        self.refill = window // 2
         self.received = 0
         self.taken = 0
         self._granted_upto = 0
@@ -56,7 +58,7 @@ class Ledger:
         """The consumer took `items`; the credit to grant now (0 until half a window)."""
         self.taken += items
         due = self.taken - self._granted_upto
-        if due < REFILL:
+        if due < self.refill:
             return 0
         self._granted_upto = self.taken
         self.paused = False

@@ -28,7 +28,7 @@ from pipehouse.runtime.action_result import ActionResult
 from pipehouse.runtime.executor import CallContext, PipeResult, PluginSource, request_facts
 from pipehouse.runtime.workers import values
 from pipehouse.runtime.workers.connection import END, Call, Connection, HostEvent
-from pipehouse.runtime.workers.credit import Credit
+from pipehouse.runtime.workers.credit import FEED_WINDOW, Credit
 from pipehouse.runtime.workers.supervisor import Supervisor, WorkerExit, WorkerLimits
 
 log = logging.getLogger(__name__)
@@ -407,7 +407,7 @@ class ProcessExecutor:
         first = plugin_ids[0]
         job = Call(first, "stream", self._sources[first].path, calls[0].host)
         job.items = asyncio.Queue()
-        credit = job.feed_credit = Credit()  # the worker grants more as its filters read
+        credit = job.feed_credit = Credit(FEED_WINDOW)  # the worker grants more as its filters read
         message = {
             "k": "call",
             "m": "filter_stream",

@@ -32,7 +32,7 @@ from pipehouse.plugin.errors import PluginError
 from pipehouse.plugin.kinds import PluginKind
 from pipehouse.runtime.executor import CallContext, InProcessExecutor, PluginSource
 from pipehouse.runtime.workers import heartbeat, protocol, remote, values
-from pipehouse.runtime.workers.credit import Credit, Ledger
+from pipehouse.runtime.workers.credit import FEED_WINDOW, Credit, Ledger
 from pipehouse.runtime.workers.supervisor import ENVIRONMENT_VAR, PROTOCOL_FD_VAR
 
 log = logging.getLogger("pipehouse.worker")
@@ -304,7 +304,7 @@ class Worker:
         """A stream filter's input, as the server feeds it: more credit for it as the
         filters take it (credit.py), so the server holds its source back when they do not."""
         queue = self.feeds[call_id]
-        ledger = Ledger()
+        ledger = Ledger(FEED_WINDOW)
         while (batch := await queue.get()) is not None:
             for item in batch:
                 yield item
