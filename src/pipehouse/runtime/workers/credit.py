@@ -5,7 +5,8 @@ as its consumer takes items. A client that reads slowly therefore holds the plug
 generator back (it waits for credit in the worker) instead of letting items pile up in the
 server's memory; what the server holds for a stream never exceeds `WINDOW` items. Credit is
 granted in chunks of half the window, so a fast consumer never waits on a round trip: the
-inline counterpart is the SSE producer's high-water mark in runtime/turn.py.
+inline counterpart is the SSE producer's high-water mark in runtime/turn.py. A stream
+filter's input crosses the other way under the same rule (`FEED_WINDOW`, the worker granting).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import asyncio
 
 WINDOW = 256  # items a stream may have sent and not yet seen taken (one full batch)
-REFILL = WINDOW // 2  # the server grants credit once its consumer has taken this many
 FEED_WINDOW = 64  # a stream filter's input: it comes at the upstream's pace, so a few do
 
 
