@@ -1,5 +1,8 @@
 """Generated images stored with `open_webui.routers.images` and plugins' own tables made with
-`open_webui.internal.db`, on a real server (SQLite and PostgreSQL)."""
+`open_webui.internal.db`, on a real server (SQLite and PostgreSQL).
+
+Both run inline: the server's database engine cannot cross into a worker process, and binary
+arguments of host calls do not cross yet (docs/isolation.md, "What runs only inline")."""
 
 from __future__ import annotations
 
@@ -10,6 +13,11 @@ from sqlalchemy import text
 
 COMPLETIONS = "/v1/chat/completions"
 PNG = b"\x89PNG\r\n\x1a\n" + b"pixels"
+
+
+@pytest.fixture
+def server_settings():
+    return {"isolation": "inline"}
 
 
 @pytest.fixture

@@ -320,8 +320,8 @@ async def test_a_stream_stopped_early_does_not_leave_its_connection_to_the_next_
 async def test_a_reader_that_stops_asking_pauses_the_upstream(upstream, http):
     """Nothing piles up in pipehouse while its reader waits: the upstream is held back by TCP
     once aiohttp's buffer and the sockets' are full, and goes on when reading resumes."""
-    words = 2000
-    upstream.reply(("x" * 10_000 + " ") * words)  # about 20 MB in 2,000 chunks
+    words = 4000  # loopback sockets can buffer about 10 MB between them: send well past that
+    upstream.reply(("x" * 10_000 + " ") * words)  # about 40 MB in 4,000 chunks
     stream = client_for(upstream.base_url, http).stream(body())
     await anext(stream)
     record = upstream.chat_requests[0]
@@ -332,7 +332,7 @@ async def test_a_reader_that_stops_asking_pauses_the_upstream(upstream, http):
         ),
         what="the upstream waiting for pipehouse to read",
     )
-    assert not record.finished and record.sent_bytes < 20_000_000 / 2
+    assert not record.finished and record.sent_bytes < 40_000_000 / 2
     rest = [chunk async for chunk in stream]
     assert len(text_of(rest)) == 10_001 * words and record.finished
 
