@@ -11,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 # the forms the citations of documents outside this repository took
 ELSEWHERE = re.compile(
-    r"\b(?:ref|reference)(?: section)? §?\d|ref §|\bseed \d|\bDESIGN\b|shared/|"
+    r"\b(?:ref|reference)(?: section)? §?\d|ref §|\bseed \d|\bDESIGN\b|\bshared[/]|"
     r"pipelines-server\.md|plugin-ecosystem-census|openwebui-0\.12\.4-plugin-behaviour"
 )
 

@@ -1,4 +1,6 @@
-"""`ProcessExecutor`: the `Executor` interface, with plugins running in worker processes.
+"""(Over 500 lines: one concept, the `Executor` interface answered by worker processes; the wire
+is in connection.py and protocol.py.)
+`ProcessExecutor`: the `Executor` interface, with plugins running in worker processes.
 
 Plugins whose environments are the same share a pool (one worker, started on the first call,
 replaced when it ends); a plugin that has ended a worker is moved to a worker of its own, so
