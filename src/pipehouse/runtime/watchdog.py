@@ -11,7 +11,30 @@ import asyncio
 import time
 
 
-class IdleWatchdog:
+class _TaskWatchdog:
+    """What both watchdogs share: they cancel the task that made them, and tell it so after."""
+
+    fired: bool
+    _task: asyncio.Task[object] | None
+    _handle: asyncio.TimerHandle
+
+    def _fire(self) -> None:
+        self.fired = True
+        if self._task is not None:
+            self._task.cancel()
+
+    def expired(self) -> bool:
+        """After a CancelledError: was it this watchdog? (If so, the cancellation is undone.)"""
+        if self.fired and self._task is not None:
+            self._task.uncancel()
+            return True
+        return False
+
+    def close(self) -> None:
+        self._handle.cancel()
+
+
+class IdleWatchdog(_TaskWatchdog):
     """Cancels the current task when one wait (`waiting()` ... `done()`) exceeds `limit`."""
 
     def __init__(self, limit: float) -> None:
@@ -31,21 +54,10 @@ class IdleWatchdog:
     def _check(self) -> None:
         deadline = (self.since if self.since is not None else self._loop.time()) + self.limit
         if self.since is not None and self._loop.time() >= deadline:
-            self.fired = True
-            if self._task is not None:
-                self._task.cancel()
+            self._fire()
             return
         self._handle = self._loop.call_at(deadline, self._check)
 
-    def expired(self) -> bool:
-        """After a CancelledError: was it this watchdog? (If so, the cancellation is undone.)"""
-        if self.fired and self._task is not None:
-            self._task.uncancel()
-            return True
-        return False
-
-    def close(self) -> None:
-        self._handle.cancel()
 
 
 class Deadlines:
@@ -95,7 +107,7 @@ class Deadlines:
         self._handle = loop.call_later(self.tick, self._check) if self._due else None
 
 
-class StepWatchdog:
+class StepWatchdog(_TaskWatchdog):
     """A deadline for each of many short calls made one after another by one task (a stream
     filter's `stream()` per chunk), for two integer writes per call: the caller counts calls
     begun (`started += 1`) and ended (`ended = started`). A timer checks `checks` times per
@@ -122,21 +134,10 @@ class StepWatchdog:
         if started != self.ended and started == self._seen:
             self._strikes += 1
             if self._strikes >= self._checks:
-                self.fired = True
-                if self._task is not None:
-                    self._task.cancel()
+                self._fire()
                 return
         else:
             self._seen = started if started != self.ended else -1
             self._strikes = 0
         self._handle = self._loop.call_later(self._every, self._check)
 
-    def expired(self) -> bool:
-        """After a CancelledError: was it this watchdog? (If so, the cancellation is undone.)"""
-        if self.fired and self._task is not None:
-            self._task.uncancel()
-            return True
-        return False
-
-    def close(self) -> None:
-        self._handle.cancel()
