@@ -3,6 +3,7 @@ filters, and every way an upstream can fail reaching the client as a clear error
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterator
 
@@ -273,6 +274,25 @@ def test_proxied_answers_end_once_and_reuse_one_upstream_connection(server, upst
     assert len(upstream.chat_requests) == 4 and upstream.connections == 1
 
 
+def _kernel_limit(name: str, default: int) -> int:
+    """The largest size Linux lets a TCP buffer grow to by itself (`tcp_rmem`/`tcp_wmem`)."""
+    try:
+        with open(f"/proc/sys/net/ipv4/{name}") as limits:
+            return int(limits.read().split()[2])
+    except (OSError, IndexError, ValueError):
+        return default
+
+
+def _most_that_can_lie_between(chunk: int) -> int:
+    """Bytes that may sit between the upstream and a client that stopped reading, when every
+    buffer is full: the upstream's send buffer, pipehouse's receive buffer from it (which the
+    kernel grows to `tcp_rmem`'s maximum, 32 MB on some machines), pipehouse's send buffer to
+    the client, 256 chunks in the turn and 256 more in a worker's window, plus 1 MB for
+    aiohttp's, uvicorn's and the client's own small buffers."""
+    rmem, wmem = _kernel_limit("tcp_rmem", 6 << 20), _kernel_limit("tcp_wmem", 4 << 20)
+    return rmem + 2 * wmem + 2 * 256 * chunk + (1 << 20)
+
+
 @pytest.mark.parametrize("isolation", ["inline", "isolated"])
 def test_a_client_that_reads_slowly_holds_the_upstream_back(
     tmp_path, upstream, monkeypatch, isolation
@@ -282,11 +302,16 @@ def test_a_client_that_reads_slowly_holds_the_upstream_back(
     the client reads on."""
     monkeypatch.setenv("OPENAI_API_BASE_URL", upstream.base_url)
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    words = 4000
-    upstream.reply(("x" * 10_000 + " ") * words)  # about 40 MB in 4,000 chunks
+    chunk = 10_000
+    most_between = _most_that_can_lie_between(chunk + 100)  # a chunk's JSON around its word
+    words = most_between // chunk + 1000  # 10 MB more than every buffer can hold
+    upstream.reply(("x" * chunk + " ") * words)
+    # The client's receive buffer is kept small: the kernel would grow it to tcp_rmem's maximum
+    small_receive_buffer = [(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 16)]
+    transport = httpx.HTTPTransport(socket_options=small_receive_buffer)
     for server in start_server(tmp_path, None, ["filter_trail"], isolation=isolation):
         with (
-            httpx.Client(base_url=server.base_url, timeout=30) as client,
+            httpx.Client(base_url=server.base_url, timeout=30, transport=transport) as client,
             client.stream(
                 "POST",
                 "/v1/chat/completions",
@@ -303,9 +328,8 @@ def test_a_client_that_reads_slowly_holds_the_upstream_back(
                 return waiting is not None and time.monotonic() - waiting > 0.5
 
             eventually(upstream_waits, what=f"the upstream waiting for pipehouse ({record})")
-            # held back by what lies between: sockets, aiohttp's buffer, 256 chunks in the turn
-            assert not record.finished and record.sent_bytes < 40_000_000 / 2
+            assert not record.finished and record.sent_bytes < most_between
             received.extend(pieces)
         payloads = parse_sse(b"".join(received))
-        assert content_of(payloads).count("x" * 10_000) == words and payloads[-1] == "[DONE]"
+        assert content_of(payloads).count("x" * chunk) == words and payloads[-1] == "[DONE]"
         assert record.finished
