@@ -37,7 +37,8 @@ from pipehouse.plugin.info import describe
 from pipehouse.plugin.loader import load_plugin
 from pipehouse.runtime.catalog import Catalog, CommandLineValves
 from pipehouse.runtime.chat import ChatRuntime
-from pipehouse.runtime.executor import InProcessExecutor, PluginSource
+from pipehouse.runtime.executor import PluginSource
+from pipehouse.runtime.inprocess import InProcessExecutor
 
 HERE = Path(__file__).resolve().parent
 PLUGINS = HERE / "plugins"

@@ -15,7 +15,8 @@ from pipehouse.plugin.loader import LoadedPlugin, load_plugin_file
 from pipehouse.runtime.catalog import Catalog, CommandLineValves
 from pipehouse.runtime.chat import ChatRuntime
 from pipehouse.runtime.events import RecordingHost
-from pipehouse.runtime.executor import Executor, InProcessExecutor, PluginSource
+from pipehouse.runtime.executor import Executor, PluginSource
+from pipehouse.runtime.inprocess import InProcessExecutor
 
 PLUGINS = Path(__file__).parent / "plugins"
 EXAMPLES = Path(__file__).parent.parent / "examples"

@@ -10,7 +10,8 @@ import pytest
 from pipehouse.plugin.errors import PluginError, PluginLoadError, plugin_frames
 from pipehouse.plugin.kinds import PluginKind
 from pipehouse.plugin.loader import load_plugin, load_plugin_file, plugin_id_from_path
-from pipehouse.runtime.executor import InProcessExecutor, PluginSource
+from pipehouse.runtime.executor import PluginSource
+from pipehouse.runtime.inprocess import InProcessExecutor
 from tests.conftest import plugin_path
 
 

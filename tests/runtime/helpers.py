@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pipehouse.runtime.executor import Executor, InProcessExecutor
+from pipehouse.runtime.executor import Executor
+from pipehouse.runtime.inprocess import InProcessExecutor
 from pipehouse.runtime.workers.executor import ProcessExecutor
 from tests.conftest import USER
 

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from pipehouse.plugin.errors import PluginError
-from pipehouse.runtime.executor import CallContext, InProcessExecutor, PluginSource
+from pipehouse.runtime.executor import CallContext, PluginSource
+from pipehouse.runtime.inprocess import InProcessExecutor
 from tests.conftest import USER, Harness, content_of, plugin_path
 from tests.runtime.helpers import errors
 

@@ -10,7 +10,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from pipehouse.runtime.executor import CallContext, InProcessExecutor, PluginSource
+from pipehouse.runtime.executor import CallContext, PluginSource
+from pipehouse.runtime.inprocess import InProcessExecutor
 from pipehouse.runtime.loop_lag import HINT, LoopLagMonitor, Stall
 from tests.conftest import USER, plugin_path
 

@@ -11,7 +11,8 @@ import pytest
 from pipehouse.plugin.errors import PluginError
 from pipehouse.runtime.catalog import Catalog, CommandLineValves
 from pipehouse.runtime.chat import ChatRuntime
-from pipehouse.runtime.executor import CallContext, InProcessExecutor, PluginSource
+from pipehouse.runtime.executor import CallContext, PluginSource
+from pipehouse.runtime.inprocess import InProcessExecutor
 from tests.conftest import USER, content_of, parse_sse, plugin_path
 
 

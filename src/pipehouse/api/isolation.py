@@ -16,7 +16,7 @@ from pipehouse.api.observability import Metrics
 from pipehouse.api.params import PathId
 from pipehouse.api.principal import Principal, admin_user
 from pipehouse.config import Settings
-from pipehouse.runtime.executor import InProcessExecutor
+from pipehouse.runtime.inprocess import InProcessExecutor
 from pipehouse.runtime.workers.executor import ProcessExecutor
 from pipehouse.runtime.workers.routing import Mode, RoutingExecutor, parse_mode
 from pipehouse.runtime.workers.supervisor import Supervisor, WorkerLimits

@@ -17,7 +17,8 @@ from pipehouse.plugin.info import PluginInfo
 from pipehouse.plugin.kinds import PluginKind
 from pipehouse.plugin.loader import plugin_id_from_path
 from pipehouse.plugin.requirements import missing_requirements
-from pipehouse.runtime.executor import CallContext, InProcessExecutor
+from pipehouse.runtime.executor import CallContext
+from pipehouse.runtime.inprocess import InProcessExecutor
 
 
 async def gather(

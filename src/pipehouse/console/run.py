@@ -22,7 +22,8 @@ from pipehouse.plugin.requirements import PluginRequirement, parse_requirements
 from pipehouse.runtime.catalog import Catalog, CommandLineValves
 from pipehouse.runtime.chat import ChatRuntime
 from pipehouse.runtime.errors import RequestError
-from pipehouse.runtime.executor import InProcessExecutor, PluginSource
+from pipehouse.runtime.executor import PluginSource
+from pipehouse.runtime.inprocess import InProcessExecutor
 from pipehouse.runtime.users import local_user
 
 ECHO_PIPE = '''

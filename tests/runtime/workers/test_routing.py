@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from pipehouse.runtime.executor import InProcessExecutor
+from pipehouse.runtime.inprocess import InProcessExecutor
 from pipehouse.runtime.workers.executor import ProcessExecutor
 from pipehouse.runtime.workers.routing import RoutingExecutor, parse_mode
 from tests.conftest import Harness, content_of

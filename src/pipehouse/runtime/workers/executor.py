@@ -27,7 +27,8 @@ from pipehouse.plugin.errors import PluginError
 from pipehouse.plugin.info import PluginInfo
 from pipehouse.plugin.kinds import PluginKind
 from pipehouse.runtime.action_result import ActionResult
-from pipehouse.runtime.executor import CallContext, PipeResult, PluginSource, request_facts
+from pipehouse.runtime.executor import CallContext, PipeResult, PluginSource
+from pipehouse.runtime.request_standin import request_facts
 from pipehouse.runtime.workers import values
 from pipehouse.runtime.workers.connection import END, Call, Connection, HostEvent
 from pipehouse.runtime.workers.credit import FEED_WINDOW, Credit

@@ -30,7 +30,8 @@ from typing import Any
 
 from pipehouse.plugin.errors import PluginError
 from pipehouse.plugin.kinds import PluginKind
-from pipehouse.runtime.executor import CallContext, InProcessExecutor, PluginSource
+from pipehouse.runtime.executor import CallContext, PluginSource
+from pipehouse.runtime.inprocess import InProcessExecutor
 from pipehouse.runtime.workers import heartbeat, protocol, remote, values
 from pipehouse.runtime.workers.credit import FEED_WINDOW, Credit, Ledger
 from pipehouse.runtime.workers.supervisor import ENVIRONMENT_VAR, PROTOCOL_FD_VAR

@@ -15,13 +15,8 @@ from typing import Any, Literal
 from pipehouse.plugin.info import PluginInfo
 from pipehouse.plugin.loader import LoadedPlugin
 from pipehouse.runtime.action_result import ActionResult
-from pipehouse.runtime.executor import (
-    CallContext,
-    Executor,
-    InProcessExecutor,
-    PipeResult,
-    PluginSource,
-)
+from pipehouse.runtime.executor import CallContext, Executor, PipeResult, PluginSource
+from pipehouse.runtime.inprocess import InProcessExecutor
 
 Mode = Literal["isolated", "inline"]
 MODES: tuple[Mode, ...] = ("isolated", "inline")
