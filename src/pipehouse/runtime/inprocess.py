@@ -15,7 +15,6 @@ import copy
 import hashlib
 import inspect
 import logging
-import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from pathlib import Path
@@ -78,7 +77,6 @@ class InProcessExecutor:
         instances are cached by content hash, and `__init__` runs only when the code changed.
         """
         digest = hashlib.sha256(source.source.encode()).hexdigest()
-        _importable(source.environment)
         current = self._plugins.get(source.id)
         if current is not None and current.content_hash == digest and source.id in self._infos:
             return self._infos[source.id]
@@ -650,12 +648,6 @@ def last_user_message(messages: list[dict[str, Any]]) -> str | None:
             return ""
         return content if isinstance(content, str) else ""
     return None
-
-
-def _importable(environment: Path | None) -> None:
-    """An environment's packages, importable after the host's (it adds, never replaces)."""
-    if environment is not None and str(environment) not in sys.path:
-        sys.path.append(str(environment))
 
 
 _PLAIN_RESULTS = frozenset({str, dict, type(None)})  # what a pipe returns most often
