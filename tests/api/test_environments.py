@@ -125,8 +125,11 @@ def test_a_failed_install_stays_listed_with_its_error_and_is_retried_when_asked(
     assert retried.status_code == 200
     assert retried.json()["state"] in ("queued", "installing", "failed")
     again = eventually(
-        lambda: (s := state_is(admin, "typo", "error")) and s["environment"]["created"]
-        > failed["environment"]["created"] and s,
+        lambda: (
+            (s := state_is(admin, "typo", "error"))
+            and s["environment"]["created"] > failed["environment"]["created"]
+            and s
+        ),
         seconds=60,
         what="the retry",
     )

@@ -10,9 +10,7 @@ from tests.runtime.helpers import message
 
 
 @pytest.mark.parametrize("streamed", [False, True], ids=["completion", "stream"])
-async def test_a_call_for_another_user_does_not_change_whom_the_next_call_serves(
-    harness, streamed
-):
+async def test_a_call_for_another_user_does_not_change_whom_the_next_call_serves(harness, streamed):
     # A plugin asks a model as another account, then asks without naming a user: that second
     # call serves the person chatting, not the account named before.
     await harness.add("host_whoami")

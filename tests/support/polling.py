@@ -19,9 +19,7 @@ def eventually(check: Callable[[], T], *, seconds: float = 20.0, what: str = "it
     return result
 
 
-async def eventually_async(
-    check: Callable[[], T], *, seconds: float = 20.0, what: str = "it"
-) -> T:
+async def eventually_async(check: Callable[[], T], *, seconds: float = 20.0, what: str = "it") -> T:
     """`eventually` for async tests: the event loop keeps running between the checks."""
     deadline = time.monotonic() + seconds
     while not (result := check()):

@@ -300,7 +300,6 @@ def create_app(settings: Settings) -> FastAPI:
     async def openapi_schema(_: Principal = Depends(current_user)) -> JSONResponse:
         return JSONResponse(app.openapi())
 
-
     @app.get("/api/v1/plugins", tags=["server"])
     async def plugins_overview(request: Request, _: Principal = Depends(admin_user)) -> Response:
         """Every plugin the server knows of, directory files that do not load included, with

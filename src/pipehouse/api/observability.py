@@ -191,9 +191,7 @@ def id_header(rid: str) -> tuple[bytes, bytes]:
     return (b"x-request-id", rid.encode())
 
 
-def end_request(
-    scope: Scope, status: int, started: float, token: contextvars.Token[str]
-) -> None:
+def end_request(scope: Scope, status: int, started: float, token: contextvars.Token[str]) -> None:
     """The access-log line (when asked for), then the request id is let go."""
     if access_log.isEnabledFor(logging.INFO):
         duration = round((time.perf_counter() - started) * 1000, 2)

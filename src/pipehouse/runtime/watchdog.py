@@ -59,7 +59,6 @@ class IdleWatchdog(_TaskWatchdog):
         self._handle = self._loop.call_at(deadline, self._check)
 
 
-
 class Deadlines:
     """Call timeouts for any number of calls with one timer that ticks while calls run.
 
@@ -140,4 +139,3 @@ class StepWatchdog(_TaskWatchdog):
             self._seen = started if started != self.ended else -1
             self._strikes = 0
         self._handle = self._loop.call_later(self._every, self._check)
-
