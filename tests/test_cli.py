@@ -1,4 +1,5 @@
-"""The command line as a plugin author uses it: a real `pipehouse` process per test."""
+"""The command line as a plugin author uses it: each command run in the test's process as
+`python -m pipehouse` runs it; in a real `pipehouse` process where the process is the point."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import subprocess
 import sys
 
 from tests.conftest import plugin_path
-from tests.support.cli import ENV, pipehouse
+from tests.support.cli import ENV, invoke, pipehouse
 
 
 def test_run_streams_the_answer_to_stdout_and_events_to_stderr():
+    # a child process: `python -m pipehouse` itself, descriptors and all, as a user starts it
     result = pipehouse("run", str(plugin_path("cli_status_pipe")), "hello")
     assert result.returncode == 0, result.stderr
     assert result.stdout == "echo: hello [user]\n"
@@ -20,14 +22,14 @@ def test_run_streams_the_answer_to_stdout_and_events_to_stderr():
 
 
 def test_run_without_streaming_gives_the_same_answer():
-    result = pipehouse("run", str(plugin_path("cli_status_pipe")), "hello", "--no-stream")
+    result = invoke("run", str(plugin_path("cli_status_pipe")), "hello", "--no-stream")
     assert result.returncode == 0, result.stderr
     assert result.stdout == "echo: hello [user]\n"
     assert "all done" in result.stderr
 
 
 def test_prompt_can_come_from_stdin_and_system_message_is_sent_first():
-    result = pipehouse(
+    result = invoke(
         "run", str(plugin_path("cli_status_pipe")), "--system", "be brief", stdin="from stdin\n"
     )
     assert result.returncode == 0, result.stderr
@@ -45,12 +47,12 @@ def test_messages_file_is_the_conversation(tmp_path):
             ]
         )
     )
-    result = pipehouse("run", str(plugin_path("cli_status_pipe")), "--messages", str(conversation))
+    result = invoke("run", str(plugin_path("cli_status_pipe")), "--messages", str(conversation))
     assert result.stdout == "echo: second [user,assistant,user]\n"
 
 
 def test_valves_and_user_valves_from_flags():
-    result = pipehouse(
+    result = invoke(
         "run",
         str(plugin_path("cli_status_pipe")),
         "hi",
@@ -66,16 +68,16 @@ def test_valves_and_user_valves_from_flags():
 
 
 def test_an_invalid_valve_is_rejected_with_the_field_named():
-    result = pipehouse("run", str(plugin_path("cli_status_pipe")), "hi", "--valve", "repeat=many")
+    result = invoke("run", str(plugin_path("cli_status_pipe")), "hi", "--valve", "repeat=many")
     assert result.returncode == 1
     assert "repeat" in result.stderr and "integer" in result.stderr
-    unknown = pipehouse("run", str(plugin_path("cli_status_pipe")), "hi", "--valve", "nope=1")
+    unknown = invoke("run", str(plugin_path("cli_status_pipe")), "hi", "--valve", "nope=1")
     assert unknown.returncode == 1
     assert "unknown valve 'nope'" in unknown.stderr and "prefix" in unknown.stderr
 
 
 def test_json_prints_every_chunk_and_event_as_a_json_line():
-    result = pipehouse("run", str(plugin_path("cli_status_pipe")), "hi", "--json")
+    result = invoke("run", str(plugin_path("cli_status_pipe")), "hi", "--json")
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert lines[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
@@ -88,18 +90,18 @@ def test_json_prints_every_chunk_and_event_as_a_json_line():
 
 def test_manifold_needs_a_model_when_it_offers_several():
     path = str(plugin_path("cli_manifold"))
-    ambiguous = pipehouse("run", path, "Hi There")
+    ambiguous = invoke("run", path, "Hi There")
     assert ambiguous.returncode == 2
     assert "up" in ambiguous.stderr and "down" in ambiguous.stderr
-    assert pipehouse("run", path, "Hi There", "--model", "up").stdout == "HI THERE\n"
-    full_id = pipehouse("run", path, "Hi There", "-m", "cli_manifold.down")
+    assert invoke("run", path, "Hi There", "--model", "up").stdout == "HI THERE\n"
+    full_id = invoke("run", path, "Hi There", "-m", "cli_manifold.down")
     assert full_id.stdout == "hi there\n"
-    unknown = pipehouse("run", path, "x", "--model", "sideways")
+    unknown = invoke("run", path, "x", "--model", "sideways")
     assert unknown.returncode == 2 and "cli_manifold.up" in unknown.stderr
 
 
 def test_filters_apply_around_the_pipe():
-    result = pipehouse(
+    result = invoke(
         "run",
         str(plugin_path("cli_status_pipe")),
         "hi there",
@@ -112,21 +114,19 @@ def test_filters_apply_around_the_pipe():
 
 
 def test_a_filter_file_runs_on_its_own_around_an_echo_model():
-    result = pipehouse(
-        "run", str(plugin_path("cli_shout_filter")), "quiet words", "--valve", "mark=_"
-    )
+    result = invoke("run", str(plugin_path("cli_shout_filter")), "quiet words", "--valve", "mark=_")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "QUIET_WORDS_"
 
 
 def test_event_calls_are_answered_from_flags():
     path = str(plugin_path("cli_confirm_pipe"))
-    assert pipehouse("run", path, "go", "--answer", "yes").stdout == "answer=True\n"
-    assert pipehouse("run", path, "go", "--answer", "no").stdout == "answer=False\n"
+    assert invoke("run", path, "go", "--answer", "yes").stdout == "answer=True\n"
+    assert invoke("run", path, "go", "--answer", "no").stdout == "answer=False\n"
 
 
 def test_event_call_without_anyone_to_answer_returns_at_once():
-    result = pipehouse("run", str(plugin_path("cli_confirm_pipe")), "go")
+    result = invoke("run", str(plugin_path("cli_confirm_pipe")), "go")
     assert result.returncode == 0
     assert "No client is listening" in result.stdout
     assert "--answer" in result.stderr
@@ -134,7 +134,7 @@ def test_event_call_without_anyone_to_answer_returns_at_once():
 
 def test_plugin_error_exits_non_zero_and_points_into_the_plugin_file():
     path = plugin_path("cli_raises_pipe")
-    result = pipehouse("run", str(path), "hi")
+    result = invoke("run", str(path), "hi")
     assert result.returncode == 1
     assert result.stdout.startswith("partial")
     assert f'File "{path}", line 10' in result.stderr
@@ -148,7 +148,7 @@ def environments_in(tmp_path) -> dict[str, str]:
 
 
 def test_a_requirement_no_registry_has_fails_naming_it(tmp_path):
-    result = pipehouse(
+    result = invoke(
         "run", str(plugin_path("cli_missing_requirement")), "hi", env=environments_in(tmp_path)
     )
     assert result.returncode == 1
@@ -162,7 +162,7 @@ def test_a_requirement_no_registry_has_fails_naming_it(tmp_path):
 
 def test_offline_builds_never_reach_a_registry_and_say_so(tmp_path):
     env = {**environments_in(tmp_path), "PIPEHOUSE_OFFLINE": "1"}
-    result = pipehouse("run", str(plugin_path("cli_missing_requirement")), "hi", env=env)
+    result = invoke("run", str(plugin_path("cli_missing_requirement")), "hi", env=env)
     assert result.returncode == 1
     message = " ".join(result.stderr.split())
     assert "PIPEHOUSE_OFFLINE is set and pipehouse-fixture-not-a-real-package is not in" in message
@@ -171,33 +171,33 @@ def test_offline_builds_never_reach_a_registry_and_say_so(tmp_path):
 
 def test_run_builds_the_files_environment_once_and_env_commands_manage_it(tmp_path):
     figlet = str(plugin_path("env_figlet_modern"))
-    first = pipehouse("run", figlet, "hi", env=environments_in(tmp_path), timeout=120)
+    first = invoke("run", figlet, "hi", env=environments_in(tmp_path))
     assert first.returncode == 0, first.stderr
     assert first.stdout.startswith("pyfiglet 1.0.2\n")
     assert "+ pyfiglet==1.0.2" in first.stderr  # the installer's progress, as it went
 
-    again = pipehouse("inspect", figlet, "--json", env=environments_in(tmp_path))
+    again = invoke("inspect", figlet, "--json", env=environments_in(tmp_path))
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["name"] == "Modern Banner"
     assert "pyfiglet==1.0.2" not in again.stderr  # the same environment, not built again
 
-    listed = pipehouse("env", "list", env=environments_in(tmp_path))
+    listed = invoke("env", "list", env=environments_in(tmp_path))
     key, state = listed.stdout.split()[:2]
     assert state == "ready" and "pyfiglet==1.0.2" in listed.stdout
-    shown = json.loads(pipehouse("env", "show", key, env=environments_in(tmp_path)).stdout)
+    shown = json.loads(invoke("env", "show", key, env=environments_in(tmp_path)).stdout)
     assert shown["requirements"] == ["pyfiglet==1.0.2"] and shown["size"] > 0
 
-    rebuilt = pipehouse("env", "rebuild", key, env=environments_in(tmp_path), timeout=120)
+    rebuilt = invoke("env", "rebuild", key, env=environments_in(tmp_path))
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert "+ pyfiglet==1.0.2" in rebuilt.stderr
 
-    pruned = pipehouse("env", "prune", "--all", env=environments_in(tmp_path))
+    pruned = invoke("env", "prune", "--all", env=environments_in(tmp_path))
     assert pruned.stdout.split() == [key]
-    assert pipehouse("env", "list", env=environments_in(tmp_path)).stdout == ""
+    assert invoke("env", "list", env=environments_in(tmp_path)).stdout == ""
 
 
 def test_no_install_uses_the_installed_packages_only(tmp_path):
-    result = pipehouse(
+    result = invoke(
         "run",
         "--no-install",
         str(plugin_path("env_figlet_modern")),
@@ -210,17 +210,17 @@ def test_no_install_uses_the_installed_packages_only(tmp_path):
 
 
 def test_missing_file_is_a_usage_error():
-    result = pipehouse("run", "no/such/plugin.py", "hi")
+    result = invoke("run", "no/such/plugin.py", "hi")
     assert result.returncode == 2
     assert "no such file" in result.stderr
 
 
 def test_inspect_shows_kind_valves_and_models():
-    result = pipehouse("inspect", str(plugin_path("cli_status_pipe")))
+    result = invoke("inspect", str(plugin_path("cli_status_pipe")))
     assert result.returncode == 0, result.stderr
     assert "kind: pipe" in result.stdout
     assert "prefix" in result.stdout and "repeat" in result.stdout and "suffix" in result.stdout
-    manifold = pipehouse("inspect", str(plugin_path("cli_manifold")), "--json")
+    manifold = invoke("inspect", str(plugin_path("cli_manifold")), "--json")
     described = json.loads(manifold.stdout)
     assert described["kind"] == "pipe" and described["is_manifold"] is True
     assert [m["id"] for m in described["models"]] == ["cli_manifold.up", "cli_manifold.down"]
@@ -228,7 +228,7 @@ def test_inspect_shows_kind_valves_and_models():
 
 
 def test_inspect_reports_load_errors():
-    result = pipehouse("inspect", "--no-install", str(plugin_path("cli_missing_requirement")))
+    result = invoke("inspect", "--no-install", str(plugin_path("cli_missing_requirement")))
     assert result.returncode == 1
     # the requirements are marked even though the plugin could not load, and the hint says how
     assert "pipehouse-fixture-not-a-real-package>=1.0 (missing)" in result.stdout
@@ -238,7 +238,7 @@ def test_inspect_reports_load_errors():
 
 
 def test_plugin_prints_go_to_stderr_and_stdout_is_the_answer_alone():
-    result = pipehouse("run", str(plugin_path("cli_chatty_pipe")), "Ada")
+    result = invoke("run", str(plugin_path("cli_chatty_pipe")), "Ada")
     assert result.returncode == 0, result.stderr
     assert result.stdout == "Hi, Ada\n"
     for printed in ("module imported", "ready, greeting=Hi", "answering", "from a subprocess"):
@@ -246,14 +246,14 @@ def test_plugin_prints_go_to_stderr_and_stdout_is_the_answer_alone():
 
 
 def test_inspect_json_stays_json_when_the_plugin_prints():
-    result = pipehouse("inspect", str(plugin_path("cli_chatty_pipe")), "--json")
+    result = invoke("inspect", str(plugin_path("cli_chatty_pipe")), "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["name"] == "Chatty Pipe"
     assert "chatty_pipe: module imported" in result.stderr
 
 
 def test_an_installer_option_in_requirements_is_refused_by_name_never_passed_on():
-    result = pipehouse("run", str(plugin_path("cli_installer_option")), "hi")
+    result = invoke("run", str(plugin_path("cli_installer_option")), "hi")
     assert result.returncode == 1
     assert "not a requirement pipehouse can install: '--index-url=http://127.0.0.1:9/simple'" in (
         " ".join(result.stderr.split())
@@ -263,7 +263,7 @@ def test_an_installer_option_in_requirements_is_refused_by_name_never_passed_on(
 
 
 def test_a_placeholder_requirements_line_is_a_clean_message():
-    result = pipehouse("run", str(plugin_path("cli_placeholder_requirements")), "hi")
+    result = invoke("run", str(plugin_path("cli_placeholder_requirements")), "hi")
     assert result.returncode == 1
     assert "'package2  # Optional'" in result.stderr
     assert "Traceback" not in result.stderr
@@ -272,7 +272,7 @@ def test_a_placeholder_requirements_line_is_a_clean_message():
 def test_a_requirement_on_a_version_pipehouse_keeps_is_a_clean_message(tmp_path):
     from importlib.metadata import version
 
-    result = pipehouse(
+    result = invoke(
         "run", str(plugin_path("cli_pinned_httpx")), "hi", env=environments_in(tmp_path)
     )
     assert result.returncode == 1
@@ -283,7 +283,8 @@ def test_a_requirement_on_a_version_pipehouse_keeps_is_a_clean_message(tmp_path)
 
 
 def test_event_calls_are_asked_at_a_terminal():
-    # A real pseudo-terminal: the confirmation is asked on screen and the typed answer returned.
+    # A real pseudo-terminal: the confirmation is asked on screen and the typed answer returned
+    # (a child process: the terminal is its stdin, stdout and stderr, descriptors included).
     import pty
     import select
 
@@ -322,20 +323,20 @@ def test_event_calls_are_asked_at_a_terminal():
 
 def test_new_writes_starting_files_that_work(tmp_path):
     for kind in ("pipe", "filter", "action", "tools"):
-        made = pipehouse("new", kind, f"my_{kind}", "--dir", str(tmp_path))
+        made = invoke("new", kind, f"my_{kind}", "--dir", str(tmp_path))
         assert made.returncode == 0, made.stderr
         path = tmp_path / f"my_{kind}.py"
         assert made.stdout.strip() == str(path)
         assert f"title: My {kind.title()}" in path.read_text()
-        described = json.loads(pipehouse("inspect", str(path), "--json").stdout)
+        described = json.loads(invoke("inspect", str(path), "--json").stdout)
         assert described["kind"] == kind
-    answered = pipehouse("run", str(tmp_path / "my_pipe.py"), "hello from a template")
+    answered = invoke("run", str(tmp_path / "my_pipe.py"), "hello from a template")
     assert answered.returncode == 0, answered.stderr
     assert "hello from a template" in answered.stdout
-    filtered = pipehouse("run", str(tmp_path / "my_filter.py"), "through the filter")
+    filtered = invoke("run", str(tmp_path / "my_filter.py"), "through the filter")
     assert filtered.returncode == 0, filtered.stderr
     assert "through the filter" in filtered.stdout
-    again = pipehouse("new", "pipe", "my_pipe", "--dir", str(tmp_path))
+    again = invoke("new", "pipe", "my_pipe", "--dir", str(tmp_path))
     assert again.returncode == 2 and "already exists" in again.stderr
-    unknown = pipehouse("new", "widget", "w", "--dir", str(tmp_path))
+    unknown = invoke("new", "widget", "w", "--dir", str(tmp_path))
     assert unknown.returncode == 2

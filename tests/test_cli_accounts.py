@@ -1,5 +1,5 @@
-"""`pipehouse keys ...` and `pipehouse users ...`: a real `pipehouse` process per command, on a
-temporary data directory (SQLite)."""
+"""`pipehouse keys ...` and `pipehouse users ...`: each command run in the test's process as
+`python -m pipehouse` runs it, on a temporary data directory (SQLite)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from pipehouse.config import Settings
 from pipehouse.store.accounts import Accounts
 from pipehouse.store.db import Database
-from tests.support.cli import pipehouse
+from tests.support.cli import invoke
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def cli(tmp_path):
     data_dir = tmp_path / "data"
 
     def run(*args: str) -> subprocess.CompletedProcess:
-        return pipehouse(*args, "--data-dir", str(data_dir))
+        return invoke(*args, "--data-dir", str(data_dir))
 
     run.data_dir = data_dir
     return run

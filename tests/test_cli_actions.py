@@ -1,15 +1,16 @@
-"""`pipehouse run ACTION.py`: one click on an action, in a real `pipehouse` process."""
+"""`pipehouse run ACTION.py`: one click on an action, run in the test's process as
+`python -m pipehouse` runs it."""
 
 from __future__ import annotations
 
 import json
 
 from tests.conftest import plugin_path
-from tests.test_cli import pipehouse
+from tests.support.cli import invoke
 
 
-def run_action(name: str, *args: str, stdin: str | None = None):
-    return pipehouse("run", str(plugin_path(name)), *args, stdin=stdin)
+def run_action(name: str, *args: str, stdin: str = ""):
+    return invoke("run", str(plugin_path(name)), *args, stdin=stdin)
 
 
 def test_the_return_value_goes_to_stdout_and_events_to_stderr():
@@ -87,7 +88,7 @@ def test_none_is_said_on_stderr_and_a_failure_exits_1():
     nothing = run_action("kind_action_and_event", "text")
     assert nothing.returncode == 0, nothing.stderr
     assert nothing.stdout == "" and "the action returned nothing" in nothing.stderr
-    quiet = pipehouse(
+    quiet = invoke(
         "run", str(plugin_path("action_returns")), "--messages", "/dev/stdin", stdin="[]"
     )
     assert quiet.returncode == 2 and "give the answer to act on" in quiet.stderr
@@ -103,9 +104,9 @@ def test_filters_do_not_apply_to_actions():
 
 
 def test_the_action_template_runs(tmp_path):
-    made = pipehouse("new", "action", "my_action", "--dir", str(tmp_path))
+    made = invoke("new", "action", "my_action", "--dir", str(tmp_path))
     assert "pipehouse run" in made.stderr
-    result = pipehouse("run", str(tmp_path / "my_action.py"), "three little words", "-a", "yes")
+    result = invoke("run", str(tmp_path / "my_action.py"), "three little words", "-a", "yes")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {"status": "done", "words": 3}
     assert "This message has 3 words." in result.stderr

@@ -1,5 +1,6 @@
-"""`pipehouse connections ...` and `serve --upstream`: a real `pipehouse` process per command, on
-a temporary data directory (SQLite). Keys are stored as given and never printed."""
+"""`pipehouse connections ...` and `serve --upstream`: each command run in the test's process as
+`python -m pipehouse` runs it, on a temporary data directory (SQLite). Keys are stored as given
+and never printed."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pipehouse.config import Settings
 from pipehouse.service.connections import cli_connections
 from pipehouse.store.connections import ConnectionStore
 from pipehouse.store.db import Database
-from tests.support.cli import pipehouse
+from tests.support.cli import invoke
 
 KEY = "sk-cli-secret-9876"
 
@@ -23,7 +24,7 @@ def cli(tmp_path):
     data_dir = tmp_path / "data"
 
     def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-        result = pipehouse(*args, "--data-dir", str(data_dir), env=env)
+        result = invoke(*args, "--data-dir", str(data_dir), env=env)
         assert KEY not in result.stdout + result.stderr
         return result
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import plugin_path
-from tests.support.cli import ENV, pipehouse
+from tests.support.cli import ENV, invoke
 
 
 @dataclass
@@ -47,7 +47,8 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def serving(data_dir: Path, *plugin_dirs: Path) -> Iterator[Served]:
-    """`pipehouse serve` until the block ends (then stopped with Ctrl-C); output kept."""
+    """`pipehouse serve` until the block ends (then stopped with Ctrl-C); output kept. A child
+    process: it serves on a port while the test asks it, and Ctrl-C is what stops it."""
     port = _free_port()
     plugins = [arg for d in plugin_dirs for arg in ("--plugins", str(d))]
     options = ["--no-auth", "--no-watch", "--port", str(port), "--data-dir", str(data_dir)]
@@ -125,7 +126,7 @@ def test_a_directory_plugin_whose_file_is_gone_is_no_longer_served(tmp_path):
 
 
 def test_a_missing_plugins_directory_is_an_error_at_start(tmp_path):
-    result = pipehouse(
+    result = invoke(
         "serve", "--no-auth", "--data-dir", str(tmp_path), "--plugins", str(tmp_path / "nope")
     )
     assert result.returncode == 2

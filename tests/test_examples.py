@@ -1,4 +1,6 @@
-"""The example plugins, run the way the README runs them: through the `./pipehouse` script."""
+"""The example plugins, run with the README's commands from the checkout's root: in the test's
+process as `python -m pipehouse` runs them, and the quickstart through the `./pipehouse` script
+itself."""
 
 from __future__ import annotations
 
@@ -16,12 +18,20 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def pipehouse(*args: str):
-    """The README's own launcher, from the checkout's root."""
-    return cli.pipehouse(*args, command=[str(ROOT / "pipehouse")], cwd=ROOT, timeout=120)
+    """A README command, from the checkout's root."""
+    return cli.invoke(*args, cwd=ROOT)
 
 
 def test_readme_quickstart_pipe_answers_with_its_status_events():
-    result = pipehouse("run", "examples/hello_pipe.py", "hi")
+    # a child process: the README's own launcher, `./pipehouse`, as a new user types it
+    result = cli.pipehouse(
+        "run",
+        "examples/hello_pipe.py",
+        "hi",
+        command=[str(ROOT / "pipehouse")],
+        cwd=ROOT,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Hello,") and "“hi”" in result.stdout
     # the status events the pipe emits, shown on stderr as they arrive
@@ -81,6 +91,7 @@ def test_event_calls_client_example_answers_the_ask_pipe(tmp_path):
         eventually(loaded, what="the example pipe loading")
         client = ROOT / "examples" / "clients" / "answer_event_calls.py"
         env = {**ENV, "PIPEHOUSE_URL": server.base_url, "PIPEHOUSE_KEY": server.admin_key}
+        # a child process: the example client is a script of its own, run as its user runs it
         result = subprocess.run(
             [sys.executable, str(client), "ask_pipe", "Grace"],
             capture_output=True,

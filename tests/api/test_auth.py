@@ -25,7 +25,7 @@ from pipehouse.store.accounts import Accounts
 from pipehouse.store.db import Database
 from pipehouse.store.outage import DatabaseUnreachable
 from tests.api.conftest import _free_port, _postgres_database, start_server
-from tests.support.cli import ENV, pipehouse
+from tests.support.cli import ENV, invoke
 from tests.support.polling import eventually, eventually_async
 from tests.support.tcp_proxy import tcp_proxy
 
@@ -124,7 +124,7 @@ def test_openapi_and_docs_need_a_key(server):
 # -- keys from the CLI, against the running server ----------------------------------------------
 def test_a_key_made_with_the_cli_works_until_revoked(quick_server):
     server = quick_server
-    made = pipehouse("keys", "create", "--user", "bob@example.com", *database_args(server))
+    made = invoke("keys", "create", "--user", "bob@example.com", *database_args(server))
     assert made.returncode == 0, made.stderr
     key = made.stdout.strip()
     assert made.stdout == f"{key}\n"
@@ -135,13 +135,13 @@ def test_a_key_made_with_the_cli_works_until_revoked(quick_server):
     assert reply.json()["choices"][0]["message"]["content"] == "echo: hi [user]"
     assert bob.get("/metrics").status_code == 403  # bob is a user, not an admin
 
-    listed = pipehouse("keys", "list", *database_args(server))
+    listed = invoke("keys", "list", *database_args(server))
     assert listed.returncode == 0, listed.stderr
     prefix = key[:9]
     assert prefix in listed.stdout and "bob@example.com" in listed.stdout
     assert key not in listed.stdout
 
-    revoked = pipehouse("keys", "revoke", prefix, *database_args(server))
+    revoked = invoke("keys", "revoke", prefix, *database_args(server))
     assert revoked.returncode == 0, revoked.stderr
     eventually(lambda: bob.get("/v1/models").status_code == 401)
     sdk = openai.OpenAI(base_url=f"{server.base_url}/v1", api_key=key, max_retries=0)
@@ -154,7 +154,8 @@ def test_a_key_made_with_the_cli_works_until_revoked(quick_server):
 # -- starting the server from the command line --------------------------------------------------
 @contextlib.contextmanager
 def serving(data_dir: Path, *flags: str, env: dict[str, str] | None = None) -> Iterator[tuple]:
-    """`pipehouse serve` in a subprocess; yields (base URL, stderr lines so far) once it runs."""
+    """`pipehouse serve` in a subprocess (it serves on a port while the test asks it); yields
+    (base URL, stderr lines so far) once it runs."""
     port = _free_port()
     command = ["serve", "--port", str(port), "--data-dir", str(data_dir), "--no-watch", *flags]
     process = subprocess.Popen(
@@ -230,9 +231,7 @@ def test_no_auth_serves_without_keys_on_loopback(tmp_path):
 
 
 def test_no_auth_is_refused_on_a_public_address(tmp_path):
-    result = pipehouse(
-        "serve", "--no-auth", "--host", "0.0.0.0", "--data-dir", str(tmp_path / "data")
-    )
+    result = invoke("serve", "--no-auth", "--host", "0.0.0.0", "--data-dir", str(tmp_path / "data"))
     assert result.returncode == 2
     assert "--no-auth" in result.stderr and "loopback" in result.stderr
 
