@@ -23,7 +23,7 @@ import os
 import socket
 import sys
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -398,7 +398,19 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=os.environ.get("PIPEHOUSE_LOG_LEVEL", "WARNING").upper())
     if environment:
         log.debug("worker %s serving environment %s", os.getpid(), Path(environment).name)
-    asyncio.run(_main(fd))
+    _run_loop(_main(fd))
+
+
+def _run_loop(main: Coroutine[Any, Any, None]) -> None:
+    """On uvloop when it is installed, as under Open WebUI (uvicorn picks uvloop when it can),
+    so plugins meet the loop they meet there; a frame also costs less on it. Otherwise on
+    asyncio's own loop."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
 
 
 if __name__ == "__main__":
