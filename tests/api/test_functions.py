@@ -413,3 +413,39 @@ def test_models_are_listed_by_the_name_the_admin_gave(server):
     assert admin.post(f"{API}/id/h01/update", json=renamed).status_code == 200
     models = {m["id"]: m for m in admin.get("/v1/models").json()["data"]}
     assert models["h01"]["name"] == "Renamed pipe"
+
+
+REFUSE_UPDATES = {
+    "sqlite": [
+        "CREATE TRIGGER refuse BEFORE UPDATE ON function "
+        "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$ "
+        "LANGUAGE plpgsql",
+        "CREATE TRIGGER refuse BEFORE UPDATE ON function FOR EACH ROW EXECUTE FUNCTION refuse()",
+    ],
+}
+
+
+def test_an_update_the_database_refuses_leaves_the_stored_code_serving(server):
+    """The new code is loaded before the row is written; when the write fails, what is stored
+    is what serves (not code no replica or restart would know of)."""
+    admin = server.client()
+    admin.post(f"{API}/create", json=form("changing", "returns_str"))
+    admin.post(f"{API}/id/changing/toggle")
+    assert chat(admin, "changing") == "plain answer"
+
+    async def refuse_updates() -> None:
+        db = server.app.state.db
+        async with db.engine.begin() as connection:
+            for statement in REFUSE_UPDATES[db.engine.dialect.name]:
+                await connection.exec_driver_sql(statement)
+
+    server.call(refuse_updates())
+    changed = source("returns_str").replace('"plain answer"', '"changed answer"')
+    refused = admin.post(f"{API}/id/changing/update", json=form("changing", content=changed))
+    assert refused.status_code == 500 and "disk full" not in refused.text
+    assert refused.headers["connection"] == "close"  # the server closes it: not kept alive
+    assert chat(admin, "changing") == "plain answer"
+    assert admin.get(f"{API}/id/changing").json()["content"] == source("returns_str")

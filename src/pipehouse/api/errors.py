@@ -166,6 +166,10 @@ def install(app: FastAPI) -> None:
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
         log.exception("unexpected error")
         request_id = request.scope.get("state", {}).get("request_id")
+        # Starlette raises the error on to the server after this answer, and uvicorn then
+        # closes the connection: say so, or a keep-alive client's next request meets a reset.
         return JSONResponse(
-            {"detail": "Internal server error", "request_id": request_id}, status_code=500
+            {"detail": "Internal server error", "request_id": request_id},
+            status_code=500,
+            headers={"Connection": "close"},
         )

@@ -412,7 +412,11 @@ class PluginService:
                 user_id=user_id,
                 starts_enabled=False,
             )
-            saved = await rows.save(row, user_id=user_id, message=message)
+            try:
+                saved = await rows.save(row, user_id=user_id, message=message)
+            except BaseException:  # not stored: the stored code goes on serving
+                await self._restore(kind, plugin_id, previous, before)
+                raise
             if pending:  # what ran before (if anything) serves until the new code loads
                 self.valves.remember(saved.id, row_kind(saved), saved.valves)
             else:
