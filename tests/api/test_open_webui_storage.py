@@ -1,8 +1,10 @@
 """Generated images stored with `open_webui.routers.images` and plugins' own tables made with
-`open_webui.internal.db`, on a real server (SQLite and PostgreSQL).
+`open_webui.internal.db`, on a real server (SQLite and PostgreSQL), inline and isolated.
 
-Both run inline: the server's database engine cannot cross into a worker process, and binary
-arguments of host calls do not cross yet (docs/isolation.md, "What runs only inline")."""
+Isolated, the image's bytes cross into the server whole (runtime/workers/protocol.py); the
+server's database engine cannot cross into a worker, so a plugin that makes its own tables
+fails to load there saying to run it inline, and works once an admin sets it inline
+(docs/isolation.md, "Modes")."""
 
 from __future__ import annotations
 
@@ -15,9 +17,9 @@ COMPLETIONS = "/v1/chat/completions"
 PNG = b"\x89PNG\r\n\x1a\n" + b"pixels"
 
 
-@pytest.fixture
-def server_settings():
-    return {"isolation": "inline"}
+@pytest.fixture(params=["inline", "isolated"])
+def server_settings(request):
+    return {"isolation": request.param}
 
 
 @pytest.fixture
@@ -51,8 +53,20 @@ def test_upload_image_stores_a_generated_image_as_a_file(server):
     assert [f["id"] for f in listed] == [image["id"]]
 
 
-def test_a_plugin_creates_and_uses_a_table_of_its_own(server):
+def test_a_plugin_creates_and_uses_a_table_of_its_own(server, server_settings):
     client = server.client(server.user_key("ada@example.com"))
+    if server_settings["isolation"] == "isolated":  # it loads, and says how to make it work
+        body = {"model": "compat_own_table", "messages": [{"role": "user", "content": "go"}]}
+        refused = client.post(COMPLETIONS, json=body)
+        error = refused.json()["error"]
+        assert (refused.status_code, error["code"]) == (502, "InlineOnly")
+        message = error["message"]
+        assert "open_webui.internal.db.engine" in message
+        assert "cannot cross into the worker process" in message
+        assert "POST /api/v1/isolation/" in message and '{"mode": "inline"}' in message
+        admin = server.client(server.admin_key)
+        moved = admin.post("/api/v1/isolation/compat_own_table", json={"mode": "inline"})
+        assert moved.status_code == 200, moved.text
     first = ask(client, "compat_own_table")
     assert first == {
         "count": 1,

@@ -26,6 +26,19 @@ class ServerRequired(CompatError):
         )
 
 
+class InlineOnly(CompatError):
+    """Plugin code in a worker process reached for an object that lives in the server's process
+    (its database engine): it cannot cross, so the plugin must run inline."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"{what} lives in the server's process and cannot cross into the worker process "
+            "this plugin runs in (isolated mode). Run the plugin inline: an admin sets it with "
+            'POST /api/v1/isolation/<plugin id> and {"mode": "inline"}; see docs/isolation.md '
+            "(section 'Modes')"
+        )
+
+
 PIPELINES_DOCS = "docs/compatibility.md (section 'The Pipelines server's modules')"
 
 

@@ -1,9 +1,13 @@
 """The wire between the server and a worker process: length-prefixed orjson frames.
 
 Each frame is a 4-byte big-endian length and an orjson map `{"k": kind, "id": call id, ...}`.
-Everything crossing is plain data (dicts, lists, str, numbers); a value orjson cannot write
-(a live object a plugin put in its metadata) crosses as a pydantic dump when it has one, and
-otherwise as None, so one odd value never breaks a call. Kinds (docs/isolation.md):
+Everything crossing is plain data (dicts, lists, str, numbers). Bytes (and bytearray,
+memoryview) cross whole, as `{"__pipehouse_bytes__": base64}`, and come out as `bytes`; a frame
+holding any has the top bit of its length set (`TAGGED`), and only such a frame is walked to
+find them, so frames of plain data (a stream's text chunks) cost what bare orjson costs.
+Another value orjson cannot write (a live object a plugin put in its metadata) crosses as a
+pydantic dump when it has one, and otherwise as None, so one odd value never breaks a call.
+Kinds (docs/isolation.md):
 
 server -> worker: load, unload, call, feed (stream filter input), cancel, answer (to an
                   event_call or host_call), host_chunks (a host call's streamed frames),
@@ -16,6 +20,9 @@ worker -> server: result, error, chunks (a stream's items, batched), end, event,
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
+import functools
 import socket
 import struct
 from typing import Any
@@ -28,6 +35,8 @@ from pipehouse.plugin.valves import ValvesError
 HEADER = struct.Struct(">I")
 SYNC_MARK = b"S"  # the byte that carries the sync channel's descriptor (connection.py)
 MAX_FRAME = 256 * 1024 * 1024  # a frame longer than this is a broken peer, not a message
+TAGGED = 1 << 31  # in a frame's length word: its body holds tagged bytes (module doc)
+BYTES = "__pipehouse_bytes__"  # the tag: {BYTES: base64}
 _OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
 
 
@@ -35,9 +44,12 @@ class ProtocolError(RuntimeError):
     """The peer sent something that is not a frame of this protocol."""
 
 
-def _plain(value: Any) -> Any:
+def _plain(tagged: list[bool], value: Any) -> Any:
     """What orjson cannot write by itself: pydantic models as their dump, sets as lists,
-    bytes as text; anything else (a client object, a callable) as None."""
+    bytes tagged (noted in `tagged`); anything else (a client object, a callable) as None."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        tagged.append(True)
+        return {BYTES: base64.b64encode(value).decode("ascii")}
     dump = getattr(value, "model_dump", None)
     if callable(dump):
         try:
@@ -46,15 +58,48 @@ def _plain(value: Any) -> Any:
             return None
     if isinstance(value, set | frozenset | tuple):
         return list(value)
-    if isinstance(value, bytes | bytearray):
-        return bytes(value).decode("utf-8", errors="replace")
     return None
 
 
 def encode(message: dict[str, Any]) -> bytes:
     """One frame, header included."""
-    data = orjson.dumps(message, default=_plain, option=_OPTIONS)
+    try:  # plain data, as nearly every frame is: orjson alone
+        data = orjson.dumps(message, option=_OPTIONS)
+    except orjson.JSONEncodeError:
+        tagged: list[bool] = []
+        data = orjson.dumps(message, default=functools.partial(_plain, tagged), option=_OPTIONS)
+        return HEADER.pack(len(data) | (TAGGED if tagged else 0)) + data
     return HEADER.pack(len(data)) + data
+
+
+def decode(frame: bytes) -> dict[str, Any]:
+    """The message of one whole frame, header included (`encode`'s reverse)."""
+    (size,) = HEADER.unpack_from(frame)
+    return _message(frame[HEADER.size :], tagged=size >= TAGGED)
+
+
+def _message(data: bytes, *, tagged: bool) -> dict[str, Any]:
+    message = orjson.loads(data)
+    if tagged:
+        message = _revive(message)
+    if not isinstance(message, dict) or "k" not in message:
+        raise ProtocolError("a frame is not a message map")
+    return message
+
+
+def _revive(value: Any) -> Any:
+    """`value` with tagged bytes made bytes again."""
+    if isinstance(value, list):
+        return [_revive(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    encoded = value.get(BYTES)
+    if isinstance(encoded, str) and len(value) == 1:
+        try:
+            return base64.b64decode(encoded, validate=True)
+        except binascii.Error:  # not ours: a plugin's own map that happens to use the key
+            return value
+    return {key: _revive(item) for key, item in value.items()}
 
 
 async def read(reader: asyncio.StreamReader) -> dict[str, Any] | None:
@@ -66,13 +111,18 @@ async def read(reader: asyncio.StreamReader) -> dict[str, Any] | None:
             raise ProtocolError("the stream ended inside a frame header") from None
         return None
     (size,) = HEADER.unpack(header)
+    tagged = size >= TAGGED
+    if tagged:
+        size -= TAGGED
     if size > MAX_FRAME:
         raise ProtocolError(f"a frame of {size} bytes is larger than {MAX_FRAME}")
     try:
         data = await reader.readexactly(size)
     except asyncio.IncompleteReadError:
         raise ProtocolError("the stream ended inside a frame") from None
-    message = orjson.loads(data)
+    message = orjson.loads(data)  # as `_message`, inline: the hot path pays no call
+    if tagged:
+        message = _revive(message)
     if not isinstance(message, dict) or "k" not in message:
         raise ProtocolError("a frame is not a message map")
     return message
@@ -91,10 +141,12 @@ def read_blocking(sock: socket.socket) -> dict[str, Any]:
         return bytes(data)
 
     (size,) = HEADER.unpack(exactly(HEADER.size))
-    message = orjson.loads(exactly(size))
-    if not isinstance(message, dict):
-        raise ProtocolError("a frame is not a message map")
-    return message
+    tagged = size >= TAGGED
+    if tagged:
+        size -= TAGGED
+    if size > MAX_FRAME:
+        raise ProtocolError(f"a frame of {size} bytes is larger than {MAX_FRAME}")
+    return _message(exactly(size), tagged=tagged)
 
 
 def error_data(error: PluginError) -> dict[str, Any]:

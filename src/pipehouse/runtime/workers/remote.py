@@ -4,13 +4,14 @@
 `open_webui` tables' methods (`Users.get_user_by_id`, `Files...`, `Chats...`) run in the server,
 next to its stores; here they become `host_call` frames tagged with the call that made them, so
 the server answers as the request that call serves. Arguments and answers are plain data;
-pydantic models cross as their dump and the name of their class under `pipehouse.compat`.
+pydantic models cross as their dump and the name of their class under `pipehouse.compat`; an
+open file (an `UploadFile`, an upload-like object, `io.BytesIO`) as its bytes and position,
+and is an open file again on the other side; bytes cross as bytes (`protocol`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import importlib
 import io
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -30,24 +31,57 @@ current_call: ContextVar[int | None] = ContextVar("current_call", default=None)
 COMPAT = ("open_webui.", "pipehouse.compat.")  # where the alias's modules live
 _MODEL = "__pipehouse_model__"
 _UPLOAD = "__pipehouse_upload__"
+_FILE = "__pipehouse_file__"
 
 
 class HostCallError(RuntimeError):
     """The server could not do what plugin code asked (the message says why)."""
 
 
+def _contents(file: Any) -> tuple[bytes | str, int]:
+    """All of an open file and where it stood, left standing there (the plugin may go on
+    reading it); a file that cannot seek gives what is left of it."""
+    if not file.seekable():
+        return file.read(), 0
+    position = file.tell()
+    file.seek(0)
+    try:
+        return file.read(), position
+    finally:
+        file.seek(position)
+
+
+def _reopened(data: bytes | str, position: int) -> io.IOBase:
+    file: io.IOBase = io.StringIO(data) if isinstance(data, str) else io.BytesIO(data)
+    file.seek(position)
+    return file
+
+
+def _is_upload(value: Any) -> bool:
+    """An `UploadFile`, or an object shaped like one (`.file` open, `.filename`)."""
+    return isinstance(value, UploadFile) or (
+        isinstance(getattr(value, "file", None), io.IOBase) and hasattr(value, "filename")
+    )
+
+
 def tag(value: Any) -> Any:
-    """`value` with every pydantic model replaced by a tagged dump, and an uploaded file by
-    its name, type and bytes (`upload_file(request, UploadFile(...), user)`)."""
-    if isinstance(value, UploadFile):
-        position = value.file.tell()
-        data = value.file.read()
-        value.file.seek(position)
+    """`value` with every pydantic model replaced by a tagged dump, and an open file (an
+    upload's too: `upload_file(request, UploadFile(...), user)`) by its contents."""
+    if _is_upload(value):
+        data, position = _contents(value.file)
+        headers = getattr(value, "headers", None)
+        content_type = getattr(value, "content_type", None) or (
+            headers.get("content-type") if headers is not None else None
+        )
         return {
-            _UPLOAD: value.filename or "",
-            "content_type": value.content_type or "",
-            "data": base64.b64encode(data).decode(),
+            _UPLOAD: getattr(value, "filename", None) or "",
+            "content_type": content_type or "",
+            "data": data,
+            "position": position,
         }
+    if isinstance(value, io.IOBase) and value.readable():
+        data, position = _contents(value)
+        return {_FILE: data, "position": position, "name": getattr(value, "name", None)}
     if isinstance(value, BaseModel):
         cls = type(value)
         return {_MODEL: f"{cls.__module__}:{cls.__qualname__}", "data": value.model_dump()}
@@ -62,18 +96,27 @@ def untag(value: Any) -> Any:
     """The reverse of `tag`; only classes under `pipehouse.compat` are rebuilt."""
     if isinstance(value, list):
         return [untag(v) for v in value]
-    if isinstance(value, dict) and _UPLOAD in value:
-        headers = Headers({"content-type": value["content_type"]} if value["content_type"] else {})
-        data = base64.b64decode(value["data"])
+    if not isinstance(value, dict):
+        return value
+    if _UPLOAD in value:
+        content_type = value.get("content_type")
+        headers = Headers({"content-type": content_type} if content_type else {})
+        data = value.get("data") or b""
         return UploadFile(
-            io.BytesIO(data), size=len(data), filename=value[_UPLOAD], headers=headers
+            _reopened(data, value.get("position") or 0),  # type: ignore[arg-type]
+            size=len(data),
+            filename=value[_UPLOAD],
+            headers=headers,
         )
-    if isinstance(value, dict):
-        name = value.get(_MODEL)
-        if isinstance(name, str) and name.startswith(COMPAT) and len(value) == 2:
-            return _resolve(name).model_validate(value["data"])
-        return {k: untag(v) for k, v in value.items()}
-    return value
+    if _FILE in value:
+        file = _reopened(value[_FILE], value.get("position") or 0)
+        if isinstance(value.get("name"), str):
+            file.name = value["name"]  # type: ignore[attr-defined]
+        return file
+    name = value.get(_MODEL)
+    if isinstance(name, str) and name.startswith(COMPAT) and len(value) == 2:
+        return _resolve(name).model_validate(value["data"])
+    return {k: untag(v) for k, v in value.items()}
 
 
 def impl_key(impl: Callable[..., Any]) -> str:

@@ -26,7 +26,7 @@ def encode(value: Any) -> Any:
         return {
             TAG: "response",
             "class": name,
-            "body": bytes(value.body).decode("utf-8", errors="replace"),
+            "body": bytes(value.body),  # crosses as bytes (protocol.py): an image stays one
             "status": value.status_code,
             "headers": dict(value.headers),
             "media_type": value.media_type,

@@ -9,6 +9,9 @@ provided. The session belongs to the server's event loop: use it from `async def
 `Base` is a declarative base of its own (a plugin's tables never join pipehouse's schema
 migrations) and `engine` is the server's engine, which is async: create a plugin's tables with
 `async with engine.begin() as conn: await conn.run_sync(Base.metadata.create_all)`.
+The engine and sessions live in the server's process: a plugin running isolated (in a worker)
+that uses them is told to run inline (`errors.InlineOnly`); `engine` itself imports there, so
+such a plugin still loads and an admin can move it.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import DeclarativeMeta, declarative_base
 
 from pipehouse.compat import services as compat_services
-from pipehouse.compat.errors import DOCS, CompatError, ServerRequired, missing_names
+from pipehouse.compat.errors import DOCS, CompatError, InlineOnly, ServerRequired, missing_names
 
 __all__ = ["Base", "JSONField", "get_async_db", "get_async_db_context"]
 _SYNC_SESSION = (
@@ -72,10 +75,34 @@ class JSONField(types.TypeDecorator):
         return json.loads(value) if value is not None else None
 
 
-def _engine() -> AsyncEngine:
+def _unreachable(label: str, what: str) -> CompatError:
+    """Why there is no database here: a worker process cannot have the server's (the plugin
+    must run inline), and `pipehouse run` has none."""
+    if compat_services.remote is not None:
+        return InlineOnly(f"{label} ({what})")
+    return ServerRequired(label)
+
+
+_ENGINE = ("open_webui.internal.db.engine", "the server's database engine")
+
+
+class _EngineElsewhere:
+    """`engine` in a worker process: the name imports (so the plugin loads, and an admin can
+    set it inline), and the first use says why it cannot work there and what to do."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise _unreachable(*_ENGINE)
+
+    def __repr__(self) -> str:
+        return "<open_webui.internal.db.engine: in the server's process, not this worker's>"
+
+
+def _engine() -> AsyncEngine | _EngineElsewhere:
     services = compat_services.current()
+    if services is None and compat_services.remote is not None:
+        return _EngineElsewhere()
     if services is None:
-        raise ServerRequired("open_webui.internal.db.engine")
+        raise _unreachable(*_ENGINE)
     return services.backend.db.engine
 
 
@@ -93,7 +120,7 @@ async def get_async_db_context(db: AsyncSession | None = None) -> AsyncIterator[
         return
     services = compat_services.current()
     if services is None:
-        raise ServerRequired("get_async_db_context")
+        raise _unreachable("get_async_db_context", "a session of the server's database")
     if asyncio.get_running_loop() is not services.loop:
         raise CompatError(
             "get_async_db_context(): the database session belongs to the server's event loop; "
