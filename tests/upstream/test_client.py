@@ -49,10 +49,15 @@ def text_of(chunks: list[dict]) -> str:
     return "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
 
 
+async def streamed(client: UpstreamClient, request: dict) -> list[dict]:
+    """Every chunk of a stream, whatever network reads they came in."""
+    return [chunk async for batch in client.stream_batches(request) for chunk in batch]
+
+
 async def answer(client: UpstreamClient, mode: str, request: dict) -> Any:
     if mode == "complete":
         return await client.complete(request)
-    return [chunk async for chunk in client.stream(request)]
+    return await streamed(client, request)
 
 
 async def failure(client: UpstreamClient, mode: str, request: dict | None = None) -> UpstreamError:
@@ -105,7 +110,7 @@ async def test_complete_returns_the_upstream_completion(upstream, http):
 
 async def test_stream_yields_the_chunks_until_done(upstream, http):
     upstream.reply("the quick brown fox")
-    chunks = [c async for c in client_for(upstream.base_url, http).stream(body())]
+    chunks = await streamed(client_for(upstream.base_url, http), body())
     assert text_of(chunks) == "the quick brown fox"
     assert len(chunks) > 4  # word by word, not one piece
     assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
@@ -113,10 +118,19 @@ async def test_stream_yields_the_chunks_until_done(upstream, http):
     assert upstream.chat_requests[0].finished
 
 
+async def test_chunks_that_arrive_together_are_handed_on_together_in_order(upstream, http):
+    upstream.reply("the quick brown fox", split_bytes=1 << 20)  # the whole answer in one write
+    batches = [b async for b in client_for(upstream.base_url, http).stream_batches(body())]
+    assert len(batches) == 1  # one network read: one list, the role chunk to the finish
+    assert text_of(batches[0]) == "the quick brown fox"
+    assert batches[0][0]["choices"][0]["delta"]["role"] == "assistant"
+    assert batches[0][-1]["choices"][0]["finish_reason"] == "stop"
+
+
 async def test_stream_carries_tool_calls_and_usage(upstream, http):
     upstream.reply(tool_calls=[{"name": "add", "arguments": {"a": 1, "b": 2}}])
     request = body(stream_options={"include_usage": True})
-    chunks = [c async for c in client_for(upstream.base_url, http).stream(request)]
+    chunks = await streamed(client_for(upstream.base_url, http), request)
     calls = [
         d for c in chunks if c["choices"] for d in c["choices"][0]["delta"].get("tool_calls", [])
     ]
@@ -129,7 +143,7 @@ async def test_stream_carries_tool_calls_and_usage(upstream, http):
 
 async def test_stream_survives_events_split_at_odd_byte_boundaries(upstream, http):
     upstream.reply("splitting ünïcödé across network chunks", split_bytes=3, chunk_delay=0.001)
-    chunks = [c async for c in client_for(upstream.base_url, http).stream(body())]
+    chunks = await streamed(client_for(upstream.base_url, http), body())
     assert text_of(chunks) == "splitting ünïcödé across network chunks"
 
 
@@ -140,7 +154,7 @@ async def test_a_stream_request_answered_in_one_piece_becomes_one_chunk(upstream
         "choices": [{"index": 0, "message": {"role": "assistant", "content": "whole"}}],
     }
     upstream.reply(body=completion)
-    chunks = [c async for c in client_for(upstream.base_url, http).stream(body())]
+    chunks = await streamed(client_for(upstream.base_url, http), body())
     assert text_of(chunks) == "whole"
 
 
@@ -241,12 +255,16 @@ async def test_a_200_carrying_an_error_is_a_502(upstream, http, mode):
     assert error.status == 502 and "model is loading" in error.message
 
 
-async def test_an_error_frame_inside_a_stream_raises_after_the_words_before_it(upstream, http):
-    upstream.reply("one two three", stream_error="the GPU fell over")
+@pytest.mark.parametrize("one_read", [False, True])
+async def test_an_error_frame_inside_a_stream_raises_after_the_words_before_it(
+    upstream, http, one_read
+):
+    split = {"split_bytes": 1 << 20} if one_read else {}  # the error in the words' own read
+    upstream.reply("one two three", stream_error="the GPU fell over", **split)
     received = []
     with pytest.raises(UpstreamError) as caught:
-        async for chunk in client_for(upstream.base_url, http).stream(body()):
-            received.append(chunk)
+        async for batch in client_for(upstream.base_url, http).stream_batches(body()):
+            received.extend(batch)
     assert text_of(received) == "one"
     assert caught.value.status == 502 and "the GPU fell over" in caught.value.message
 
@@ -284,9 +302,9 @@ async def test_a_slow_but_steady_stream_is_not_cut_off(upstream, http):
 
 async def test_closing_a_stream_early_disconnects_from_the_upstream(upstream, http):
     upstream.reply("a long answer the client will not wait for", chunk_delay=0.1)
-    stream = client_for(upstream.base_url, http).stream(body())
+    stream = client_for(upstream.base_url, http).stream_batches(body())
     first = await anext(stream)
-    assert first["choices"][0]["delta"]["role"] == "assistant"
+    assert first[0]["choices"][0]["delta"]["role"] == "assistant"
     await stream.aclose()
     assert await upstream.wait_for_disconnect()
     assert not upstream.chat_requests[0].finished
@@ -308,7 +326,7 @@ async def test_a_stream_stopped_early_does_not_leave_its_connection_to_the_next_
 ):
     upstream.reply("a long answer the client will not wait for", chunk_delay=0.05)
     client = client_for(upstream.base_url, http)
-    stream = client.stream(body())
+    stream = client.stream_batches(body())
     await anext(stream)
     await stream.aclose()
     assert await upstream.wait_for_disconnect()
@@ -322,8 +340,8 @@ async def test_a_reader_that_stops_asking_pauses_the_upstream(upstream, http):
     once aiohttp's buffer and the sockets' are full, and goes on when reading resumes."""
     words = 4000  # loopback sockets can buffer about 10 MB between them: send well past that
     upstream.reply(("x" * 10_000 + " ") * words)  # about 40 MB in 4,000 chunks
-    stream = client_for(upstream.base_url, http).stream(body())
-    await anext(stream)
+    stream = client_for(upstream.base_url, http).stream_batches(body())
+    first = await anext(stream)
     record = upstream.chat_requests[0]
     await eventually_async(
         lambda: (
@@ -333,8 +351,8 @@ async def test_a_reader_that_stops_asking_pauses_the_upstream(upstream, http):
         what="the upstream waiting for pipehouse to read",
     )
     assert not record.finished and record.sent_bytes < 40_000_000 / 2
-    rest = [chunk async for chunk in stream]
-    assert len(text_of(rest)) == 10_001 * words and record.finished
+    rest = [chunk async for batch in stream for chunk in batch]
+    assert len(text_of(first + rest)) == 10_001 * words and record.finished
 
 
 def test_the_environment_s_proxy_is_used_except_for_no_proxy_hosts(monkeypatch):

@@ -20,7 +20,8 @@ from typing import Any, cast
 from pipehouse.runtime.events import Host
 from pipehouse.runtime.tools import ToolSet
 
-StreamModel = Callable[[dict[str, Any]], AsyncGenerator[dict[str, Any], None]]
+# one request to the model, its chunks a network read at a time (`UpstreamClient.stream_batches`)
+StreamModel = Callable[[dict[str, Any]], AsyncGenerator[list[dict[str, Any]], None]]
 CallModel = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
@@ -65,18 +66,23 @@ async def stream_with_tools(
     tools: ToolSet,
     host: Host,
     max_rounds: int,
-) -> AsyncIterator[dict[str, Any]]:
-    """The model's chunks across all rounds, without the tool calls; tools run in between."""
+) -> AsyncIterator[list[dict[str, Any]]]:
+    """The model's chunks across all rounds, without the tool calls, in the batches they
+    arrived in; tools run in between."""
     messages = list(body.get("messages") or [])
     for round_number in range(max_rounds + 1):
         calls = _CallsInProgress()
         text: list[str] = []
         offer = round_number < max_rounds
         # closed with this generator: a client that leaves stops the model's answer too
-        async with aclosing(send(_offer(body, messages, tools, offer))) as chunks:
-            async for chunk in chunks:
-                visible = _without_tool_calls(chunk, calls, text)
-                if visible is not None:
+        async with aclosing(send(_offer(body, messages, tools, offer))) as batches:
+            async for batch in batches:
+                visible = [
+                    shown
+                    for chunk in batch
+                    if (shown := _without_tool_calls(chunk, calls, text)) is not None
+                ]
+                if visible:
                     yield visible
         pending = calls.done()
         if not pending or not offer:

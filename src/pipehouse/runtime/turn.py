@@ -7,7 +7,9 @@ Streaming uses one producer task (the pipe and the stream filters) and the respo
 consumer, sharing one buffer. Events a plugin emits land in the same buffer, so they reach the
 client in order and at once, even while the pipe is still awaiting something. The consumer
 drains whatever has accumulated into a single write: a fast pipe costs one send per batch, not
-one per chunk, and the producer pauses when the client reads slowly.
+one per chunk, and the producer pauses when the client reads slowly. An upstream model's chunks
+travel from the network to the buffer a read at a time, as lists (one step of each generator
+per read, not per chunk); stream filters still see them one by one.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pipehouse.plugin.errors import PluginError
@@ -26,7 +29,7 @@ from pipehouse.runtime.accumulator import Accumulator
 from pipehouse.runtime.catalog import Entry
 from pipehouse.runtime.encoding import DONE, ChunkEncoder, frame
 from pipehouse.runtime.events import Host
-from pipehouse.runtime.executor import CallContext, PipeResult
+from pipehouse.runtime.executor import CallContext
 from pipehouse.runtime.filter_plan import NO_FILTERS, FilterPlan
 from pipehouse.runtime.items import Item
 from pipehouse.runtime.request_rules import body_for_pipe
@@ -49,6 +52,18 @@ log = logging.getLogger(__name__)
 
 HIGH_WATER = 256
 _END = object()
+# What answers a turn as a stream: a pipe's items one by one, or an upstream model's chunks a
+# network read at a time, as lists (`UpstreamClient.stream_batches`).
+Batch = list[dict[str, Any]]
+Source = AsyncIterator[Item | Batch]
+
+
+@dataclass(slots=True)
+class _Answer:
+    """A pipe's or an upstream model's answer: one value, or a stream."""
+
+    value: Any = None
+    stream: Source | None = None
 
 
 class _TurnHost:
@@ -87,7 +102,7 @@ class ChatTurn:
         self.inline_events = stream and inline_events
         self._answer_with(source, model)
         self.routed_by: str | None = None  # the inlet filter that changed `body["model"]`
-        self._opened: PipeResult | None = None
+        self._opened: _Answer | None = None
         self.tools: ToolSet | None = None
         self.model = model
         self.user = user
@@ -205,7 +220,7 @@ class ChatTurn:
         if self.tools:
             self.metadata["tools"] = self.tools.as_dunder_tools()
 
-    async def _call_pipe(self) -> PipeResult:
+    async def _call_pipe(self) -> _Answer:
         if self._opened is not None:
             opened, self._opened = self._opened, None
             return opened
@@ -213,9 +228,10 @@ class ChatTurn:
             return await self._call_upstream()
         assert self.pipe is not None  # a turn is served by a pipe or by an upstream model
         call = await self._call(self.pipe.info, self.answering)
-        return await self.runtime.executor.call_pipe(self.pipe.info.id, self.body, call)
+        result = await self.runtime.executor.call_pipe(self.pipe.info.id, self.body, call)
+        return _Answer(result.value, result.stream)
 
-    async def _call_upstream(self) -> PipeResult:
+    async def _call_upstream(self) -> _Answer:
         """The upstream model with the body the filters left, under its own id."""
         assert self.upstream is not None
         body = {**self.body, "model": self.upstream.upstream_id}
@@ -223,14 +239,13 @@ class ChatTurn:
         tools, rounds = self.tools, self.runtime.max_tool_rounds
         if self.stream:
             if tools:
-                return PipeResult(
-                    stream=stream_with_tools(client.stream, body, tools, self.host, rounds)
-                )
-            return PipeResult(stream=client.stream(body))
+                send = client.stream_batches
+                return _Answer(stream=stream_with_tools(send, body, tools, self.host, rounds))
+            return _Answer(stream=client.stream_batches(body))
         if tools:
             completion = await complete_with_tools(client.complete, body, tools, self.host, rounds)
-            return PipeResult(value=completion)
-        return PipeResult(value=await client.complete(body))
+            return _Answer(value=completion)
+        return _Answer(value=await client.complete(body))
 
     async def open_upstream(self) -> None:
         """Send the streamed request and wait for its first chunk, so that an upstream that
@@ -241,9 +256,9 @@ class ChatTurn:
         try:
             first = await anext(stream)
         except StopAsyncIteration:
-            self._opened = PipeResult(stream=_nothing())
+            self._opened = _Answer(stream=_nothing())
             return
-        self._opened = PipeResult(stream=_prepend(first, stream))
+        self._opened = _Answer(stream=_prepend(first, stream))
 
     async def _run_outlets(self, content: str) -> str:
         """Outlet filters see the whole exchange; their edit of the answer is what's returned."""
@@ -289,13 +304,14 @@ class ChatTurn:
         acc = Accumulator(self.encoder)
         if result.stream is not None:
             parts = acc.parts
-            async for item in result.stream:
-                if isinstance(item, str):
-                    parts.append(item)
-                    continue
-                if "error" in item and "choices" not in item:
-                    _raise_reported_error(self, item)
-                await acc.add(item, self.host)
+            async for got in result.stream:
+                for item in got if isinstance(got, list) else (got,):
+                    if isinstance(item, str):
+                        parts.append(item)
+                        continue
+                    if "error" in item and "choices" not in item:
+                        _raise_reported_error(self, item)
+                    await acc.add(item, self.host)
         elif isinstance(result.value, dict):
             _raise_reported_error(self, result.value)
             return await self._as_is(result.value)
@@ -338,34 +354,42 @@ class ChatTurn:
         return value
 
     # -- streaming ----------------------------------------------------------------------------
-    async def _frame(self, items: AsyncIterator[Item], as_chunks: bool) -> AsyncIterator[Any]:
-        """Give every chunk this completion's id, and end with one finish chunk."""
+    async def _frame(self, source: Source, as_chunks: bool) -> AsyncIterator[list[Any]]:
+        """Give every chunk this completion's id, and end with one finish chunk: a list of what
+        to send per item or per list the source gave."""
         encoder = self.encoder
         finished = False
-        async for item in items:
-            if isinstance(item, str):
-                yield encoder.text_chunk(item) if as_chunks else item
-                continue
-            choices = item.get("choices")
-            if isinstance(choices, list):
-                first = choices[0] if choices and isinstance(choices[0], dict) else {}
-                if "message" in first and "delta" not in first:
-                    item = completion_to_chunk(item)
-                    first = item["choices"][0]
-                if only_opens_the_message(item, first):
-                    continue  # the stream already opened with pipehouse's own role chunk
-                finished = finished or bool(first.get("finish_reason"))
-                yield encoder.adopt(item)
-            elif isinstance(item.get("event"), dict):
-                await self.host.outer.emit(item["event"])
-                if self.inline_events:
-                    yield item
-            elif "error" in item:
-                _raise_reported_error(self, item)
-            else:
-                yield item
+        async for got in source:
+            framed: list[Any] = []
+            for item in got if isinstance(got, list) else (got,):
+                if isinstance(item, str):
+                    framed.append(encoder.text_chunk(item) if as_chunks else item)
+                    continue
+                choices = item.get("choices")
+                if isinstance(choices, list):
+                    first = choices[0] if choices and isinstance(choices[0], dict) else {}
+                    if "message" in first and "delta" not in first:
+                        item = completion_to_chunk(item)
+                        first = item["choices"][0]
+                    if only_opens_the_message(item, first):
+                        continue  # the stream already opened with pipehouse's own role chunk
+                    finished = finished or bool(first.get("finish_reason"))
+                    framed.append(encoder.adopt(item))
+                elif isinstance(item.get("event"), dict):
+                    await self.host.outer.emit(item["event"])
+                    if self.inline_events:
+                        framed.append(item)
+                elif "error" in item:
+                    if framed:  # what came before the error still reaches the client
+                        yield framed
+                        framed = []
+                    _raise_reported_error(self, item)
+                else:
+                    framed.append(item)
+            if framed:
+                yield framed
         if not finished:
-            yield encoder.finish_chunk()
+            yield [encoder.finish_chunk()]
 
     async def _value_items(self, value: Any) -> AsyncIterator[Item]:
         if isinstance(value, str | dict):
@@ -382,7 +406,7 @@ class ChatTurn:
         # This task's own context: the turn's user, whoever iterates the stream (a plugin).
         serving.set((self.runtime, self.user))
         buffer, ready, room = self._buffer, self._ready, self._room
-        result: PipeResult | None = None
+        result: _Answer | None = None
         try:
             result = await self._call_pipe()
             items = result.stream if result.stream is not None else self._value_items(result.value)
@@ -390,15 +414,22 @@ class ChatTurn:
             framed = self._frame(items, as_chunks=bool(stream_filters))
             if stream_filters:
                 calls = [await self._call(e.info, __body__=self.body) for e in stream_filters]
-                framed = self.runtime.executor.filter_stream(
-                    [e.info.id for e in stream_filters], framed, calls
+                filtered = self.runtime.executor.filter_stream(
+                    [e.info.id for e in stream_filters], _one_by_one(framed), calls
                 )
-            async for item in framed:
-                buffer.append(item)
-                ready.set()
-                if len(buffer) >= HIGH_WATER:
-                    room.clear()
-                    await room.wait()
+                async for item in filtered:
+                    buffer.append(item)
+                    ready.set()
+                    if len(buffer) >= HIGH_WATER:
+                        room.clear()
+                        await room.wait()
+            else:
+                async for batch in framed:
+                    buffer.extend(batch)
+                    ready.set()
+                    if len(buffer) >= HIGH_WATER:  # at most one network read past it
+                        room.clear()
+                        await room.wait()
         except (PluginError, UpstreamError) as exc:
             buffer.append(exc)
         except asyncio.CancelledError:
@@ -530,7 +561,14 @@ async def _nothing() -> AsyncIterator[Item]:
     yield
 
 
-async def _prepend(first: Item, rest: AsyncIterator[Item]) -> AsyncIterator[Item]:
+async def _one_by_one(batches: AsyncIterator[list[Any]]) -> AsyncIterator[Any]:
+    """What stream filters see: one chunk at a time, in order."""
+    async for batch in batches:
+        for item in batch:
+            yield item
+
+
+async def _prepend(first: Item | Batch, rest: Source) -> Source:
     try:
         yield first
         async for item in rest:

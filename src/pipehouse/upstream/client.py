@@ -105,13 +105,18 @@ class UpstreamClient:
         self._raise_for_error_payload(payload)
         return payload
 
-    async def stream(self, body: dict[str, Any]) -> AsyncGenerator[dict[str, Any], None]:
-        """The upstream's chunks as dicts. Close the generator (`aclose()`) to stop early: that
-        closes the HTTP connection, so the upstream sees the disconnect and stops generating.
+    async def stream_batches(
+        self, body: dict[str, Any]
+    ) -> AsyncGenerator[list[dict[str, Any]], None]:
+        """The upstream's chunks as dicts, a network read at a time: each list holds the chunks
+        one read of the socket completed (never empty), so that the turn hands on a read's
+        worth per step instead of one chunk per step (bench/README.md, "upstream.py"). Close the
+        generator (`aclose()`) to stop early: that closes the HTTP connection, so the upstream
+        sees the disconnect and stops generating.
 
         Reading stops while the caller does not ask for more, and aiohttp then stops reading
         the socket once its buffer is full: a slow client slows the upstream down instead of
-        piling its answer up in memory."""
+        piling its answer up in memory. A list is at most one read of that buffer."""
         content = orjson.dumps({**body, "stream": True})
         response = await self._send("POST", self._chat_url, content, self._sse_headers)
         try:
@@ -119,7 +124,7 @@ class UpstreamClient:
                 raise self._status_error(response.status, await self._read(response))
             if "json" in response.content_type:
                 # An error, or a server that ignored `stream: true` and answered in one piece.
-                yield self._one_piece_as_chunk(self._decode(await self._read(response)))
+                yield [self._one_piece_as_chunk(self._decode(await self._read(response)))]
                 return
             parser = SSEParser()
             done = False
@@ -129,17 +134,26 @@ class UpstreamClient:
                 async for piece in response.content.iter_any():
                     if done:
                         continue
-                    for data in parser.feed(piece):
-                        if data == b"[DONE]":
-                            done = True
-                            break
-                        yield self._chunk(data)
+                    events = parser.feed(piece)
+                    if not events:
+                        continue
+                    if b"[DONE]" in events:
+                        done = True
+                        events = events[: events.index(b"[DONE]")]
+                    chunks, failure = self._chunks(events)
+                    if chunks:
+                        yield chunks
+                    if failure is not None:
+                        raise failure
             except (aiohttp.ClientError, TimeoutError) as exc:
                 raise self._transport_error(exc) from None
             if not done:
-                for data in parser.close():
-                    if data != b"[DONE]":
-                        yield self._chunk(data)
+                events = [data for data in parser.close() if data != b"[DONE]"]
+                chunks, failure = self._chunks(events)
+                if chunks:
+                    yield chunks
+                if failure is not None:
+                    raise failure
         finally:
             # A body read to its end keeps the connection alive; one left unread (the caller
             # stopped early, an error) closes it, which tells the upstream to stop.
@@ -197,12 +211,23 @@ class UpstreamClient:
                 502, f"answered with something that is not JSON: {content[:200]!r}"
             ) from None
 
-    def _chunk(self, data: bytes) -> dict[str, Any]:
-        chunk = self._decode(data)
-        if not isinstance(chunk, dict):
-            raise self._error(502, f"streamed something that is not a chunk: {data[:200]!r}")
-        self._raise_for_error_payload(chunk)
-        return chunk
+    def _chunks(self, events: list[bytes]) -> tuple[list[dict[str, Any]], UpstreamError | None]:
+        """The events' chunks, up to the first that is not one or reports an error: that one
+        comes back as the error to raise once the chunks before it are handed on."""
+        chunks: list[dict[str, Any]] = []
+        for data in events:
+            try:
+                chunk = orjson.loads(data)
+            except orjson.JSONDecodeError:
+                failure = f"answered with something that is not JSON: {data[:200]!r}"
+                return chunks, self._error(502, failure)
+            if type(chunk) is not dict:
+                failure = f"streamed something that is not a chunk: {data[:200]!r}"
+                return chunks, self._error(502, failure)
+            if chunk.get("error"):
+                return chunks, self._error(502, f"failed: {_error_text(chunk)}")
+            chunks.append(chunk)
+        return chunks, None
 
     def _one_piece_as_chunk(self, payload: Any) -> dict[str, Any]:
         if not isinstance(payload, dict):
