@@ -5,6 +5,12 @@ frame to its call: a reply, a stream's batches, an event for the call's host, an
 or a host call (answered in a task of its own, in the context of the request that made the
 call, so `generate_chat_completion` serves that request's user). When the process ends, every
 call in flight fails at once with the supervisor's account of why (`WorkerExit.error`).
+
+Every call in flight is also what the process is running (`WorkerProcess.started`, for blame
+and idleness), and has a backstop: the worker keeps call and idle deadlines itself, and one
+that has not answered `GRACE` seconds past one is killed, which fails its calls with the cause.
+One timer per connection checks the waiting calls while there are any, instead of one timer
+per call: a call's cost is two attribute writes.
 """
 
 from __future__ import annotations
@@ -15,9 +21,9 @@ import itertools
 import logging
 import os
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pipehouse.runtime.events import NO_LISTENER, Host, NullHost
 from pipehouse.runtime.workers import host_calls, protocol
@@ -27,6 +33,9 @@ from pipehouse.runtime.workers.supervisor import WorkerExit, WorkerProcess
 log = logging.getLogger(__name__)
 
 END = object()  # a stream's last entry in `Call.items`
+GRACE = 2.0  # seconds past a deadline before the worker itself is ended
+CHECK_EVERY = 0.5  # how often waiting calls are checked against their deadlines
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -40,7 +49,7 @@ class HostEvent:
 _ids = itertools.count(1)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Call:
     """One call in flight: who made it, where its reply and stream items go."""
 
@@ -56,6 +65,8 @@ class Call:
     tools: dict[str, Any] | None = None  # the request's `__tools__`, run here when asked
     ledger: Ledger = field(default_factory=Ledger)  # a stream's flow control (credit.py)
     feed_credit: Credit | None = None  # a stream filter's input: what we may still send it
+    overdue_at: float | None = None  # loop time: the worker is killed if still waited on then
+    limit: float = 0.0  # the deadline waited under, for the kill's message
 
 
 class Connection:
@@ -70,6 +81,8 @@ class Connection:
         self.retiring = False
         self._on_retire = on_retire
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._loop = asyncio.get_running_loop()
+        self._checking: asyncio.TimerHandle | None = None
         self._reader = asyncio.create_task(self._read(), name=f"worker-{process.pid}-frames")
         self._sync_reader = asyncio.create_task(
             self._read_sync(self._hand_over_sync_channel()), name=f"worker-{process.pid}-sync"
@@ -98,11 +111,44 @@ class Connection:
             self._frames.write(message)
 
     def start(self, message: dict[str, Any], call: Call) -> int:
-        """Send `message` as a new call; its frames will reach `call`."""
+        """Send `message` (given up: it gets the call's id) as a new call; its frames will
+        reach `call` until `forget`."""
         call_id = next(_ids)
         self.calls[call_id] = call
-        self.send({**message, "id": call_id})
+        self.process.started(call.plugin_id)
+        message["id"] = call_id
+        self.send(message)
         return call_id
+
+    async def within(self, call: Call, waiting: Awaitable[T], limit: float | None) -> T:
+        """What `waiting` gives (the call's reply, a stream's next batch); once `limit` and
+        `GRACE` have passed without it, the worker is killed, which fails `waiting` with the
+        cause (`ended`). None or 0: no limit."""
+        if not limit:
+            return await waiting
+        call.limit = limit
+        call.overdue_at = self._loop.time() + limit + GRACE
+        if self._checking is None:
+            self._checking = self._loop.call_later(CHECK_EVERY, self._check_overdue)
+        try:
+            return await waiting
+        finally:
+            call.overdue_at = None
+
+    def _check_overdue(self) -> None:
+        self._checking = None
+        if not self.process.alive or not self.calls:
+            return
+        now = self._loop.time()
+        for call in self.calls.values():
+            if call.overdue_at is not None and now >= call.overdue_at:
+                detail = (
+                    f"was ended because a call of plugin '{call.plugin_id}' ran past its "
+                    f"{call.limit:g} s deadline"
+                )
+                self.kill_soon("deadline", call.plugin_id, detail)
+                return
+        self._checking = self._loop.call_later(CHECK_EVERY, self._check_overdue)
 
     def took(self, call_id: int, call: Call, items: int) -> None:
         """The consumer of a stream took `items`: grant the worker more credit when due."""
@@ -112,8 +158,11 @@ class Connection:
 
     def forget(self, call_id: int, *, cancel: bool) -> None:
         """The caller is done with a call; `cancel` tells the worker to stop it."""
-        if self.calls.pop(call_id, None) is not None and cancel:
-            self.send({"k": "cancel", "id": call_id})
+        call = self.calls.pop(call_id, None)
+        if call is not None:
+            self.process.finished(call.plugin_id)
+            if cancel:
+                self.send({"k": "cancel", "id": call_id})
         if self.retiring and not self.calls:
             self._spawn(self._retire_now())
 
@@ -129,6 +178,8 @@ class Connection:
                 call.items.put_nowait(error)
         self._reader.cancel()
         self._sync_reader.cancel()
+        if self._checking is not None:
+            self._checking.cancel()
         for task in list(self._tasks):
             task.cancel()
 
@@ -244,7 +295,7 @@ class Connection:
             if message.get("op") == "tool":
                 value = await host_calls.run_tool(message, call.tools if call else None)
             else:
-                value = await host_calls.answer(message)
+                value = await host_calls.answer(message, call.host if call else None)
         except Exception as exc:
             send({"k": "answer", "r": question, "error": f"{type(exc).__name__}: {exc}"})
             return

@@ -9,7 +9,8 @@ plugin its own from the start). Everything crossing is plain data (`protocol`); 
 an `InProcessExecutor`, so valves, injected arguments and item rules are exactly the inline
 ones. Deadlines: the worker keeps the call and idle timeouts itself (an async call is
 cancelled cleanly; a sync thread that cannot be stopped retires its worker); a worker that does
-not answer `GRACE` seconds after a deadline is killed, failing its calls with the cause.
+not answer `GRACE` seconds after a deadline is killed, failing its calls with the cause
+(connection.py).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import contextlib
 import hashlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -36,7 +37,6 @@ from pipehouse.runtime.workers.supervisor import Supervisor, WorkerExit, WorkerL
 
 log = logging.getLogger(__name__)
 
-GRACE = 2.0  # seconds past a deadline before the worker itself is ended
 SECRETS_WAIT = 1.0  # longest an error waits for a worker to list its plugin's secrets
 Sharing = Literal["environment", "plugin"]
 PoolKey = tuple[Path | None, str | None]
@@ -189,42 +189,15 @@ class ProcessExecutor:
         call.tools = tools
         started = time.perf_counter()
         ok = False
-        with connection.process.call(plugin_id):
-            call_id = connection.start(message, call)
-            try:
-                reply = await self._within(connection, call.reply, plugin_id)
-                ok = True
-                return reply
-            finally:
-                connection.forget(call_id, cancel=not ok and not call.reply.done())
-                if self.observer is not None and stage != "load":
-                    self.observer(plugin_id, stage, time.perf_counter() - started, ok)
-
-    async def _within(
-        self,
-        connection: Connection,
-        waiting: Awaitable[Any],
-        plugin_id: str,
-        limit: float | None = None,
-    ) -> Any:
-        """What `waiting` gives; once `limit` (+ GRACE) has passed, the worker is killed, which
-        fails `waiting` with the cause (`Connection.ended`). One timer, no extra task."""
-        limit = self.call_timeout if limit is None else limit
-        if not limit:
-            return await waiting
-        timer = asyncio.get_running_loop().call_later(
-            limit + GRACE, self._overdue, connection, plugin_id, limit
-        )
+        call_id = connection.start(message, call)
         try:
-            return await waiting
+            reply = await connection.within(call, call.reply, self.call_timeout)
+            ok = True
+            return reply
         finally:
-            timer.cancel()
-
-    def _overdue(self, connection: Connection, plugin_id: str, limit: float) -> None:
-        detail = (
-            f"was ended because a call of plugin '{plugin_id}' ran past its {limit:g} s deadline"
-        )
-        connection.kill_soon("deadline", plugin_id, detail)
+            connection.forget(call_id, cancel=not ok and not call.reply.done())
+            if self.observer is not None and stage != "load":
+                self.observer(plugin_id, stage, time.perf_counter() - started, ok)
 
     async def _method(
         self,
@@ -317,27 +290,22 @@ class ProcessExecutor:
             "a": {"body": body, "call": context_data(call)},
         }
         started = time.perf_counter()
-        calling = connection.process.call(plugin_id)
-        calling.__enter__()
         call_id = connection.start(message, job)
         streaming = ok = False
         try:
-            reply = await self._within(connection, job.reply, plugin_id)
+            reply = await connection.within(job, job.reply, self.call_timeout)
             ok = True
             if not reply.get("stream"):
                 return PipeResult(value=reply.get("value"))
             streaming = True
-            return PipeResult(stream=self._stream(connection, call_id, job, calling))
+            return PipeResult(stream=self._stream(connection, call_id, job))
         finally:
             if self.observer is not None:
                 self.observer(plugin_id, "pipe", time.perf_counter() - started, ok)
             if not streaming:
                 connection.forget(call_id, cancel=not job.reply.done())
-                calling.__exit__(None, None, None)
 
-    async def _stream(
-        self, connection: Connection, call_id: int, job: Call, calling: Any
-    ) -> AsyncIterator[Any]:
+    async def _stream(self, connection: Connection, call_id: int, job: Call) -> AsyncIterator[Any]:
         """A worker's stream, batch by batch; stopping early cancels it in the worker."""
         assert job.items is not None
         started = time.perf_counter()
@@ -347,7 +315,7 @@ class ProcessExecutor:
             while True:
                 items = job.items
                 if items.empty():  # wait (with the idle deadline) only when nothing is here
-                    batch = await self._within(connection, items.get(), job.plugin_id, limit or 0)
+                    batch = await connection.within(job, items.get(), limit)
                 else:
                     batch = items.get_nowait()
                 if batch is END:
@@ -364,7 +332,6 @@ class ProcessExecutor:
                 connection.took(call_id, job, len(batch))
         finally:
             connection.forget(call_id, cancel=not finished)
-            calling.__exit__(None, None, None)
             if self.observer is not None:
                 stage = "pipe.stream" if job.stage == "pipe" else job.stage
                 self.observer(job.plugin_id, stage, time.perf_counter() - started, ok)
@@ -416,8 +383,6 @@ class ProcessExecutor:
             "m": "filter_stream",
             "a": {"plugins": plugin_ids, "calls": [context_data(c) for c in calls]},
         }
-        calling = connection.process.call(first)
-        calling.__enter__()
         call_id = connection.start(message, job)
 
         async def feed() -> None:
@@ -436,15 +401,14 @@ class ProcessExecutor:
 
         feeder = asyncio.create_task(feed())
         try:
-            await self._within(connection, job.reply, first)
-            async for chunk in self._stream(connection, call_id, job, contextlib.nullcontext()):
+            await connection.within(job, job.reply, self.call_timeout)
+            async for chunk in self._stream(connection, call_id, job):
                 yield chunk
             if feeder.done():
                 feeder.result()  # an error of the chunks' own source is theirs
         finally:
             feeder.cancel()
             connection.forget(call_id, cancel=True)
-            calling.__exit__(None, None, None)
 
     async def call_tool(
         self, plugin_id: str, name: str, arguments: dict[str, Any], call: CallContext

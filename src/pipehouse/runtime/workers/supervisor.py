@@ -218,21 +218,29 @@ class WorkerProcess:
         """Resident memory of the worker process in bytes (0 once it is gone)."""
         return resident_bytes(self.pid)
 
+    def started(self, plugin_id: str) -> None:
+        """A call of `plugin_id` was sent to this worker (`finished` when it is over): it
+        names the plugins a crash is blamed on and keeps the worker from being stopped as idle
+        while calls are in flight. `Connection` says both for every call it carries."""
+        self._running[plugin_id] = self._running.get(plugin_id, 0) + 1
+
+    def finished(self, plugin_id: str) -> None:
+        left = self._running[plugin_id] - 1
+        if left:
+            self._running[plugin_id] = left
+        else:
+            del self._running[plugin_id]
+            if not self._running:
+                self._idle_since = time.monotonic()
+
     @contextlib.contextmanager
     def call(self, plugin_id: str) -> Iterator[None]:
-        """Wrap every call sent to this worker: it names the plugins a crash is blamed on and
-        keeps the worker from being stopped as idle while calls are in flight."""
-        self._running[plugin_id] = self._running.get(plugin_id, 0) + 1
+        """`started` and `finished` around a block."""
+        self.started(plugin_id)
         try:
             yield
         finally:
-            left = self._running[plugin_id] - 1
-            if left:
-                self._running[plugin_id] = left
-            else:
-                del self._running[plugin_id]
-                if not self._running:
-                    self._idle_since = time.monotonic()
+            self.finished(plugin_id)
 
     async def kill(
         self, cause: Cause, *, plugin_id: str | None = None, detail: str = ""
