@@ -6,6 +6,7 @@ internal.db and generate_chat_completion the way community plugins do, in the Op
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -30,10 +31,12 @@ def server_plugins():
         "compat_chats_thread",
         "compat_plugin_tables",
         "compat_get_tools",
+        "compat_get_tools_events",
         "compat_db_session",
         "returns_str",
         "returns_async_generator",
         "tools_math",
+        "tools_with_valves",
     ]
 
 
@@ -171,8 +174,34 @@ def test_function_and_tool_tables(server):
     assert valves == {"greeting": "hello"}
 
 
-@pytest.mark.parametrize("server_settings", [{"isolation": "inline"}])  # get_tools: inline
-def test_get_tools_and_a_database_session(server):
+@pytest.mark.parametrize("server_settings", [{"isolation": "inline"}])  # the session: inline
+def test_a_database_session(server):
+    assert ask(server.client(), "compat_db_session") == "1 users; I am admin@localhost"
+
+
+@pytest.mark.parametrize(
+    "server_settings",
+    [{"isolation": mode, "inline_events": True} for mode in ("inline", "isolated")],
+    ids=["inline", "isolated"],
+)
+def test_get_tools_builds_toolkits_whose_callables_run_them(server, server_settings):
     client = server.client()
     assert ask(client, "compat_get_tools") == "tools: ['add']; 2 + 3 = 5"
-    assert ask(client, "compat_db_session") == "1 users; I am admin@localhost"
+    body = {"model": "compat_get_tools_events", "messages": [{"role": "user", "content": "go"}]}
+    reply = client.post(COMPLETIONS, json={**body, "stream": True})
+    assert reply.status_code == 200, reply.text
+    payloads = parse_sse(reply.content)
+    seen = json.loads(content_of(payloads))
+    assert (seen["pid"] == os.getpid()) is (server_settings["isolation"] == "inline")
+    assert (seen["tool_id"], seen["spec"], seen["citation"]) == (
+        "tools_with_valves",
+        "report",
+        False,
+    )
+    assert seen["doc"].startswith("Report what this call received.")
+    report = seen["seen"]
+    assert (report["topic"], report["count"], report["city"]) == ("cats", 2, "Paris")
+    assert (report["id"], report["messages"]) == ("tools_with_valves", 1)
+    events = [p["event"] for p in payloads if isinstance(p, dict) and "event" in p]
+    statuses = [e["data"]["description"] for e in events if e["type"] == "status"]
+    assert statuses == ["reporting"]  # the toolkit's event, through the emitter passed in

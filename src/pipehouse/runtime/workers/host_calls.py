@@ -4,6 +4,9 @@
 serves (the call's context, so `serving` names that request's runtime and user); `table` runs
 one `open_webui` table method with the server's stores, as `compat.bridge` runs it for an
 inline plugin. Only methods the alias marks as its own can be named (`remote.find_impl`).
+`get_tools` builds toolkits for the request (`compat.toolkits`) and answers with their specs;
+`toolkit_tool` builds them again and runs one (nothing is kept between the two); `tool` runs
+one of the request's own `__tools__`.
 """
 
 from __future__ import annotations
@@ -13,13 +16,18 @@ from typing import Any
 
 from pipehouse import host
 from pipehouse.compat import services as compat_services
+from pipehouse.compat import toolkits
 from pipehouse.compat.errors import ServerRequired
+from pipehouse.runtime.events import Host
 from pipehouse.runtime.workers import remote, values
 
 
-async def answer(message: dict[str, Any]) -> Any:
-    """The value (or async iterator of SSE frames) for one `host_call` frame."""
+async def answer(message: dict[str, Any], request_host: Host | None = None) -> Any:
+    """The value (or async iterator of SSE frames) for one `host_call` frame; `request_host`
+    receives the events of the request the asking call serves."""
     op = message.get("op")
+    if op in ("get_tools", "toolkit_tool"):
+        return await _toolkits(op, message, request_host)
     if op == "generate":
         user = message.get("user")
         return await host.generate_chat_completion(
@@ -40,6 +48,29 @@ async def answer(message: dict[str, Any]) -> Any:
                 raise ServerRequired(label) from None
         return remote.tag(await impl(services.backend, *args, **kwargs))
     raise ValueError(f"unknown host call {op!r}")
+
+
+async def _toolkits(op: str, message: dict[str, Any], request_host: Host | None) -> Any:
+    events = request_host is not None and bool(message.get("events"))
+    event_calls = request_host is not None and bool(message.get("event_calls"))
+    host = toolkits.EmitterHost(
+        request_host.emit if events and request_host else None,
+        request_host.call if event_calls and request_host else None,
+    )
+    user = message.get("user")
+    built = await toolkits.build(
+        [str(tool_id) for tool_id in message.get("tool_ids") or []],
+        user if isinstance(user, dict) else None,
+        message.get("metadata") or {},
+        host,
+        message.get("messages"),
+    )
+    if op == "get_tools":
+        return {
+            name: {key: value for key, value in entry.items() if key != "callable"}
+            for name, entry in built.items()
+        }
+    return await run_tool(message, built)
 
 
 async def run_tool(message: dict[str, Any], tools: dict[str, Any] | None) -> Any:

@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from starlette.datastructures import Headers, UploadFile
 
 from pipehouse.compat.errors import DOCS, CompatError
+from pipehouse.runtime.workers import values
 
 if TYPE_CHECKING:
     from pipehouse.runtime.workers.main import Worker
@@ -162,6 +163,7 @@ def install(worker: Worker) -> None:
     _worker, _loop = worker, asyncio.get_running_loop()
     host.forward = generate_chat_completion
     services.remote = table_call
+    services.remote_tools = get_tools
 
 
 async def _ask(message: dict[str, Any]) -> Any:
@@ -241,3 +243,42 @@ def table_call(
     assert _loop is not None
     future = asyncio.run_coroutine_threadsafe(_ask(message), _loop)
     return awaitable(untag(future.result()))
+
+
+async def get_tools(
+    tool_ids: list[str],
+    user: dict[str, Any] | None,
+    metadata: dict[str, Any],
+    messages: list[dict[str, Any]] | None,
+    *,
+    emits: bool,
+    asks: bool,
+) -> dict[str, dict[str, Any]]:
+    """`open_webui.utils.tools.get_tools` from a worker: the server builds the toolkits for the
+    request this call serves and sends their specs; each callable here asks it to run its tool
+    (built again there, so nothing is kept for it). The toolkits' events go to the request's
+    client when the plugin passed an emitter (`emits`) or an event caller (`asks`)."""
+    question = {
+        "op": "get_tools",
+        "tool_ids": tool_ids,
+        "user": user,
+        "metadata": {k: v for k, v in metadata.items() if k != "tools"},  # callables: not data
+        "messages": messages,
+        "events": emits,
+        "event_calls": asks,
+    }
+    offered = await _on_worker_loop(_ask(question))
+    return {
+        name: {**entry, "callable": _toolkit_tool(question, name, entry.get("spec") or {})}
+        for name, entry in offered.items()
+    }
+
+
+def _toolkit_tool(question: dict[str, Any], name: str, spec: dict[str, Any]) -> Any:
+    async def call(**arguments: Any) -> Any:
+        message = {**question, "op": "toolkit_tool", "name": name, "kwargs": arguments}
+        return values.decode(await _on_worker_loop(_ask(message)))
+
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = spec.get("description")
+    return call

@@ -1,46 +1,19 @@
 """`open_webui.utils.tools.get_tools`: the `__tools__` dict for a list of toolkit ids, built by
-pipehouse's runtime as it builds a request's own `__tools__` (the callables run the toolkit
-through the executor, with its stored valves and the user's user valves)."""
+pipehouse's runtime as it builds a request's own `__tools__` (`compat.toolkits`). In a worker
+process the server builds it: the specs come back, and each callable runs its tool there."""
 
 from __future__ import annotations
 
-import inspect
-import logging
 from typing import Any
 
+from pipehouse.compat import services as compat_services
+from pipehouse.compat import toolkits
 from pipehouse.compat.completions import as_user_dict
-from pipehouse.compat.errors import CompatError, missing_names
-from pipehouse.plugin.info import PluginInfo
-from pipehouse.plugin.kinds import PluginKind
-from pipehouse.runtime.events import NO_LISTENER
-from pipehouse.runtime.executor import CallContext
+from pipehouse.compat.errors import missing_names
 from pipehouse.runtime.serving import serving
-from pipehouse.runtime.tools import ToolSet
 
 __all__ = ["get_builtin_tools", "get_terminal_tools", "get_tools"]
 __getattr__ = missing_names(__name__)
-
-log = logging.getLogger(__name__)
-
-
-class _EmitterHost:
-    """Sends the toolkits' events to the emitter the caller passed (if any)."""
-
-    def __init__(self, extra: dict[str, Any]) -> None:
-        self.emitter = extra.get("__event_emitter__")
-        self.caller = extra.get("__event_call__")
-
-    async def emit(self, event: dict[str, Any]) -> None:
-        if self.emitter is not None:
-            result = self.emitter(event)
-            if inspect.isawaitable(result):
-                await result
-
-    async def call(self, event: dict[str, Any]) -> Any:
-        if self.caller is None:
-            return dict(NO_LISTENER)
-        result = self.caller(event)
-        return await result if inspect.isawaitable(result) else result
 
 
 async def get_tools(
@@ -49,29 +22,18 @@ async def get_tools(
     """`{name: {"tool_id", "callable", "spec", "metadata"}}`; ids that name no toolkit (and
     `server:` tool servers, which pipehouse does not have) are skipped, as Open WebUI skips
     the ones it cannot load."""
-    current = serving.get()
-    if current is None:
-        raise CompatError("get_tools() was called outside a request served by pipehouse")
-    runtime, request_user = current
     extra = dict(extra_params or {})
-    caller = extra.get("__user__") or as_user_dict(user) or request_user
+    caller = extra.get("__user__") or as_user_dict(user)
     metadata = extra.get("__metadata__") or {}
-    host = _EmitterHost(extra)
-    known = []
-    for tool_id in tool_ids or []:
-        entry = runtime.catalog.get(tool_id)
-        if entry is not None and entry.info.kind is PluginKind.TOOLS:
-            known.append(tool_id)
-        else:
-            log.warning("get_tools: no toolkit '%s'; skipped", tool_id)
-
-    async def context_for(info: PluginInfo) -> CallContext:
-        return await runtime.call_context(info, dict(caller), metadata, host)
-
-    tools = await ToolSet.build(
-        known, runtime.catalog, runtime.executor, context_for, messages=extra.get("__messages__")
-    )
-    return tools.as_dunder_tools()
+    emitter, asker = extra.get("__event_emitter__"), extra.get("__event_call__")
+    ids = [str(tool_id) for tool_id in tool_ids or []]
+    messages = extra.get("__messages__")
+    if serving.get() is None and compat_services.remote_tools is not None:  # in a worker
+        return await compat_services.remote_tools(
+            ids, caller, metadata, messages, emits=emitter is not None, asks=asker is not None
+        )
+    host = toolkits.EmitterHost(emitter, asker)
+    return await toolkits.build(ids, caller, metadata, host, messages)
 
 
 async def get_builtin_tools(
