@@ -58,7 +58,8 @@ async def build(
     constraints.write_text(constraints_text(), encoding="utf-8")
     partial = directory / f"{SITE}.partial"
     shutil.rmtree(partial, ignore_errors=True)
-    env = dict(os.environ, UV_NO_PROGRESS="1")
+    # one message per line: uv wraps to COLUMNS, which the server may have inherited narrow
+    env = dict(os.environ, UV_NO_PROGRESS="1", COLUMNS="400")
     if cache_dir is not None and "UV_CACHE_DIR" not in os.environ:
         env["UV_CACHE_DIR"] = str(cache_dir)
     process = await asyncio.create_subprocess_exec(

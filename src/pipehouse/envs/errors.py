@@ -7,8 +7,9 @@ import re
 from pipehouse.envs.host import host_pins
 
 _TAIL_LINES = 15
+# uv wraps its explanation to the terminal's width: any run of spaces may be a line break
 _NOT_FOUND = re.compile(
-    r"Because ([A-Za-z0-9_.\-]+) was not found in the (?:package registry|cache)"
+    r"Because\s+([A-Za-z0-9_.\-]+)\s+was\s+not\s+found\s+in\s+the\s+(?:package\s+registry|cache)"
 )
 
 
