@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -18,6 +19,12 @@ from pipehouse.runtime.events import RecordingHost
 from pipehouse.runtime.executor import Executor, PluginSource
 from pipehouse.runtime.inprocess import InProcessExecutor
 
+# pytest-xdist gives its workers COLUMNS=80 and LINES=24; rich consoles made at import would keep
+# that width for good, and the CLI tests run in this process (tests/support/cli.py) read their
+# output at 200 columns.
+for _size in ("COLUMNS", "LINES"):
+    os.environ.pop(_size, None)
+
 PLUGINS = Path(__file__).parent / "plugins"
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
@@ -28,7 +35,6 @@ USER = {"id": "user-1", "email": "ada@example.com", "name": "Ada", "role": "user
 def shared_uv_cache() -> Iterator[None]:
     """One uv download cache for every environment the suite builds (and across runs), so real
     installs from the registry cost a download once."""
-    import os
     import tempfile
 
     if "UV_CACHE_DIR" in os.environ:
