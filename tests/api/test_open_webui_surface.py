@@ -167,7 +167,7 @@ def test_function_and_tool_tables(server):
     assert "returns_str" in seen["pipes"]
     assert seen["valves"] == {"greeting": "hello"}
     assert seen["toolkit"] == ["tools_math", ["add"]]
-    assert seen["toolkits"] == ["tools_math"]
+    assert seen["toolkits"] == ["tools_math", "tools_with_valves"]
     assert "must be awaited" in seen["refused"]
     assert seen["user_valves"] == {}
     valves = client.get("/api/v1/functions/id/compat_plugin_tables/valves").json()
