@@ -121,3 +121,40 @@ def test_open_files_cross_as_files_at_the_same_position():
         "image/gif",
         b"gif",
     )
+
+
+async def test_frames_cut_anywhere_by_the_socket_arrive_whole_and_in_order():
+    reader, writer, theirs = await pair()
+    messages = [
+        {"k": "chunks", "id": 1, "items": ["tok "] * 3},
+        {"k": "result", "id": 2, "value": "x" * (3 * protocol.READ_SIZE)},  # longer than a read
+        {"k": "result", "id": 3, "value": EVERY_BYTE},  # tagged bytes
+        {"k": "end", "id": 4},
+    ]
+    data = b"".join(protocol.encode(m) for m in messages)
+    frames = protocol.FrameReader(reader)
+    got: list[dict] = []
+
+    async def collect() -> None:
+        while len(got) < len(messages):
+            got.extend(await frames.frames())
+
+    collecting = asyncio.create_task(collect())
+    for cut in range(0, len(data), 7_001):  # pieces that end inside headers and bodies
+        theirs.sendall(data[cut : cut + 7_001])
+        await asyncio.sleep(0)
+    await collecting
+    assert got == messages
+    theirs.close()
+    assert await frames.frames() == []  # the peer closed: no more frames
+    writer.close()
+
+
+async def test_a_stream_cut_inside_a_frame_is_a_protocol_error_for_the_frame_reader_too():
+    reader, writer, theirs = await pair()
+    frame = protocol.encode({"k": "result", "id": 1, "value": "ok"})
+    theirs.sendall(frame + frame[:-3])
+    theirs.close()
+    with pytest.raises(protocol.ProtocolError, match="inside a frame"):
+        await protocol.FrameReader(reader).frames()
+    writer.close()

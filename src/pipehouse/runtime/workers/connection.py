@@ -210,18 +210,25 @@ class Connection:
 
     # -- frames from the worker ------------------------------------------------------------
     async def _read(self) -> None:
-        reader = self.process.reader
+        reader = protocol.FrameReader(self.process.reader)
         try:
-            while (message := await protocol.read(reader)) is not None:
-                await self._route(message)
+            while messages := await reader.frames():
+                for message in messages:
+                    delivering = self._route(message)
+                    if delivering is not None:  # an event: delivered before the next frame
+                        await delivering
         except (protocol.ProtocolError, ConnectionError) as exc:
             log.error("worker %s broke the protocol (%s); ending it", self.process.pid, exc)
             self._spawn(self.process.kill("unresponsive", detail=f"broke the protocol: {exc}"))
 
-    async def _route(self, message: dict[str, Any]) -> None:
+    def _route(self, message: dict[str, Any]) -> Awaitable[None] | None:
+        """Take one frame to its call; an event for a call's host comes back to be awaited."""
         kind = message["k"]
         call = self.calls.get(message.get("id"))  # type: ignore[arg-type]
-        if kind == "chunks":
+        if kind == "result":
+            if call is not None and not call.reply.done():
+                call.reply.set_result(message)
+        elif kind == "chunks":
             if call is not None and call.items is not None:
                 call.ledger.received += len(message["items"])
                 call.items.put_nowait(message["items"])
@@ -234,9 +241,6 @@ class Connection:
         elif kind == "end":
             if call is not None and call.items is not None:
                 call.items.put_nowait(END)
-        elif kind == "result":
-            if call is not None and not call.reply.done():
-                call.reply.set_result(message)
         elif kind == "error":
             if call is not None:
                 error = protocol.error_from(message["error"])
@@ -248,12 +252,13 @@ class Connection:
             if call is not None and call.items is not None and call.reply.done():
                 call.items.put_nowait(HostEvent(message))
             else:
-                await self.to_host(message, call.host if call is not None else NullHost())
+                return self.to_host(message, call.host if call is not None else NullHost())
         elif kind == "host_call":
             context = call.context if call is not None else None
             self._spawn(self._answer_host_call(message, call), context)
         elif kind == "retire":
             self.retire()
+        return None
 
     async def to_host(self, message: dict[str, Any], host: Host) -> None:
         """Deliver an event, or start answering an event call."""

@@ -145,46 +145,51 @@ class Worker:
     async def serve(self) -> None:
         remote.install(self)
         beating = heartbeat.start_beating(self.executor.plugin_files)
-        while (message := await protocol.read(self.reader)) is not None:
-            kind = message["k"]
-            if kind == "ping":
-                self.send({"k": "pong", "id": message.get("id")})
-            elif kind == "hello":  # the server's timeouts, so errors read as they do inline
-                self.executor.call_timeout = message.get("call_timeout")
-                self.executor.idle_timeout = message.get("idle_timeout")
-            elif kind == "answer":
-                future = self.pending.get(message["r"])
-                if future is not None and not future.done():
-                    future.set_result(message)
-                    if message.get("stream"):
-                        self.host_streams.setdefault(message["r"], asyncio.Queue())
-            elif kind == "host_chunks":
-                queue = self.host_streams.setdefault(message["r"], asyncio.Queue())
-                queue.put_nowait(None if message.get("end") else message["items"])
-            elif kind == "credit":
-                credit = self.credits.get(message["id"])
-                if credit is not None:
-                    credit.grant(message["n"])
-            elif kind == "feed":
-                feed = self.feeds.get(message["id"])
-                if feed is not None:
-                    feed.put_nowait(None if message.get("end") else message["items"])
-            elif kind == "cancel":
-                task = self.tasks.get(message["id"])
-                if task is not None:
-                    task.cancel()
-            else:
-                call_id = message["id"]
-                if kind == "call" and message["m"] == "filter_stream":
-                    self.feeds[call_id] = asyncio.Queue()
-                task = asyncio.create_task(self._run(call_id, message))
-                self.tasks[call_id] = task
-                task.add_done_callback(functools.partial(self._forget, call_id))
+        reader = protocol.FrameReader(self.reader)
+        while messages := await reader.frames():
+            for message in messages:
+                self._receive(message)
         if beating is not None:
             beating.stop()
         for task in list(self.tasks.values()):
             task.cancel()
         await self.executor.close()
+
+    def _receive(self, message: dict[str, Any]) -> None:
+        kind = message["k"]
+        if kind == "ping":
+            self.send({"k": "pong", "id": message.get("id")})
+        elif kind == "hello":  # the server's timeouts, so errors read as they do inline
+            self.executor.call_timeout = message.get("call_timeout")
+            self.executor.idle_timeout = message.get("idle_timeout")
+        elif kind == "answer":
+            future = self.pending.get(message["r"])
+            if future is not None and not future.done():
+                future.set_result(message)
+                if message.get("stream"):
+                    self.host_streams.setdefault(message["r"], asyncio.Queue())
+        elif kind == "host_chunks":
+            queue = self.host_streams.setdefault(message["r"], asyncio.Queue())
+            queue.put_nowait(None if message.get("end") else message["items"])
+        elif kind == "credit":
+            credit = self.credits.get(message["id"])
+            if credit is not None:
+                credit.grant(message["n"])
+        elif kind == "feed":
+            feed = self.feeds.get(message["id"])
+            if feed is not None:
+                feed.put_nowait(None if message.get("end") else message["items"])
+        elif kind == "cancel":
+            task = self.tasks.get(message["id"])
+            if task is not None:
+                task.cancel()
+        else:  # call, load, unload: a task each
+            call_id = message["id"]
+            if kind == "call" and message["m"] == "filter_stream":
+                self.feeds[call_id] = asyncio.Queue()
+            task = asyncio.create_task(self._run(call_id, message))
+            self.tasks[call_id] = task
+            task.add_done_callback(functools.partial(self._forget, call_id))
 
     def _forget(self, call_id: int, _task: object = None) -> None:
         self.tasks.pop(call_id, None)

@@ -186,3 +186,49 @@ class FrameWriter:
     async def drain(self) -> None:
         self.flush()
         await self.writer.drain()
+
+
+READ_SIZE = 1 << 16  # bytes taken from the stream per read (a longer frame's rest: exactly)
+
+
+class FrameReader:
+    """The frames of each read at once: the reading task wakes once per batch the other side
+    sent (`FrameWriter` sends one per turn of its loop), not twice per frame as with `read`."""
+
+    def __init__(self, reader: asyncio.StreamReader) -> None:
+        self.reader = reader
+
+    async def frames(self) -> list[dict[str, Any]]:
+        """The next frames, in order; an empty list once the peer closed the stream."""
+        data = await self.reader.read(READ_SIZE)
+        messages: list[dict[str, Any]] = []
+        while data:
+            used, missing = _split(data, messages)
+            if not missing:
+                break
+            try:  # the read ended inside a frame: its rest comes next
+                data = data[used:] + await self.reader.readexactly(missing)
+            except asyncio.IncompleteReadError:
+                raise ProtocolError("the stream ended inside a frame") from None
+        return messages
+
+
+def _split(data: bytes, messages: list[dict[str, Any]]) -> tuple[int, int]:
+    """Append the whole frames at the start of `data` to `messages`; the bytes they took, and
+    how many more the frame after them needs (0: `data` ended with a frame)."""
+    used, end = 0, len(data)
+    while used < end:
+        if end - used < HEADER.size:
+            return used, HEADER.size - (end - used)
+        (size,) = HEADER.unpack_from(data, used)
+        tagged = size >= TAGGED
+        if tagged:
+            size -= TAGGED
+        if size > MAX_FRAME:
+            raise ProtocolError(f"a frame of {size} bytes is larger than {MAX_FRAME}")
+        start = used + HEADER.size
+        if end - start < size:
+            return used, start + size - end
+        messages.append(_message(data[start : start + size], tagged=tagged))
+        used = start + size
+    return used, 0
