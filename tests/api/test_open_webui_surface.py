@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 
@@ -98,6 +99,8 @@ def test_files_stored_with_storage_and_insert_new_file_are_served(server):
     client = server.client()
     seen = report(client, "compat_files_async", "bytes of a generated note")
     assert seen["in_upload_dir"] is True
+    # the server's upload directory, from a worker too (not a scratch one of the worker's)
+    assert Path(seen["upload_dir"]).is_relative_to(server.data_dir.resolve())
     assert seen["read_back"] == "bytes of a generated note"
     assert seen["data"] == {"status": "completed"}
     assert seen["meta"]["content_type"] == "text/plain"

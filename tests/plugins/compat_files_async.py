@@ -39,6 +39,7 @@ class Pipe:
                 "id": record.id,
                 "url": f"/api/v1/files/{record.id}/content",
                 "in_upload_dir": Path(path).parent == UPLOAD_DIR,
+                "upload_dir": str(UPLOAD_DIR),
                 "read_back": Path(Storage.get_file(found.path)).read_text(),
                 "data": updated.data,
                 "meta": updated.meta,

@@ -166,9 +166,10 @@ class SideLoop:
 _current: Services | None = None
 
 # Set in a worker process (runtime/workers/remote.py): table calls are asked of the server,
-# and so are toolkits (`get_tools`).
+# and so are toolkits (`get_tools`) and its data directories (`paths`).
 remote: Callable[..., Any] | None = None
 remote_tools: Callable[..., Coroutine[Any, Any, dict[str, dict[str, Any]]]] | None = None
+remote_directories: Callable[[], dict[str, str]] | None = None
 
 
 def current() -> Services | None:

@@ -6,7 +6,8 @@ one `open_webui` table method with the server's stores, as `compat.bridge` runs 
 inline plugin. Only methods the alias marks as its own can be named (`remote.find_impl`).
 `get_tools` builds toolkits for the request (`compat.toolkits`) and answers with their specs;
 `toolkit_tool` builds them again and runs one (nothing is kept between the two); `tool` runs
-one of the request's own `__tools__`.
+one of the request's own `__tools__`; `directories` names the server's data and upload
+directories (`compat.paths`).
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from pipehouse import host
+from pipehouse.compat import paths, toolkits
 from pipehouse.compat import services as compat_services
-from pipehouse.compat import toolkits
 from pipehouse.compat.errors import ServerRequired
 from pipehouse.runtime.events import Host
 from pipehouse.runtime.workers import remote, values
@@ -28,6 +29,8 @@ async def answer(message: dict[str, Any], request_host: Host | None = None) -> A
     op = message.get("op")
     if op in ("get_tools", "toolkit_tool"):
         return await _toolkits(op, message, request_host)
+    if op == "directories":  # where `UPLOAD_DIR` and `Storage` are, for plugins in a worker
+        return {"data_dir": str(paths.data_dir()), "upload_dir": str(paths.upload_dir())}
     if op == "generate":
         user = message.get("user")
         return await host.generate_chat_completion(

@@ -164,6 +164,7 @@ def install(worker: Worker) -> None:
     host.forward = generate_chat_completion
     services.remote = table_call
     services.remote_tools = get_tools
+    services.remote_directories = server_directories
 
 
 async def _ask(message: dict[str, Any]) -> Any:
@@ -243,6 +244,15 @@ def table_call(
     assert _loop is not None
     future = asyncio.run_coroutine_threadsafe(_ask(message), _loop)
     return awaitable(untag(future.result()))
+
+
+def server_directories() -> dict[str, str]:
+    """The server's data and upload directories (`compat.paths`), asked over the sync channel:
+    `UPLOAD_DIR` is read at import, from the worker's loop or a thread, and needs its value."""
+    assert _worker is not None
+    message = {"k": "host_call", "id": current_call.get(), "op": "directories"}
+    answer = _worker.ask_blocking(message)
+    return {k: str(v) for k, v in answer.items() if isinstance(v, str)}
 
 
 async def get_tools(
