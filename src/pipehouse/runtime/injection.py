@@ -67,3 +67,29 @@ _OFFERS: dict[str, Callable[[LoadedPlugin, Handler, CallContext], Any]] = {
     "__event_call__": lambda _plugin, _handler, call: make_caller(call.host),
     "__request__": lambda _plugin, _handler, call: make_request(call.request),
 }
+
+# The `CallContext` fields each offer is made from (besides `extra`, the host and the plugin).
+_READS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(
+        (
+            "__chat_id__",
+            "__session_id__",
+            "__message_id__",
+            "__task__",
+            "__task_body__",
+            "__files__",
+            "__tools__",
+            "__metadata__",
+        ),
+        ("metadata",),
+    ),
+    "__model__": ("model",),
+    "__user__": ("user", "user_valves"),
+    "__request__": ("request",),
+}
+
+
+def context_reads(handler: Handler) -> list[str]:
+    """The `CallContext` fields the injected arguments `handler` declares are made from: a
+    worker is sent only these for a call of it (the rest would cross for nothing)."""
+    return sorted({field for name in handler.accepts for field in _READS.get(name, ())})

@@ -46,8 +46,16 @@ def info_from(data: dict[str, Any]) -> PluginInfo:
     return PluginInfo(**{**data, "kind": PluginKind(data["kind"])})
 
 
-def context_data(call: CallContext) -> dict[str, Any]:
-    """What a call context carries, as plain data (its host stays here: events come back)."""
+def context_data(call: CallContext, needs: list[str] | None = None) -> dict[str, Any]:
+    """What a call context carries, as plain data (its host stays here: events come back);
+    only the valves, `extra` and the fields in `needs` when the worker said which the method
+    reads (`main._context_needs`): the user, metadata and request facts of a call of a method
+    that declares none cross for nothing."""
+    if needs is not None:
+        data = {"valves": call.valves, "extra": call.extra}
+        for name in needs:
+            data[name] = _facts(call.request) if name == "request" else getattr(call, name)
+        return data
     return {
         "user": call.user,
         "metadata": call.metadata,
@@ -95,6 +103,7 @@ class ProcessExecutor:
         self._hashes: dict[str, str] = {}
         self._infos: dict[str, PluginInfo] = {}
         self._secrets: dict[str, set[str]] = {}  # each plugin's last answer (secret_values)
+        self._needs: dict[str, dict[str, list[str]] | None] = {}  # context_data's, per hook
         self._pools: dict[PoolKey, Connection] = {}
         self._starting: dict[PoolKey, asyncio.Lock] = {}
         self._alone: set[str] = set()  # plugins that ended a worker: one of their own since
@@ -169,6 +178,7 @@ class ProcessExecutor:
         }
         reply = await self._ask(connection, message, source.id, "load", source.path)
         self._infos[source.id] = info_from(reply["value"])
+        self._needs[source.id] = reply.get("needs")
         connection.loaded[source.id] = digest
         secrets = {"k": "call", "m": "secret_values", "plugin": source.id, "a": {}}
         held = await self._ask(connection, secrets, source.id, "load", source.path)
@@ -215,6 +225,11 @@ class ProcessExecutor:
         reply = await self._ask(connection, message, plugin_id, stage, path, host, tools)
         return reply.get("value")
 
+    def _context_needs(self, plugin_id: str, hook: str) -> list[str] | None:
+        """What a call of `hook` reads of its context, as the worker said at load (None: all)."""
+        needs = self._needs.get(plugin_id)
+        return None if needs is None else needs.get(hook)
+
     # -- the Executor interface ---------------------------------------------------------------
     async def load(self, source: PluginSource) -> PluginInfo:
         """Start (or reuse) the plugin's worker and load it there; its description comes back.
@@ -249,6 +264,7 @@ class ProcessExecutor:
     async def unload(self, plugin_id: str) -> None:
         self._infos.pop(plugin_id, None)
         self._secrets.pop(plugin_id, None)
+        self._needs.pop(plugin_id, None)
         self._hashes.pop(plugin_id, None)
         if self._sources.pop(plugin_id, None) is None:
             return
@@ -287,7 +303,7 @@ class ProcessExecutor:
             "k": "call",
             "m": "call_pipe",
             "plugin": plugin_id,
-            "a": {"body": body, "call": context_data(call)},
+            "a": {"body": body, "call": context_data(call, self._context_needs(plugin_id, "pipe"))},
         }
         started = time.perf_counter()
         call_id = connection.start(message, job)
@@ -342,7 +358,11 @@ class ProcessExecutor:
         info = self._infos.get(plugin_id)
         if info is not None and hook not in info.hooks:
             return body  # as inline: a hook the plugin does not have passes the body on
-        args = {"hook": hook, "body": body, "call": context_data(call)}
+        args = {
+            "hook": hook,
+            "body": body,
+            "call": context_data(call, self._context_needs(plugin_id, hook)),
+        }
         return await self._method(plugin_id, "call_filter", hook, args, call)
 
     async def filter_stream(

@@ -29,8 +29,11 @@ from pathlib import Path
 from typing import Any
 
 from pipehouse.plugin.errors import PluginError
+from pipehouse.plugin.info import HOOKS
 from pipehouse.plugin.kinds import PluginKind
+from pipehouse.plugin.loader import LoadedPlugin
 from pipehouse.runtime.executor import CallContext, PluginSource
+from pipehouse.runtime.injection import context_reads
 from pipehouse.runtime.inprocess import InProcessExecutor
 from pipehouse.runtime.workers import heartbeat, protocol, remote, values
 from pipehouse.runtime.workers.credit import FEED_WINDOW, Credit, Ledger
@@ -259,7 +262,8 @@ class Worker:
                     PluginKind(source["kind"]) if source.get("kind") else None,
                 )
             )
-            self.send({"k": "result", "id": call_id, "value": asdict(info)})
+            needs = _context_needs(executor.loaded(info.id))
+            self.send({"k": "result", "id": call_id, "value": asdict(info), "needs": needs})
             return
         if kind == "unload":
             await executor.unload(message["plugin"])
@@ -358,6 +362,16 @@ class Worker:
                 with contextlib.suppress(Exception):  # its own error was the stream's to tell
                     await closing()
         self.send({"k": "end", "id": call_id})
+
+
+def _context_needs(plugin: LoadedPlugin) -> dict[str, list[str]] | None:
+    """For each hook, the parts of a call's context its declared arguments are made from
+    (`injection.context_reads`): the server sends a call of it only those. None (send all) for
+    a pipeline, whose hooks are given the user whatever they declare."""
+    if plugin.kind is PluginKind.PIPELINE:
+        return None
+    handlers = ((hook, plugin.handler(hook)) for hook in HOOKS.get(plugin.kind, ()))
+    return {hook: context_reads(handler) for hook, handler in handlers if handler is not None}
 
 
 def _paths(environment: str | None) -> None:
