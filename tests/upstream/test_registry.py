@@ -110,6 +110,21 @@ async def test_listings_are_cached_for_the_ttl(registry, ollama, clock):
     assert ollama.models_calls == 2
 
 
+async def test_a_model_object_edited_by_its_caller_leaves_the_listing_as_it_was(registry, ollama):
+    """Answers come from a cached index: what one request (or a plugin's `__model__`) does to
+    its model object must not reach the next request or the model list."""
+    registry.set_connections([Connection("ollama", ollama.base_url)])
+    listed = await registry.models()
+    listed[0]["filters"] = ["a-filter"]
+    found = await registry.find("llama3")
+    assert found is not None and "filters" not in found.model
+    found.model["name"] = "edited"
+    again = await registry.find("llama3")
+    assert again is not None and again.model["name"] == "llama3"
+    assert [m["name"] for m in await registry.models()] == ["llama3", "Qwen 2.5"]
+    assert ollama.models_calls == 1
+
+
 async def test_concurrent_callers_share_one_listing(registry, ollama):
     ollama.models_delay = 0.2
     registry.set_connections([Connection("ollama", ollama.base_url)])

@@ -3,6 +3,10 @@
 One dead or slow upstream must never break `/v1/models` or the models of the others, so each
 connection is listed on its own (concurrently), failures are logged and remembered for the
 cache's lifetime, and a connection keeps offering its last good listing while it is down.
+
+Every proxied request asks `find`: while the listings are fresh it answers from an index built
+once per change of the listings, with no task, lock or listing touched (an upstream listing
+hundreds of models would otherwise cost a dict per model per request).
 """
 
 from __future__ import annotations
@@ -64,6 +68,8 @@ class UpstreamRegistry:
         self._connections: list[Connection] = []
         self._clients: dict[str, UpstreamClient] = {}
         self._listings: dict[str, _Listing] = {}
+        self._listed: list[Connection] = []  # enabled, without an allow-list: listed to know
+        self._by_id: dict[str, dict[str, Any]] | None = None  # `_index()`, until a change
         self._reported_duplicates: set[tuple[str, str]] = set()
         self.set_connections(list(connections))
 
@@ -89,24 +95,28 @@ class UpstreamRegistry:
             for c in connections
             if c.id in self._listings and previous.get(c.id) == c
         }
+        self._listed = [c for c in connections if c.enabled and not c.models]
+        self._by_id = None
 
     async def models(self) -> list[dict[str, Any]]:
         """Every model of every enabled connection, as OpenAI model objects with public ids."""
         await self._refresh(self._enabled())
-        return list(self._index().values())
+        return [dict(model) for model in self._index().values()]  # the caller's to extend
 
     async def find(self, model_id: str) -> UpstreamModel | None:
         """The connection serving this public id. An unknown id triggers one fresh listing (the
         model may have just been pulled) before the answer is None."""
-        listed = [c for c in self._enabled() if not c.models]  # allow-lists need no listing
-        await self._refresh(listed)
+        listed = self._listed  # allow-lists need no listing
+        if not self._fresh(listed):
+            await self._refresh(listed)
         model = self._index().get(model_id)
         if model is None:
             await self._refresh(listed, force=True)
             model = self._index().get(model_id)
         if model is None:
             return None
-        return UpstreamModel(self._clients[model["connection"]], model["upstream_id"], model)
+        client = self._clients[model["connection"]]
+        return UpstreamModel(client, model["upstream_id"], dict(model))  # the turn's to pass on
 
     async def close(self) -> None:
         if self._owns_http:
@@ -115,6 +125,17 @@ class UpstreamRegistry:
     # -- listings ---------------------------------------------------------------------------------
     def _enabled(self) -> list[Connection]:
         return [c for c in self._connections if c.enabled]
+
+    def _fresh(self, connections: list[Connection]) -> bool:
+        """Whether every one of these was listed (or tried) within the TTL: nothing to do."""
+        now = self._clock()
+        for connection in connections:
+            listing = self._listings.get(connection.id)
+            if listing is None or listing.checked_at is None:
+                return False
+            if now - listing.checked_at >= self._ttl:
+                return False
+        return True
 
     async def _refresh(self, connections: list[Connection], *, force: bool = False) -> None:
         await asyncio.gather(*(self._refresh_one(c, force) for c in connections))
@@ -137,6 +158,7 @@ class UpstreamRegistry:
             try:
                 listing.models = await client.list_models()
                 listing.failed = False
+                self._by_id = None
             except UpstreamError as exc:
                 log.warning("listing the models of upstream %r failed: %s", connection.id, exc)
                 listing.failed = True
@@ -144,7 +166,13 @@ class UpstreamRegistry:
             listing.attempts += 1
 
     def _index(self) -> dict[str, dict[str, Any]]:
-        """Public id -> model object, from the listings at hand (no I/O); first connection wins."""
+        """Public id -> model object, from the listings at hand (no I/O); first connection wins.
+        Built again only after a listing or the connections changed."""
+        if self._by_id is None:
+            self._by_id = self._build_index()
+        return self._by_id
+
+    def _build_index(self) -> dict[str, dict[str, Any]]:
         index: dict[str, dict[str, Any]] = {}
         for connection in self._enabled():
             for upstream in self._offered(connection):
