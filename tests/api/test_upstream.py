@@ -72,6 +72,17 @@ def test_a_stream_is_proxied_chunk_by_chunk_under_one_id(server, upstream):
     assert upstream.chat_requests[-1].body["stream"] is True
 
 
+def test_a_stream_filter_sees_every_chunk_in_order_when_they_arrive_together(server, upstream):
+    upstream.reply("one two three four", split_bytes=1 << 20)  # the whole answer in one read
+    chunks = list(sdk(server).chat.completions.create(**ask(), stream=True))
+    words = [c.choices[0].delta.content for c in chunks if c.choices and c.choices[0].delta.content]
+    # the filter marked each word on its own, in the order the upstream sent them
+    marked = ["one[filter_trail]", " two[filter_trail]", " three[filter_trail]"]
+    assert words == [*marked, " four[filter_trail]", "<filter_trail>"]
+    assert len({c.id for c in chunks}) == 1
+    assert sum(1 for c in chunks if c.choices and c.choices[0].finish_reason) == 1
+
+
 def test_a_prefixed_connection_lists_and_routes_by_prefix(tmp_path, upstream, monkeypatch):
     monkeypatch.delenv("OPENAI_API_BASE_URL", raising=False)
     for running in start_server(tmp_path, None, []):

@@ -110,6 +110,23 @@ def test_tool_progress_reaches_the_client_as_events(server, upstream):
     assert "add" in statuses[0]["description"]
 
 
+def test_events_come_between_the_rounds_they_happened_between(server, upstream):
+    """Each round's answer arrives in one network read (handed through pipehouse as one
+    batch): its words still come before the tools' events, and the next round's after."""
+    whole = {"split_bytes": 1 << 20}
+    upstream.reply("Let me add.", tool_calls=[add(2, 2)], **whole)
+    upstream.reply("It is 4.", **whole)
+    body = ask(["tools_math"], stream=True, metadata={"events": "inline"})
+    payloads = parse_sse(server.client().post("/v1/chat/completions", json=body).content)
+    seen = []
+    for payload in payloads[:-1]:  # the last is [DONE]
+        if "event" in payload:
+            seen.append("event")
+        elif payload["choices"][0]["delta"].get("content"):  # not the role or finish chunk
+            seen.append(payload["choices"][0]["delta"]["content"])
+    assert seen == ["Let", " me", " add.", "event", "event", "It", " is", " 4."]
+
+
 def test_a_request_with_its_own_tools_is_passed_through_untouched(server, upstream):
     own = [{"type": "function", "function": {"name": "client_side", "parameters": {}}}]
     upstream.reply(tool_calls=[{"name": "client_side", "arguments": {}}])
