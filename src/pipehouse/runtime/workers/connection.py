@@ -61,7 +61,7 @@ class Call:
     reply: asyncio.Future[dict[str, Any]] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
-    items: asyncio.Queue[Any] | None = None
+    items: asyncio.Queue[Any] | None = None  # a stream's: made when the reply says it is one
     tools: dict[str, Any] | None = None  # the request's `__tools__`, run here when asked
     ledger: Ledger = field(default_factory=Ledger)  # a stream's flow control (credit.py)
     feed_credit: Credit | None = None  # a stream filter's input: what we may still send it
@@ -227,6 +227,8 @@ class Connection:
         call = self.calls.get(message.get("id"))  # type: ignore[arg-type]
         if kind == "result":
             if call is not None and not call.reply.done():
+                if call.items is None and message.get("stream"):
+                    call.items = asyncio.Queue()  # before the batches behind this frame
                 call.reply.set_result(message)
         elif kind == "chunks":
             if call is not None and call.items is not None:

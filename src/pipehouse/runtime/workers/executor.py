@@ -154,8 +154,12 @@ class ProcessExecutor:
         source = self._sources.get(plugin_id)
         if source is None:
             raise KeyError(f"plugin '{plugin_id}' is not loaded")
-        self.supervisor.check(plugin_id, stage=stage, path=source.path)
-        connection = await self._connection(self._key(plugin_id))
+        if plugin_id in self.supervisor.failing:
+            self.supervisor.check(plugin_id, stage=stage, path=source.path)
+        key = self._key(plugin_id)
+        connection = self._pools.get(key)
+        if connection is None or not connection.usable:
+            connection = await self._connection(key)
         digest = self._hashes[plugin_id]
         if connection.loaded.get(plugin_id) != digest:
             pending = connection.loading.get(plugin_id)
@@ -297,7 +301,6 @@ class ProcessExecutor:
         connection = await self._ready(plugin_id, "pipe")
         path = self._sources[plugin_id].path
         job = Call(plugin_id, "pipe", path, call.host)
-        job.items = asyncio.Queue()
         job.tools = call.metadata.get("tools")
         message = {
             "k": "call",
