@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import functools
 import logging
 import os
 import socket
@@ -76,6 +75,8 @@ class Worker:
         self.sync = sync
         self._sync_lock = threading.Lock()
         self.frames = protocol.FrameWriter(writer)
+        self._transport = writer.transport
+        self._loop: asyncio.AbstractEventLoop  # serve's
         self.executor = InProcessExecutor()
         self.tasks: dict[int, asyncio.Task[None]] = {}
         self.feeds: dict[int, asyncio.Queue[list[Any] | None]] = {}
@@ -147,6 +148,7 @@ class Worker:
     # -- receiving -----------------------------------------------------------------------------
     async def serve(self) -> None:
         remote.install(self)
+        self._loop = asyncio.get_running_loop()
         beating = heartbeat.start_beating(self.executor.plugin_files)
         reader = protocol.FrameReader(self.reader)
         while messages := await reader.frames():
@@ -183,18 +185,18 @@ class Worker:
             if feed is not None:
                 feed.put_nowait(None if message.get("end") else message["items"])
         elif kind == "cancel":
-            task = self.tasks.get(message["id"])
+            call_id = message["id"]
+            task = self.tasks.get(call_id)
             if task is not None:
-                task.cancel()
-        else:  # call, load, unload: a task each
+                task.cancel()  # cancelled before its first step, `_run` never forgets it:
+                task.add_done_callback(lambda _: self._forget(call_id))
+        else:  # call, load, unload: a task each, which forgets itself (`_run`)
             call_id = message["id"]
             if kind == "call" and message["m"] == "filter_stream":
                 self.feeds[call_id] = asyncio.Queue()
-            task = asyncio.create_task(self._run(call_id, message))
-            self.tasks[call_id] = task
-            task.add_done_callback(functools.partial(self._forget, call_id))
+            self.tasks[call_id] = self._loop.create_task(self._run(call_id, message))
 
-    def _forget(self, call_id: int, _task: object = None) -> None:
+    def _forget(self, call_id: int) -> None:
         self.tasks.pop(call_id, None)
         self.feeds.pop(call_id, None)
 
@@ -213,7 +215,9 @@ class Worker:
             plugin_id = message.get("plugin") or message.get("source", {}).get("id") or "?"
             failed = PluginError.from_exception(exc, plugin_id=plugin_id, path=None, stage="call")
             self.send({"k": "error", "id": call_id, "error": protocol.error_data(failed)})
-        if self.writer.transport.get_write_buffer_size() > DRAIN_AT:  # the server reads slowly
+        finally:
+            self._forget(call_id)
+        if self._transport.get_write_buffer_size() > DRAIN_AT:  # the server reads slowly
             await self.frames.drain()
 
     def _tools(self, call_id: int, metadata: dict[str, Any]) -> dict[str, Any]:
@@ -238,15 +242,16 @@ class Worker:
         return {**metadata, "tools": offered}
 
     def _context(self, call_id: int, data: dict[str, Any]) -> CallContext:
+        metadata = data.get("metadata") or {}
         return CallContext(
-            user=data.get("user") or {},
-            metadata=self._tools(call_id, data.get("metadata") or {}),
-            host=WireHost(self, call_id),
-            valves=data.get("valves"),
-            user_valves=data.get("user_valves"),
-            model=data.get("model"),
-            request=data.get("request"),
-            extra=data.get("extra") or {},
+            data.get("user") or {},
+            self._tools(call_id, metadata) if "tools" in metadata else metadata,
+            WireHost(self, call_id),
+            data.get("valves"),
+            data.get("user_valves"),
+            data.get("model"),
+            data.get("request"),
+            data.get("extra") or {},
         )
 
     async def _dispatch(self, call_id: int, message: dict[str, Any]) -> None:
