@@ -3,6 +3,7 @@
     .venv/bin/python bench/isolation.py [--requests 5000] [--repeat 5] [--concurrency 16] [--cpu 0]
     .venv/bin/python bench/isolation.py --profile server   # cProfile the server (isolated)
     .venv/bin/python bench/isolation.py --profile worker   # cProfile the worker
+    .venv/bin/python bench/isolation.py --executor         # the executors alone, no app
 
 `server.py`'s isolated row says what isolation is worth over HTTP, but on a shared machine its
 requests/s move with the load from everything else. What a change to the isolated path saves is
@@ -13,6 +14,9 @@ and `--concurrency` clients post the bench's non-streamed request (the global in
 calls on uvloop, no sockets. Per request it reports the CPU time of this process (the server,
 clients included: the same work in both variants), of its worker processes (from /proc), and
 the wall time; figures are medians of `--repeat` runs of `--requests` (Linux only: /proc).
+`--executor` leaves the app out: `--concurrency` clients call `call_filter` (the inlet) and
+`call_pipe` on a `ProcessExecutor` or an `InProcessExecutor` directly, so only what the
+executors do is left, and the figures are steadier still.
 The last line is what isolation adds: over HTTP an inline request costs the server about
 160 µs (server.py's per CPU-s column), so isolated >= 60% of the inline rate on one core
 needs that addition under about 105 µs.
@@ -108,11 +112,44 @@ async def drive(app: App, requests: int, concurrency: int) -> None:
     await asyncio.gather(*(client() for _ in range(concurrency)))
 
 
+USER = {"id": "u-1", "email": "ada@example.com", "name": "Ada", "role": "admin", "info": {}}
+METADATA = {"user_id": "u-1", "chat_id": None, "message_id": "m-1", "model": {"id": "bench_ok"}}
+
+
+async def executor_app(stack: AsyncExitStack, isolation: str) -> App:
+    """An 'app' that is the request's two plugin calls on an executor of `isolation`."""
+    from pipehouse.runtime.events import NullHost
+    from pipehouse.runtime.executor import CallContext, PluginSource
+    from pipehouse.runtime.inprocess import InProcessExecutor
+    from pipehouse.runtime.workers.executor import ProcessExecutor
+
+    executor: Any = (
+        ProcessExecutor(call_timeout=300, idle_timeout=300)
+        if isolation == "isolated"
+        else InProcessExecutor(call_timeout=300, idle_timeout=300)
+    )
+    stack.push_async_callback(executor.close)
+    for name in ("bench_inlet", "bench_ok"):
+        path = HERE / "plugins" / "server" / f"{name}.py"
+        await executor.load(PluginSource(name, path.read_text(), str(path)))
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        call = CallContext(USER, METADATA, NullHost(), None, None, {"id": "bench_ok"}, None)
+        messages = [{"role": "user", "content": "hi"}]
+        body = {"model": "bench_ok", "messages": messages, "metadata": METADATA}
+        body = await executor.call_filter("bench_inlet", "inlet", body, call)
+        result = await executor.call_pipe("bench_ok", {"model": "bench_ok", **body}, call)
+        await send({"type": "http.response.start", "status": 200})
+        await send({"type": "http.response.body", "body": f'"content":"{result.value}"'.encode()})
+
+    return app
+
+
 async def measure(isolation: str, args: argparse.Namespace) -> list[tuple[float, float, float]]:
     """(server, worker, wall) µs per request, one tuple per run."""
     runs = []
     async with AsyncExitStack() as stack:
-        app = await build(stack, isolation)
+        app = await (executor_app if args.executor else build)(stack, isolation)
         await drive(app, 2000, args.concurrency)  # warm up: caches filled, code specialised
         gc.collect()
         workers = children()
@@ -155,6 +192,7 @@ async def profile(args: argparse.Namespace) -> None:
 
 def report(results: dict[str, list[tuple[float, float, float]]], args: argparse.Namespace) -> None:
     print(
+        f"{'the executors alone: ' if args.executor else ''}"
         f"one non-streamed request (inlet filter + pipe), {args.concurrency} clients, "
         f"{args.requests:,} requests per run, median of {args.repeat} runs "
         f"(load average {os.getloadavg()[0]:.2f})"
@@ -194,6 +232,7 @@ def main() -> None:
     parser.add_argument("--variants", default="inline,isolated", help="inline,isolated")
     parser.add_argument("--cpu", type=int, help="pin to this core (Linux); workers inherit it")
     parser.add_argument("--profile", choices=["server", "worker"], help="cProfile one side")
+    parser.add_argument("--executor", action="store_true", help="the executors alone, no app")
     parser.add_argument("--sort", default="tottime", help="pstats order (tottime)")
     parser.add_argument("--top", type=int, default=40, help="functions shown by --profile")
     args = parser.parse_args()
