@@ -51,7 +51,7 @@ WRONG: list[tuple[dict, str]] = [
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def server(request, tmp_path_factory) -> Iterator[Server]:
     """One server for the module (on each database): the bodies here change nothing stored."""
-    url, drop = (None, None) if request.param == "sqlite" else _postgres_database()
+    url, drop = (None, None) if request.param == "sqlite" else _postgres_database(migrated=True)
     try:
         yield from start_server(
             tmp_path_factory.mktemp("chat_validation"), url, ["body_keys_pipe", "filter_trail"]
