@@ -158,3 +158,8 @@ async def test_a_stream_cut_inside_a_frame_is_a_protocol_error_for_the_frame_rea
     with pytest.raises(protocol.ProtocolError, match="inside a frame"):
         await protocol.FrameReader(reader).frames()
     writer.close()
+
+
+def test_maps_with_keys_that_are_not_text_cross_with_text_keys():
+    frame = protocol.encode({"k": "result", "id": 1, "value": {1: "one", None: [{2.5: "x"}]}})
+    assert protocol.decode(frame)["value"] == {"1": "one", "null": [{"2.5": "x"}]}
