@@ -56,9 +56,9 @@ HEADERS = [
 App = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
 
-async def request(app: App) -> list[dict[str, Any]]:
-    """POST /v1/chat/completions once; the messages the app sent."""
-    scope = {
+def chat_scope(headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    """The ASGI scope uvicorn makes for POST /v1/chat/completions with `headers`."""
+    return {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.3"},
         "http_version": "1.1",
@@ -70,8 +70,13 @@ async def request(app: App) -> list[dict[str, Any]]:
         "path": "/v1/chat/completions",
         "raw_path": b"/v1/chat/completions",
         "query_string": b"",
-        "headers": HEADERS,
+        "headers": headers,
     }
+
+
+async def request(app: App) -> list[dict[str, Any]]:
+    """POST /v1/chat/completions once; the messages the app sent."""
+    scope = chat_scope(HEADERS)
     pending = [{"type": "http.request", "body": BODY, "more_body": False}]
     sent: list[dict[str, Any]] = []
 

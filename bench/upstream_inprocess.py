@@ -48,6 +48,7 @@ import uvloop
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from request import chat_scope  # noqa: E402  (bench/request.py's scope)
 from server import start_bare, stop, wait_ready  # noqa: E402  (bench/server.py's processes)
 
 KEY = "sk-bench-upstream-0123456789abcdef"
@@ -76,20 +77,7 @@ async def request(app: App, content: bytes) -> bytes:
         (b"authorization", f"Bearer {KEY}".encode()),
         (b"content-length", str(len(content)).encode()),
     ]
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.3"},
-        "http_version": "1.1",
-        "scheme": "http",
-        "server": ("127.0.0.1", 8080),
-        "client": ("127.0.0.1", 50000),
-        "method": "POST",
-        "root_path": "",
-        "path": "/v1/chat/completions",
-        "raw_path": b"/v1/chat/completions",
-        "query_string": b"",
-        "headers": headers,
-    }
+    scope = chat_scope(headers)
     pending = [{"type": "http.request", "body": content, "more_body": False}]
     parts: list[bytes] = []
     status: list[int] = []
