@@ -9,10 +9,11 @@ import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# the forms the citations of documents outside this repository took
+# the forms the citations of documents outside this repository took (a one-letter class in each
+# word, so that this file is no such citation to a search for them)
 ELSEWHERE = re.compile(
-    r"\b(?:ref|reference)(?: section)? §?\d|ref §|\bseed \d|\bDESIGN\b|\bshared[/]|"
-    r"pipelines-server\.md|plugin-ecosystem-census|openwebui-0\.12\.4-plugin-behaviour"
+    r"\b(?:re[f]|re[f]erence)(?: sectio[n])? §?\d|re[f] §|\bsee[d] \d|\bDESIG[N]\b|\bshare[d]/|"
+    r"pipelines-serve[r]\.md|plugin-ecosystem-censu[s]|openwebui-0\.12\.4-plugin-behaviou[r]"
 )
 
 
@@ -27,7 +28,7 @@ def test_no_reference_points_outside_the_repository():
     found = []
     for name in listed:
         path = ROOT / name
-        if path.suffix not in (".py", ".md") or path == Path(__file__).resolve():
+        if path.suffix not in (".py", ".md"):
             continue
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if ELSEWHERE.search(line):
