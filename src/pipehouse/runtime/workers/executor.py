@@ -1,6 +1,4 @@
-"""(Over 500 lines: one concept, the `Executor` interface answered by worker processes; the wire
-is in connection.py and protocol.py.)
-`ProcessExecutor`: the `Executor` interface, with plugins running in worker processes.
+"""`ProcessExecutor`: the `Executor` interface, with plugins running in worker processes.
 
 Plugins whose environments are the same share a pool (one worker, started on the first call,
 replaced when it ends); a plugin that has ended a worker is moved to a worker of its own, so
@@ -26,11 +24,10 @@ from typing import Any, Literal
 
 from pipehouse.plugin.errors import PluginError
 from pipehouse.plugin.info import PluginInfo
-from pipehouse.plugin.kinds import PluginKind
 from pipehouse.runtime.action_result import ActionResult
 from pipehouse.runtime.executor import CallContext, PipeResult, PluginSource
-from pipehouse.runtime.request_standin import request_facts
 from pipehouse.runtime.workers import values
+from pipehouse.runtime.workers.call_data import context_data, info_from
 from pipehouse.runtime.workers.connection import END, Call, Connection, HostEvent
 from pipehouse.runtime.workers.credit import FEED_WINDOW, Credit
 from pipehouse.runtime.workers.supervisor import Supervisor, WorkerExit, WorkerLimits
@@ -40,44 +37,6 @@ log = logging.getLogger(__name__)
 SECRETS_WAIT = 1.0  # longest an error waits for a worker to list its plugin's secrets
 Sharing = Literal["environment", "plugin"]
 PoolKey = tuple[Path | None, str | None]
-
-
-def info_from(data: dict[str, Any]) -> PluginInfo:
-    return PluginInfo(**{**data, "kind": PluginKind(data["kind"])})
-
-
-def context_data(call: CallContext, needs: list[str] | None = None) -> dict[str, Any]:
-    """What a call context carries, as plain data (its host stays here: events come back);
-    only the valves, `extra` and the fields in `needs` when the worker said which the method
-    reads (`main._context_needs`): the user, metadata and request facts of a call of a method
-    that declares none cross for nothing."""
-    if needs is not None:
-        data = {"valves": call.valves, "extra": call.extra}
-        for name in needs:
-            data[name] = _facts(call.request) if name == "request" else getattr(call, name)
-        return data
-    return {
-        "user": call.user,
-        "metadata": call.metadata,
-        "valves": call.valves,
-        "user_valves": call.user_valves,
-        "model": call.model,
-        "request": _facts(call.request),
-        "extra": call.extra,
-    }
-
-
-def _facts(request: dict[str, Any] | None) -> dict[str, Any] | None:
-    """`request_facts`, worked out once per request (its filters and pipe share the dict)."""
-    if not request:
-        return None
-    facts = request.get(_FACTS)
-    if facts is None:
-        facts = request[_FACTS] = request_facts(request)
-    return facts
-
-
-_FACTS = "__pipehouse_facts__"
 
 
 class ProcessExecutor:
