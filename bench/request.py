@@ -74,17 +74,24 @@ def chat_scope(headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
     }
 
 
-async def request(app: App) -> list[dict[str, Any]]:
-    """POST /v1/chat/completions once; the messages the app sent."""
-    scope = chat_scope(HEADERS)
-    pending = [{"type": "http.request", "body": BODY, "more_body": False}]
-    sent: list[dict[str, Any]] = []
+def receive_once(body: bytes) -> Callable[[], Awaitable[dict[str, Any]]]:
+    """An ASGI `receive` that hands over `body`, then waits as a client that stays."""
+    pending = [{"type": "http.request", "body": body, "more_body": False}]
 
     async def receive() -> dict[str, Any]:
         if pending:
             return pending.pop()
-        await asyncio.Event().wait()  # a client that stays: never answered
+        await asyncio.Event().wait()  # never answered
         raise AssertionError
+
+    return receive
+
+
+async def request(app: App) -> list[dict[str, Any]]:
+    """POST /v1/chat/completions once; the messages the app sent."""
+    scope = chat_scope(HEADERS)
+    receive = receive_once(BODY)
+    sent: list[dict[str, Any]] = []
 
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)

@@ -48,7 +48,7 @@ import uvloop
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from request import chat_scope  # noqa: E402  (bench/request.py's scope)
+from request import chat_scope, receive_once  # noqa: E402  (bench/request.py's ASGI pieces)
 from server import start_bare, stop, wait_ready  # noqa: E402  (bench/server.py's processes)
 
 KEY = "sk-bench-upstream-0123456789abcdef"
@@ -78,15 +78,9 @@ async def request(app: App, content: bytes) -> bytes:
         (b"content-length", str(len(content)).encode()),
     ]
     scope = chat_scope(headers)
-    pending = [{"type": "http.request", "body": content, "more_body": False}]
+    receive = receive_once(content)
     parts: list[bytes] = []
     status: list[int] = []
-
-    async def receive() -> dict[str, Any]:
-        if pending:
-            return pending.pop()
-        await asyncio.Event().wait()  # a client that stays: never answered
-        raise AssertionError
 
     async def send(message: dict[str, Any]) -> None:
         if message["type"] == "http.response.start":
