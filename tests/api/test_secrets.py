@@ -1,5 +1,6 @@
 """No secret leaves the server (issue 11, points 1-3): not in an answer, a stream's error frame,
 an event or a log line at DEBUG with the access log on, whoever asks (an admin's key or a user's),
+wherever the plugin runs (inline or in a worker),
 whatever the secret's origin (stored, a default in the code, the environment read in
 `__init__`, a URL's password), and not as a piece of 8 characters or more either."""
 
@@ -58,6 +59,13 @@ def keys_in_the_environment(monkeypatch, caplog):
 @pytest.fixture
 def server_plugins():
     return FAILING
+
+
+@pytest.fixture(params=["inline", "isolated"])
+def server_settings(request):
+    """Both modes: inline, the live instance is read in the server's process; isolated, its
+    worker is asked for what the instance holds (runtime/workers)."""
+    return {"isolation": request.param}
 
 
 def leaks(text: str) -> list[str]:
