@@ -23,7 +23,7 @@ INCLUDE_USAGE = {"stream_options": {"include_usage": True}}
     "name", ["returns_str", "returns_sync_generator", "returns_generator_of_chunks"]
 )
 async def test_every_chunk_shares_one_id_and_names_the_model(harness, name):
-    # Deviates from Open WebUI (a new `<model>-<uuid>` id per chunk, 3.6): one id per
+    # Deviates from Open WebUI (a new `<model>-<uuid>` id per chunk, functions.py): one id per
     # completion, as OpenAI streams have.
     await harness.add(name)
     payloads = await harness.stream(harness.body(name, **INCLUDE_USAGE))
@@ -48,7 +48,7 @@ async def test_role_delta_first_and_exactly_one_finish_chunk(harness, name):
 
 async def test_done_is_last_and_ends_with_a_blank_line(harness):
     # Deviates from Open WebUI, which sends `data: [DONE]` without the blank line that ends an
-    # SSE event (3.6), so strict SSE parsers never see it.
+    # SSE event (functions.py), so strict SSE parsers never see it.
     await harness.add("returns_sync_generator")
     raw = await raw_sse(harness, harness.body("returns_sync_generator"))
     assert raw.endswith(b"data: [DONE]\n\n")

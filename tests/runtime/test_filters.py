@@ -72,7 +72,8 @@ async def test_toggle_filter_runs_only_when_named_in_filter_ids(harness):
 
 
 async def test_toggle_filters_are_offered_on_every_model(harness):
-    # 4.4: model["filters"] lists the toggle filters, sorted by id.
+    # Open WebUI 0.12.4 utils/models.py (`get_all_models`): model["filters"] lists the toggle
+    # filters, sorted by id.
     await harness.add("filter_toggle", plugin_id="tog")
     await harness.add("filter_trail", plugin_id="f_a")
     await harness.add("filter_answers_trail")
@@ -81,8 +82,8 @@ async def test_toggle_filters_are_offered_on_every_model(harness):
 
 
 async def test_file_handler_removes_files_after_the_inlets(harness):
-    # 1.8 / utils/filter.py: with a file_handler filter in the chain, `files` is deleted from
-    # the body and the metadata after *all* inlets ran, so later inlets still see them.
+    # Open WebUI 0.12.4 utils/filter.py: with a file_handler filter in the chain, `files` is deleted
+    # from the body and the metadata after *all* inlets ran, so later inlets still see them.
     # `__files__` keeps them (docs/files.md; 0.12.4 itself empties it too: docs/compatibility.md).
     await harness.add("filter_file_handler")  # priority 0
     await harness.add("filter_sees_files")  # priority 1: runs after the handler
@@ -117,7 +118,8 @@ async def test_inlet_that_raises_stops_the_request_naming_the_filter(harness, st
 
 
 async def test_inlet_returning_none_is_an_error_naming_the_filter(harness):
-    # 4.1: the next step reads the returned body; None cannot be one.
+    # utils/filter.py (`process_filter_functions`, 0.12.4): the next step reads the returned body;
+    # None cannot be one.
     await harness.add("filter_inlet_returns_none")
     await harness.add("returns_str")
     with pytest.raises(PluginError) as caught:
@@ -127,7 +129,8 @@ async def test_inlet_returning_none_is_an_error_naming_the_filter(harness):
 
 
 async def test_stream_filter_that_raises_ends_the_stream_with_an_error_frame(harness):
-    # 4.2, API path: a stream-filter exception aborts the stream with an error frame.
+    # utils/middleware.py (`streaming_chat_response_handler`, 0.12.4): a stream-filter exception
+    # aborts the stream with an error frame.
     await harness.add("filter_stream_raises")
     await harness.add("returns_sync_generator")
     payloads = await harness.stream(harness.body("returns_sync_generator"))
@@ -156,7 +159,7 @@ async def test_stream_filters_do_not_run_on_a_non_streamed_answer(harness):
 
 @pytest.mark.parametrize("stream", [False, True])
 async def test_outlet_that_raises_is_logged_and_the_answer_kept(harness, caplog, stream):
-    # 4.2: Open WebUI swallows outlet errors.
+    # Open WebUI swallows outlet errors (utils/middleware.py `outlet_filter_handler`, 0.12.4).
     await harness.add("filter_outlet_raises")
     await harness.add("returns_str")
     caplog.set_level(logging.ERROR)
@@ -203,8 +206,9 @@ async def test_outlet_that_keeps_the_answer_sends_no_replace_event(harness):
 
 
 async def test_user_valves_do_not_leak_to_the_next_filter(harness):
-    # Fixes Open WebUI's leak (2.3 "Leak"): it shares one __user__ dict down the chain, so a
-    # later filter without UserValves would see the previous filter's user valves.
+    # Fixes Open WebUI's leak (utils/filter.py `apply_user_valves`, 0.12.4): it shares one __user__
+    # dict down the chain, so a later filter without UserValves would see the previous filter's user
+    # valves.
     await harness.add("filter_user_valves")  # priority 0, has UserValves
     await harness.add("filter_no_user_valves")  # priority 1, has none
     await harness.add("args_all_injected")
@@ -223,7 +227,8 @@ async def test_user_valves_do_not_leak_to_the_next_filter(harness):
 
 
 async def test_filter_with_invalid_stored_user_valves_runs_without_them(harness):
-    # 2.3: a filter's user valves that fail validation are logged; __user__ has no `valves`.
+    # utils/filter.py (0.12.4): a filter's user valves that fail validation are logged; __user__ has
+    # no `valves`.
     await harness.add("filter_user_valves")
     await harness.add("args_all_injected")
     harness.store.by_user[("filter_user_valves", USER["id"])] = {"flavour": ["not", "a", "str"]}

@@ -39,7 +39,7 @@ async def test_body_is_always_passed_and_ids_come_from_top_level_keys(report_pip
     assert report["metadata"]["message_id"] == "msg-1"
     assert report["metadata"]["session_id"] == "sess-1"
     assert report["metadata"]["user_id"] == USER["id"]
-    assert report["files"] == FILES  # __files__ = metadata["files"] (3.4)
+    assert report["files"] == FILES  # __files__ = metadata["files"] (functions.py)
     assert report["metadata"]["files"] == FILES
 
 
@@ -79,7 +79,8 @@ async def test_user_is_a_copy_and_the_rest_have_open_webui_values(report_pipe):
     h = report_pipe
     report = answer_json(await h.complete(h.body("args_all_injected")))
     assert report["user"] == USER
-    assert report["user_has_valves"] is False  # no UserValves class, so no `valves` key (2.3)
+    # no UserValves class, so no `valves` key (functions.py)
+    assert report["user_has_valves"] is False
     assert USER["name"] == "Ada"  # the pipe renamed its __user__; the caller's dict is intact
     assert report["request_is_starlette"] and report["request_method"] == "POST"
     assert report["tools"] == {}
@@ -87,8 +88,9 @@ async def test_user_is_a_copy_and_the_rest_have_open_webui_values(report_pipe):
 
 
 async def test_body_seen_by_the_pipe_is_prepared_like_open_webui(report_pipe):
-    # 3.3: `metadata` and request-only keys are removed; `params` is flattened into top-level
-    # keys without the params only Open WebUI reads; unknown client keys stay.
+    # Open WebUI 0.12.4 functions.py: `metadata` and request-only keys are removed; `params` is
+    # flattened into top-level keys without the params only Open WebUI reads; unknown client keys
+    # stay.
     h = report_pipe
     body = h.body(
         "args_all_injected",
@@ -122,7 +124,8 @@ async def test_body_seen_by_the_pipe_is_prepared_like_open_webui(report_pipe):
 
 
 async def test_kwargs_pipe_receives_nothing_but_body(harness):
-    # 3.4: extra arguments go only to names in the signature; **kwargs receives nothing extra.
+    # functions.py `get_function_params` (0.12.4): extra arguments go only to names in the
+    # signature; **kwargs receives nothing extra.
     await harness.add("args_kwargs_only")
     body = harness.body("args_kwargs_only", chat_id="c", files=FILES)
     assert answer_json(await harness.complete(body)) == {"kwargs": [], "has_body": True}
@@ -145,7 +148,8 @@ async def test_pipe_user_valves_default_when_nothing_is_stored(harness):
 
 
 async def test_pipe_user_valves_fall_back_to_defaults_when_stored_ones_are_invalid(harness):
-    # 2.3: a pipe falls back to UserValves() when the stored values do not validate.
+    # functions.py (0.12.4): a pipe falls back to UserValves() when the stored values do not
+    # validate.
     await harness.add("args_pipe_user_valves")
     harness.store.by_user[("args_pipe_user_valves", USER["id"])] = {"max_words": "many"}
     report = answer_json(await harness.complete(harness.body("args_pipe_user_valves")))
@@ -214,7 +218,8 @@ async def test_event_call_returns_the_hosts_answer(harness):
 
 
 async def test_event_call_with_nobody_answering_returns_an_error_dict_at_once(harness):
-    # Open WebUI may wait forever (7.3, no timeout by default); here the call returns an error
+    # Open WebUI may wait forever (socket/main.py `get_event_call`, 0.12.4: no timeout by
+    # default); here the call returns an error
     # dict at once, as Open WebUI's own disconnect case does.
     await harness.add("args_event_call")
     payloads = await harness.stream(harness.body("args_event_call"), host=RecordingHost())
@@ -250,7 +255,7 @@ async def test_filter_hooks_receive_their_injected_arguments(harness):
     reports = {e["data"]["hook"]: e["data"] for e in host.events if e["type"] == "report"}
     assert set(reports) == {"inlet", "stream", "outlet"}
     for data in reports.values():
-        assert data["id"] == "filter_all_injected"  # __id__ = the filter id (4.1)
+        assert data["id"] == "filter_all_injected"  # __id__ = the filter id (utils/filter.py)
         assert data["model_id"] == "returns_sync_generator"  # __model__ = the model dict
         assert data["user_id"] == USER["id"]
         assert data["chat_id"] == "chat-9"
@@ -262,7 +267,7 @@ async def test_filter_hooks_receive_their_injected_arguments(harness):
     stream = reports["stream"]
     assert stream["body_model"] == "returns_sync_generator"  # __body__ = the request body
     assert stream["body_has_messages"] and stream["event_is_dict"]
-    outlet = reports["outlet"]  # 4.5: the outlet body's keys
+    outlet = reports["outlet"]  # utils/middleware.py `outlet_filter_handler`
     keys = ["chat_id", "filter_ids", "id", "messages", "model", "session_id"]
     assert outlet["outlet_keys"] == keys
     assert outlet["last_role"] == "assistant"

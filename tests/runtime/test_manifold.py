@@ -52,7 +52,7 @@ async def test_listed_models_have_open_webui_model_shape(harness):
     "model_id", ["manifold_list.alpha", "manifold_sync_method.two", "manifold_async_method.gpt-x"]
 )
 async def test_pipe_receives_the_full_prefixed_model_id(harness, model_id):
-    # 3.3 item 4: body["model"] is not rewritten; the pipe gets "pipe_id.sub_id".
+    # functions.py (0.12.4): body["model"] is not rewritten; the pipe gets "pipe_id.sub_id".
     await harness.add(model_id.split(".")[0])
     result = await harness.complete(harness.body(model_id))
     assert message(result)["content"] == model_id
@@ -69,7 +69,8 @@ async def test_sync_pipes_method_runs_on_a_worker_thread(harness):
 
 
 async def test_entry_without_id_or_name_is_skipped_and_the_rest_kept(harness):
-    # Deviates from Open WebUI, which stops listing the manifold at the first bad entry (3.1):
+    # Deviates from Open WebUI, which stops listing the manifold at the first bad entry
+    # (functions.py `get_function_models`, 0.12.4):
     # one malformed entry should not hide the good models after it.
     await harness.add("manifold_bad_entry")
     assert await listed(harness) == {
@@ -98,7 +99,8 @@ async def test_unknown_sub_id_is_model_not_found(harness):
 
 
 async def test_valves_are_applied_before_pipes_is_called(harness):
-    # 3.1: the manifold is loaded with its valves applied before `pipes` runs.
+    # functions.py `get_function_models` (0.12.4): the manifold is loaded with its valves applied
+    # before `pipes` runs.
     await harness.add("manifold_from_valves")
     harness.store.by_plugin["manifold_from_valves"] = {"MODELS": "small,large"}
     assert await listed(harness) == {

@@ -52,7 +52,8 @@ async def test_completion_dict_streams_as_a_content_delta(harness):
 
 
 async def test_completion_dict_is_returned_as_is(harness):
-    # 3.7: a returned dict is the answer as-is, its own id and model included.
+    # Open WebUI 0.12.4 functions.py: a returned dict is the answer as-is, its own id and model
+    # included.
     result = await completion_of(harness, "returns_openai_completion_dict")
     assert result["id"] == "chatcmpl-from-the-pipe"
     assert result["model"] == "upstream-model"
@@ -63,9 +64,9 @@ async def test_completion_dict_is_returned_as_is(harness):
 
 
 async def test_plain_dict_streams_as_one_frame(harness):
-    # 3.6: a dict is sent as one `data: {json}` frame, verbatim. pipehouse then still ends the
-    # stream with its finish chunk and [DONE] (Open WebUI stops without them, leaving clients
-    # waiting for the end of the stream).
+    # functions.py `process_line`: a dict is sent as one `data: {json}` frame, verbatim. pipehouse
+    # then still ends the stream with its finish chunk and [DONE] (Open WebUI stops without them,
+    # leaving clients waiting for the end of the stream).
     payloads = await stream_of(harness, "returns_plain_dict")
     assert {"answer": 42, "note": "not an OpenAI object"} in payloads
     assert_well_formed(payloads)
@@ -74,7 +75,7 @@ async def test_plain_dict_streams_as_one_frame(harness):
 
 async def test_plain_dict_is_returned_as_is(harness):
     result = await completion_of(harness, "returns_plain_dict")
-    assert result == {"answer": 42, "note": "not an OpenAI object"}  # 3.7: dict returned as-is
+    assert result == {"answer": 42, "note": "not an OpenAI object"}  # dict returned as-is
 
 
 async def test_error_dict_streams_an_error_frame_naming_the_plugin(harness):
@@ -96,7 +97,7 @@ async def test_error_dict_raises_plugin_error(harness):
 
 # -- BaseModel ----------------------------------------------------------------------------------
 async def test_basemodel_completes_like_its_dump(harness):
-    # 3.7: BaseModel => model_dump(); an OpenAI-shaped one is read as the completion it is.
+    # functions.py: BaseModel => model_dump(); an OpenAI-shaped one is read as the completion it is.
     result = await completion_of(harness, "returns_basemodel")
     assert message(result)["content"] == "from a model object"
 
@@ -108,8 +109,8 @@ async def test_plain_basemodel_completes_as_its_dump(harness):
 
 async def test_basemodel_streams_like_a_dict(harness):
     # Deviates from Open WebUI, which streams nothing for a BaseModel (no isinstance branch
-    # matches, 3.6): pipehouse treats it as its dump, as the non-streaming path already does,
-    # so an SDK ChatCompletion object returned by a pipe is not silently lost.
+    # matches, `process_line`): pipehouse treats it as its dump, as the non-streaming path already
+    # does, so an SDK ChatCompletion object returned by a pipe is not silently lost.
     payloads = await stream_of(harness, "returns_basemodel")
     assert_well_formed(payloads)
     assert content_of(payloads) == "from a model object"
@@ -123,9 +124,10 @@ async def test_plain_basemodel_streams_as_one_frame(harness):
 
 # -- StreamingResponse --------------------------------------------------------------------------
 async def test_streaming_response_items_reach_the_client_in_order(harness):
-    # 3.6: its `data:` lines are the answer. pipehouse re-splits them by line, so two events in
-    # one item both arrive (Open WebUI's UI path drops such an item, 3.8) and an event split
-    # across two items is joined; the pipe's own `data: [DONE]` is not forwarded early.
+    # functions.py `process_line`: its `data:` lines are the answer. pipehouse re-splits them by
+    # line, so two events in one item both arrive (Open WebUI's UI path drops such an item:
+    # utils/middleware.py) and an event split across two items is joined; the pipe's own `data:
+    # [DONE]` is not forwarded early.
     payloads = await stream_of(harness, "returns_streaming_response")
     assert_well_formed(payloads)
     assert [d.get("content") for d, _ in steps(payloads)[1:-1]] == [
@@ -139,8 +141,8 @@ async def test_streaming_response_items_reach_the_client_in_order(harness):
 
 
 async def test_streaming_response_completes_as_the_joined_text(harness):
-    # Open WebUI returns the StreamingResponse itself, later read as a stream (3.7); the text a
-    # client gets is the same joined answer.
+    # Open WebUI returns the StreamingResponse itself, later read as a stream (functions.py); the
+    # text a client gets is the same joined answer.
     result = await completion_of(harness, "returns_streaming_response")
     assert message(result)["content"] == "one two three four"
 
@@ -201,8 +203,9 @@ async def test_generator_of_event_dicts_streams_them_in_band_in_order(harness):
 
 
 async def test_generator_of_event_dicts_completes_without_their_repr(harness):
-    # Deviates from Open WebUI, which ''.join(map(str, ...)) a generator (3.7) and so puts the
-    # repr of every yielded dict into the answer: the events go to the host, the text is kept.
+    # Deviates from Open WebUI, which ''.join(map(str, ...)) a generator (functions.py
+    # `get_message_content`) and so puts the repr of every yielded dict into the answer: the events
+    # go to the host, the text is kept.
     host = RecordingHost()
     result = await completion_of(harness, "returns_generator_of_events", host)
     assert message(result)["content"] == "answer text"
@@ -210,7 +213,8 @@ async def test_generator_of_event_dicts_completes_without_their_repr(harness):
 
 
 async def test_generator_of_bytes_is_decoded(harness):
-    # 3.6 process_line: bytes are decoded as UTF-8, then read like strings (a `data:` line too).
+    # functions.py `process_line`: bytes are decoded as UTF-8, then read like strings (a `data:`
+    # line too).
     payloads = await stream_of(harness, "returns_generator_of_bytes")
     assert_well_formed(payloads)
     assert content_of(payloads) == "bytes \u00e9!"
@@ -279,7 +283,7 @@ async def test_str_subclass_is_text(harness, stream_lines):
 # -- None, list ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("name", ["returns_none", "returns_list"])
 async def test_none_and_list_stream_an_empty_answer(harness, name):
-    # 3.6: nothing is emitted for them; the stream still finishes.
+    # functions.py `process_line`: nothing is emitted for them; the stream still finishes.
     payloads = await stream_of(harness, name)
     assert_well_formed(payloads)
     assert steps(payloads) == [ROLE, FINISH]
@@ -287,8 +291,8 @@ async def test_none_and_list_stream_an_empty_answer(harness, name):
 
 @pytest.mark.parametrize("name", ["returns_none", "returns_list"])
 async def test_none_and_list_complete_with_no_content(harness, name):
-    # 3.7: get_message_content gives None for them. (Open WebUI then leaves out the `message`
-    # key; pipehouse keeps the OpenAI shape with `content: null`.)
+    # functions.py: get_message_content gives None for them. (Open WebUI then leaves out the
+    # `message` key; pipehouse keeps the OpenAI shape with `content: null`.)
     result = await completion_of(harness, name)
     assert result["object"] == "chat.completion"
     assert message(result)["content"] is None
@@ -306,7 +310,7 @@ async def test_none_and_list_complete_with_no_content(harness, name):
 )
 async def test_exception_streams_an_error_frame_then_done(harness, name, text, partial):
     # Deviates from Open WebUI (no [DONE] after a call error; a generator's error is not caught
-    # at all, 3.6): every failure becomes an error frame naming the plugin, then [DONE].
+    # at all, functions.py): every failure becomes an error frame naming the plugin, then [DONE].
     payloads = await stream_of(harness, name)
     assert content_of(payloads) == partial
     assert payloads[-1] == "[DONE]"

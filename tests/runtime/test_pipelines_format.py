@@ -149,9 +149,10 @@ async def test_lifecycle_hooks(harness):
 
 
 async def test_pipelines_filters_and_the_models_own_hooks_run_before_functions_filters(harness):
-    # Reference 4.5/4.6 (steps 7-8): Open WebUI calls the Pipelines server's inlets (filters, then
-    # the model's own) before its Functions inlets, and the Pipelines outlets (the model's own
-    # first) before the Functions outlets, whatever the priorities.
+    # Open WebUI 0.12.4 (utils/middleware.py, `process_chat_payload` and `outlet_filter_handler`)
+    # calls the Pipelines server's inlets (filters, then the model's own) before its Functions
+    # inlets, and the Pipelines outlets (the model's own first) before the Functions outlets,
+    # whatever the priorities.
     await harness.add("filter_trail_first_by_default")  # a Functions filter with priority -1
     await harness.add("pipeline_filter")
     await harness.add("pipeline_own_filters")

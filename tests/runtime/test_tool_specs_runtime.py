@@ -1,5 +1,6 @@
 """The `tools` list a request sends to a model (ToolSet.specs), written out by hand from the
-reference's rules (section 6.2: stored spec, runtime changes, name collisions)."""
+rules of Open WebUI 0.12.4 utils/tools.py (`get_tools`: stored spec, runtime changes, name
+collisions)."""
 
 from __future__ import annotations
 

@@ -56,7 +56,8 @@ class PluginInfo:
     pipeline_type: str | None = None
     actions: list[dict[str, Any]] | None = None
     tool_specs: list[dict[str, Any]] = field(default_factory=list)
-    # each tool method's raw docstring: a chat sends it, unstripped, as the description (6.2)
+    # each tool method's raw docstring: a chat sends it, unstripped, as the description (Open WebUI
+    # 0.12.4 utils/tools.py, `get_tools`)
     tool_docstrings: dict[str, str | None] = field(default_factory=dict)
     citation: bool = False
 

@@ -7,10 +7,9 @@ A client subscribes for its own user (optionally one chat) and receives, as plai
     {"type": "call:done", "call_id"}                                    # answered, or given up
 
 and answers a call with `answer(user_id, call_id, value)`. Open WebUI sends the same events to
-every socket of the user (Open WebUI 0.12.4 socket/main.py) and each call to the one tab that made
-the request
-(7.3); API clients have no tab, so a call goes to every subscriber of the user and chat, and the
-first answer wins.
+every socket of the user and each call to the one tab that made the request (Open WebUI 0.12.4
+socket/main.py, `get_event_emitter` and `get_event_call`); API clients have no tab, so a call goes
+to every subscriber of the user and chat, and the first answer wins.
 
 A call never hangs and never raises: with nobody subscribed it returns `NO_LISTENER` at once;
 when its time is up, `TIMED_OUT`; when the last subscriber leaves, `DISCONNECTED`.
