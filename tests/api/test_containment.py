@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import content_of, parse_sse
+from tests.conftest import content_of, parse_sse, plugin_path
 
 HELLO = [{"role": "user", "content": "weather in Paris?"}]
 
@@ -45,6 +45,28 @@ def test_a_file_that_exits_at_import_leaves_the_others_serving(server):
     assert error["type"] == "SystemExit"
     assert error["message"] == "PIPEHOUSE_TESTS_NEVER_SET_THIS_KEY is not set"
     assert error["path"].endswith("exits_at_import.py") and error["line"]
+
+
+@pytest.mark.parametrize("raised", ["SystemExit", "KeyboardInterrupt"])
+@pytest.mark.parametrize("kind", ["functions", "tools"])
+def test_code_that_exits_at_import_is_refused_with_a_400_naming_the_line(server, kind, raised):
+    source = plugin_path("exits_at_import").read_text()
+    if raised == "KeyboardInterrupt":
+        source = source.replace('sys.exit("', 'raise KeyboardInterrupt("')
+    if kind == "tools":
+        source = source.replace("class Pipe:", "class Tools:")
+    client = server.client()
+    form = {"id": "exits_on_create", "name": "Exits", "content": source, "meta": {}}
+    reply = client.post(f"/api/v1/{kind}/create", json=form)
+    assert reply.status_code == 400, reply.text
+    assert reply.headers["content-type"].startswith("application/json")
+    error = reply.json()["detail"]
+    expected = ("exits_on_create", "load", raised)
+    assert (error["plugin_id"], error["stage"], error["type"]) == expected
+    lines = source.splitlines()
+    assert lines[error["line"] - 1].strip().startswith(("sys.exit(", "raise KeyboardInterrupt("))
+    assert client.get(f"/api/v1/{kind}/id/exits_on_create").status_code == 404  # nothing stored
+    still_serving(client)
 
 
 @pytest.mark.parametrize("raised", ["SystemExit", "KeyboardInterrupt"])
