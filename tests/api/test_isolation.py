@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from tests.conftest import content_of, parse_sse
+from tests.conftest import PLUGINS, content_of, parse_sse
 from tests.support.polling import eventually
 
 PLUGIN = "isolation_reports_itself"
@@ -70,6 +70,25 @@ def test_an_admin_moves_a_plugin_inline_and_back(server):
     back = admin.post(f"/api/v1/isolation/{PLUGIN}", json={"mode": None})
     assert back.json()["mode"] == "isolated"
     assert ask(server, stream=False)[0]["pid"] != os.getpid()
+
+
+def test_a_code_update_keeps_the_mode_an_admin_set(server):
+    """The mode is the admin's, not the form's: saving new code (whose form carries no mode, or
+    another) leaves the plugin where the admin put it, now and after a restart."""
+    admin = server.client(server.admin_key)
+    source = (PLUGINS / f"{PLUGIN}.py").read_text()
+    form = {"id": "reports_copy", "name": "Report", "content": source, "meta": {}}
+    admin.post("/api/v1/functions/create", json=form).raise_for_status()
+    admin.post("/api/v1/functions/id/reports_copy/toggle").raise_for_status()
+    admin.post("/api/v1/isolation/reports_copy", json={"mode": "inline"}).raise_for_status()
+
+    form = {**form, "content": source + "\n# edited\n", "meta": {"isolation": "isolated"}}
+    admin.post("/api/v1/functions/id/reports_copy/update", json=form).raise_for_status()
+    row = admin.get("/api/v1/functions/id/reports_copy").json()
+    assert row["meta"]["isolation"] == "inline"  # what a restart reads back
+    body = {"model": "reports_copy", "messages": HELLO}
+    answer = admin.post("/v1/chat/completions", json=body).json()["choices"][0]["message"]
+    assert json.loads(answer["content"])["pid"] == os.getpid()
 
 
 def test_only_an_admin_sets_a_mode(server):

@@ -59,6 +59,27 @@ async def test_waits_for_another_process_building_the_same_environment(tmp_path)
     assert (await environments.wait(FIGLET.key)).state == "ready"
 
 
+async def test_two_replicas_sharing_a_data_dir_build_an_environment_once(tmp_path, caplog):
+    """Two servers on one data dir asking at the same moment: one installs, the other waits for
+    it and uses what it built; a server with a data dir of its own builds its own."""
+    caplog.set_level("INFO", logger="pipehouse.envs.manager")
+    a, b = Environments(tmp_path / "shared"), Environments(tmp_path / "shared")
+    first, second = a.ensure(FIGLET, "banner"), b.ensure(FIGLET, "banner")
+    built = await asyncio.gather(a.wait(first.key), b.wait(second.key))
+    assert [state.state for state in built] == ["ready", "ready"]
+    assert built[0].created == built[1].created
+    installs = [
+        r
+        for r in caplog.records
+        if r.getMessage().startswith(f"environment {FIGLET.key} installing")
+    ]
+    assert len(installs) == 1
+
+    own = Environments(tmp_path / "own")
+    assert (await own.wait(own.ensure(FIGLET, "banner").key)).state == "ready"
+    assert figlet_version(own.site(FIGLET.key)) == "1.0.2"
+
+
 async def test_a_requirement_that_would_replace_a_host_package_names_both_versions(tmp_path):
     environments = Environments(tmp_path)
     state = environments.ensure(EnvironmentSpec.of(["pydantic<2"]))

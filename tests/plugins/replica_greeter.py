@@ -2,10 +2,11 @@
 title: Replica Greeter
 author: pipehouse tests
 version: 0.1.0
-description: Greets with its valves, signs with the user's, reports progress, asks when told to (and gives up after a while when told so), and streams slowly on request.
+description: Greets with its valves, signs with the user's, says its process id when asked, reports progress, asks when told to (and gives up after a while when told so), and streams slowly on request.
 """
 
 import asyncio
+import os
 
 from pydantic import BaseModel, Field
 
@@ -25,6 +26,8 @@ class Pipe:
         user_valves = __user__.get("valves")
         signature = getattr(user_valves, "SIGNATURE", "") if user_valves else ""
         await __event_emitter__({"type": "status", "data": {"description": f"greeting {text}", "done": False}})
+        if text == "pid":
+            return str(os.getpid())
         if text == "ask":
             text = await __event_call__({"type": "input", "data": {"title": "Your name?"}})
         elif text.startswith("ask within "):  # seconds

@@ -18,15 +18,16 @@ from pipehouse.api.principal import Principal, admin_user
 from pipehouse.config import Settings
 from pipehouse.runtime.inprocess import InProcessExecutor
 from pipehouse.runtime.workers.executor import ProcessExecutor
-from pipehouse.runtime.workers.routing import Mode, RoutingExecutor, parse_mode
+from pipehouse.runtime.workers.routing import MODES, Mode, RoutingExecutor, parse_mode
 from pipehouse.runtime.workers.supervisor import Supervisor, WorkerLimits
 from pipehouse.service.errors import NOT_FOUND, ServiceError
+from pipehouse.service.plugin_rows import MODE_KEY
 from pipehouse.service.plugins import PluginService
 from pipehouse.store.models import Function, Tool
 from pipehouse.store.plugins import PluginRows
 
 DEFAULT_MODE: Mode = "isolated"
-META_KEY = "isolation"
+META_KEY = MODE_KEY
 
 router = APIRouter(prefix="/api/v1/isolation", tags=["isolation"])
 
@@ -65,15 +66,29 @@ def supervisor_of(executor: RoutingExecutor) -> Supervisor:
     return isolated.supervisor
 
 
+def _mode_in(row: Function | Tool | None) -> Mode | None:
+    mode = (row.meta or {}).get(META_KEY) if row is not None else None
+    return next((m for m in MODES if m == mode), None)
+
+
 async def restore_modes(executor: RoutingExecutor, plugins: PluginService) -> None:
-    """The modes admins set, read from the rows before the plugins load."""
+    """The modes admins set, read from the rows before the plugins load; and, from then on,
+    the mode in a row another replica changed (docs/deployment.md), taken before it reloads."""
     store = plugins.store
     rows: list[Function | Tool] = [*await store.functions.all()]
     rows += await store.tools.all()
     for row in rows:
-        mode = (row.meta or {}).get(META_KEY)
-        if mode in ("isolated", "inline"):
-            executor.modes[row.id] = mode
+        follow_mode(executor, row.id, row)
+    plugins.follow_settings = lambda plugin_id, row: follow_mode(executor, plugin_id, row)
+
+
+def follow_mode(executor: RoutingExecutor, plugin_id: str, row: Function | Tool | None) -> None:
+    """The plugin's next load runs where its row says (the default when it says nothing)."""
+    mode = _mode_in(row)
+    if mode is None:
+        executor.modes.pop(plugin_id, None)
+    else:
+        executor.modes[plugin_id] = mode
 
 
 class ModeForm(BaseModel):
@@ -135,4 +150,5 @@ async def set_mode(
         meta[META_KEY] = form.mode
     await rows.update(plugin_id, meta=meta)
     await executor.set_mode(plugin_id, form.mode)
+    await plugins.announce("plugin", plugin_id)  # other replicas move it too
     return _answer(executor, plugin_id)

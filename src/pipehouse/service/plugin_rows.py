@@ -8,6 +8,8 @@ from pipehouse.plugin.info import PluginInfo
 from pipehouse.plugin.kinds import PluginKind, PluginTable
 from pipehouse.store.models import Function, Tool
 
+MODE_KEY = "isolation"  # meta's key for the mode an admin set (api/isolation.py), never a form
+
 
 def build_row(
     info: PluginInfo,
@@ -22,9 +24,14 @@ def build_row(
     starts_enabled: bool,
 ) -> Function | Tool:
     """The row to save for loaded code. It keeps what a save must not change (owner, valves,
-    creation time, flags); a new function starts enabled or not by `starts_enabled`: directory
-    files do, functions created through the API do not (as in Open WebUI)."""
+    creation time, flags, the isolation mode); a new function starts enabled or not by
+    `starts_enabled`: directory files do, functions created through the API do not (as in Open
+    WebUI)."""
     meta = {"description": info.description, **meta, "manifest": info.frontmatter}
+    meta.pop(MODE_KEY, None)
+    mode = (existing.meta or {}).get(MODE_KEY) if existing is not None else None
+    if mode is not None:
+        meta[MODE_KEY] = mode
     fields: dict[str, Any] = {
         "id": info.id,
         "user_id": existing.user_id if existing is not None else user_id,

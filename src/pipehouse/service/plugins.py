@@ -54,6 +54,10 @@ async def _unshared(topic: str, key: str) -> None:
     """A server on its own has nobody to tell."""
 
 
+def _no_settings(plugin_id: str, row: Function | Tool | None) -> None:
+    """A server whose plugins all run one way keeps nothing per plugin outside them."""
+
+
 class PluginService:
     def __init__(
         self,
@@ -81,6 +85,9 @@ class PluginService:
         self._lock = asyncio.Lock()
         # tells other replicas what changed (service/replication.py); set by the app
         self.announce: Callable[[str, str], Awaitable[None]] = _unshared
+        # takes what an admin set for a plugin outside its code (its isolation mode, in
+        # `meta`) from a row another replica changed, before it is loaded again; set by the app
+        self.follow_settings: Callable[[str, Function | Tool | None], None] = _no_settings
 
     # -- start and stop -----------------------------------------------------------------------
     async def start(self) -> None:
@@ -299,9 +306,10 @@ class PluginService:
 
     async def refresh(self, plugin_id: str) -> None:
         """Another replica changed this plugin: serve what the database holds now (its code,
-        flags and valves), or stop serving it when its row is gone."""
+        flags, valves and mode), or stop serving it when its row is gone."""
         async with self._lock:
             row = await self.store.functions.get(plugin_id) or await self.store.tools.get(plugin_id)
+            self.follow_settings(plugin_id, row)
             if row is None:
                 self.catalog.remove(plugin_id)
                 self.valves.forget(plugin_id)
