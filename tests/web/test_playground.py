@@ -1,6 +1,7 @@
-"""The playground (static/js/playground.js): streaming with status lines, a confirmation asked
-by `__event_call__` answered in the page, an `execute` call run by the page, an action button
-under the answer, an uploaded file read by the pipe."""
+"""The playground (static/js/playground.js): streaming with status lines, a confirmation and an
+input asked by `__event_call__` answered in the page, an `execute` call run by the page, an
+action button under the answer, an uploaded file read by the pipe, a manifold's sub-model, a
+toggle filter and a toolkit switched on for a message."""
 
 from __future__ import annotations
 
@@ -18,6 +19,11 @@ def console_plugins():
         "action_buttons",
         "files_reads_pipe",
         "console_asks_browser",
+        "events_asks_pipe",
+        "cli_manifold",
+        "console_pirate_filter",
+        "tools_math",
+        "tools_pipe_calls_add",
     ]
 
 
@@ -92,3 +98,60 @@ def test_an_execute_call_runs_in_the_page_and_its_result_reaches_the_pipe(page, 
     )
     expect(page.locator("#call-dialog")).to_be_hidden()  # nothing was asked of the person
     page.screenshot(path=str(SCREENSHOTS / "playground-execute.png"))
+
+
+def test_an_input_asked_by_the_pipe_is_typed_in_the_page(page, console):
+    sign_in(page)
+    ask(page, "events_asks_pipe", "go on")
+    dialog = page.locator("#call-dialog")
+    expect(dialog).to_contain_text("Shall I go on?")
+    expect(dialog.locator("#call-input")).to_be_hidden()  # a confirmation has no field
+    dialog.get_by_role("button", name="OK").click()
+    expect(dialog).to_contain_text("Your name?")
+    expect(dialog.locator("#call-input")).to_be_visible()
+    dialog.locator("#call-input").fill("Ada")
+    page.screenshot(path=str(SCREENSHOTS / "playground-input.png"))
+    dialog.get_by_role("button", name="OK").click()
+    expect(page.locator(".message.assistant .content")).to_have_text(
+        '{"confirmed": true, "name": "Ada"}'
+    )
+    expect(page.locator(".message.assistant .status")).to_have_text("done")
+
+
+def test_a_manifold_sub_model_is_picked_and_answers(page, console):
+    sign_in(page, then="/playground")
+    picker = page.locator("#model")
+    expect(picker.locator("option[value='cli_manifold.up']")).to_have_count(1)
+    expect(picker.locator("option[value='cli_manifold.down']")).to_have_count(1)
+    picker.select_option("cli_manifold.up")
+    expect(page.locator("#send")).to_be_enabled()
+    page.fill("#prompt", "quiet river")
+    page.click("#send")
+    expect(page.locator(".message.assistant .content")).to_have_text("QUIET RIVER")
+
+
+def test_a_toggle_filter_runs_only_when_switched_on(page, console):
+    sign_in(page, then="/playground?model=cli_manifold.down")
+    expect(page.locator("#send")).to_be_enabled()
+    pirate = page.get_by_label("Pirate Speak")
+    expect(pirate).not_to_be_checked()
+    page.fill("#prompt", "Hello")
+    page.click("#send")
+    first = page.locator(".message.assistant").nth(0)
+    expect(first.locator(".content")).to_have_text("hello")
+    expect(page.locator("#send")).to_be_enabled()
+    pirate.check()
+    page.fill("#prompt", "Hello")
+    page.click("#send")
+    expect(page.locator(".message.assistant").nth(1).locator(".content")).to_have_text(
+        "arr, hello, matey"
+    )
+
+
+def test_a_toolkit_switched_on_reaches_the_pipe_as_tools(page, console):
+    sign_in(page, then="/playground?model=tools_pipe_calls_add")
+    expect(page.locator("#send")).to_be_enabled()
+    page.get_by_label("Math toolkit").check()
+    page.fill("#prompt", "add")
+    page.click("#send")
+    expect(page.locator(".message.assistant .content")).to_have_text("1 + 2 = 3")
