@@ -4,6 +4,7 @@
     .venv/bin/python bench/isolation.py --profile server   # cProfile the server (isolated)
     .venv/bin/python bench/isolation.py --profile worker   # cProfile the worker
     .venv/bin/python bench/isolation.py --executor         # the executors alone, no app
+    .venv/bin/python bench/isolation.py --stream 1000      # a streamed answer of 1,000 chunks
 
 `server.py`'s isolated row says what isolation is worth over HTTP, but on a shared machine its
 requests/s move with the load from everything else. What a change to the isolated path saves is
@@ -14,6 +15,8 @@ and `--concurrency` clients post the bench's non-streamed request (the global in
 calls on uvloop, no sockets. Per request it reports the CPU time of this process (the server,
 clients included: the same work in both variants), of its worker processes (from /proc), and
 the wall time; figures are medians of `--repeat` runs of `--requests` (Linux only: /proc).
+`--stream N` posts the streamed request of server.py's streaming rows instead (`bench_stream`,
+N chunks, the same inlet filter) and reports CPU per stream.
 `--executor` leaves the app out: `--concurrency` clients call `call_filter` (the inlet) and
 `call_pipe` on a `ProcessExecutor` or an `InProcessExecutor` directly, so only what the
 executors do is left, and the figures are steadier still.
@@ -45,7 +48,8 @@ import uvloop
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from request import KEY, App, check, request  # noqa: E402  (bench/request.py, beside this)
+import orjson  # noqa: E402
+from request import HEADERS, KEY, App, chat_scope, check, receive_once, request  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -99,15 +103,39 @@ async def build(stack: AsyncExitStack, isolation: str) -> Any:
     return app
 
 
-async def drive(app: App, requests: int, concurrency: int) -> None:
-    """`requests` requests, `concurrency` at a time, each checked."""
+async def stream(app: App, chunks: int) -> None:
+    """POST the streamed request of `chunks` chunks once; exit unless all of them arrived."""
+    body = orjson.dumps(
+        {
+            "model": "bench_stream",
+            "stream": True,
+            "max_tokens": chunks,
+            "messages": [{"role": "user", "content": "hi"}],
+        }
+    )
+    headers = [*HEADERS[:-1], (b"content-length", str(len(body)).encode())]
+    sent = bytearray()
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.extend(message.get("body", b""))
+
+    await app(chat_scope(headers), receive_once(body), send)
+    if sent.count(b"tok ") != chunks or not sent.endswith(b"data: [DONE]\n\n"):
+        sys.exit(f"bench: the stream answered wrongly: {bytes(sent[-300:])!r}")
+
+
+async def drive(app: App, requests: int, concurrency: int, chunks: int = 0) -> None:
+    """`requests` requests (streams of `chunks` when given), `concurrency` at a time, checked."""
     left = requests
 
     async def client() -> None:
         nonlocal left
         while left > 0:
             left -= 1
-            check("pipehouse", await request(app))
+            if chunks:
+                await stream(app, chunks)
+            else:
+                check("pipehouse", await request(app))
 
     await asyncio.gather(*(client() for _ in range(concurrency)))
 
@@ -145,17 +173,22 @@ async def executor_app(stack: AsyncExitStack, isolation: str) -> App:
     return app
 
 
+def warm_up(args: argparse.Namespace) -> int:
+    """Requests before measuring: caches filled, code specialised (fewer for long streams)."""
+    return max(20, 2000 // max(1, args.stream // 50))
+
+
 async def measure(isolation: str, args: argparse.Namespace) -> list[tuple[float, float, float]]:
     """(server, worker, wall) µs per request, one tuple per run."""
     runs = []
     async with AsyncExitStack() as stack:
         app = await (executor_app if args.executor else build)(stack, isolation)
-        await drive(app, 2000, args.concurrency)  # warm up: caches filled, code specialised
+        await drive(app, warm_up(args), args.concurrency, args.stream)  # caches filled
         gc.collect()
         workers = children()
         for _ in range(args.repeat):
             server, worker, wall = os.times(), sum(map(cpu_of, workers)), time.perf_counter()
-            await drive(app, args.requests, args.concurrency)
+            await drive(app, args.requests, args.concurrency, args.stream)
             done = os.times()
             per = 1e6 / args.requests
             runs.append(
@@ -174,11 +207,11 @@ async def profile(args: argparse.Namespace) -> None:
         profile_workers(output)
     async with AsyncExitStack() as stack:
         app = await build(stack, "isolated")
-        await drive(app, 2000, args.concurrency)
+        await drive(app, warm_up(args), args.concurrency, args.stream)
         profiler = cProfile.Profile()
         if args.profile == "server":
             profiler.enable()
-        await drive(app, args.requests, args.concurrency)
+        await drive(app, args.requests, args.concurrency, args.stream)
         profiler.disable()
         from pipehouse.api.isolation import supervisor_of
 
@@ -186,18 +219,24 @@ async def profile(args: argparse.Namespace) -> None:
             worker.writer.close()  # the worker's loop ends and cProfile writes its file
             await worker.wait()
     stats = pstats.Stats(str(output)) if args.profile == "worker" else pstats.Stats(profiler)
-    print(f"{args.requests} requests (after 2,000 to warm up), {args.profile}:")
+    print(f"{args.requests} {what(args)} (after {warm_up(args):,} to warm up), {args.profile}:")
     stats.sort_stats(args.sort).print_stats(args.top)
 
 
+def what(args: argparse.Namespace) -> str:
+    return f"streams of {args.stream:,} chunks" if args.stream else "requests"
+
+
 def report(results: dict[str, list[tuple[float, float, float]]], args: argparse.Namespace) -> None:
+    one = f"one stream of {args.stream:,} chunks" if args.stream else "one non-streamed request"
     print(
         f"{'the executors alone: ' if args.executor else ''}"
-        f"one non-streamed request (inlet filter + pipe), {args.concurrency} clients, "
-        f"{args.requests:,} requests per run, median of {args.repeat} runs "
+        f"{one} (inlet filter + pipe), {args.concurrency} clients, "
+        f"{args.requests:,} {what(args)} per run, median of {args.repeat} runs "
         f"(load average {os.getloadavg()[0]:.2f})"
     )
-    print(f"  {'variant':<9} {'server':>8} {'worker':>8} {'total':>8} {'wall':>8}   (µs/request)")
+    unit = "µs/stream" if args.stream else "µs/request"
+    print(f"  {'variant':<9} {'server':>8} {'worker':>8} {'total':>8} {'wall':>8}   ({unit})")
     medians = {}
     for label, runs in results.items():
         server, worker, wall = (statistics.median(run[i] for run in runs) for i in range(3))
@@ -208,7 +247,7 @@ def report(results: dict[str, list[tuple[float, float, float]]], args: argparse.
         server = medians["isolated"][0] - medians["inline"][0]
         worker = medians["isolated"][1]
         print(
-            f"  isolation adds {server + worker:.0f} µs of CPU per request: {server:.0f} in the "
+            f"  isolation adds {server + worker:.0f} {unit} of CPU: {server:.0f} in the "
             f"server, {worker:.0f} in the worker"
         )
 
@@ -233,9 +272,12 @@ def main() -> None:
     parser.add_argument("--cpu", type=int, help="pin to this core (Linux); workers inherit it")
     parser.add_argument("--profile", choices=["server", "worker"], help="cProfile one side")
     parser.add_argument("--executor", action="store_true", help="the executors alone, no app")
+    parser.add_argument("--stream", type=int, default=0, help="streams of N chunks instead")
     parser.add_argument("--sort", default="tottime", help="pstats order (tottime)")
     parser.add_argument("--top", type=int, default=40, help="functions shown by --profile")
     args = parser.parse_args()
+    if args.stream and args.executor:
+        parser.error("--stream goes through the app; leave out --executor")
     if args.cpu is not None:
         os.sched_setaffinity(0, {args.cpu})
     uvloop.run(run(args))

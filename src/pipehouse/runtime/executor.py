@@ -51,10 +51,12 @@ class CallContext:
 
 @dataclass
 class PipeResult:
-    """A pipe's answer: either one value (str, dict, None, ...) or a stream of items."""
+    """A pipe's answer: either one value (str, dict, None, ...) or a stream of items. A stream
+    may give a list of items where several arrived at once (a worker's batch): handing them on
+    together saves a generator step per item, and an item is never itself a list."""
 
     value: Any = None
-    stream: AsyncIterator[Item] | None = None
+    stream: AsyncIterator[Item | list[Item]] | None = None
 
 
 class Executor(Protocol):

@@ -52,9 +52,10 @@ log = logging.getLogger(__name__)
 
 HIGH_WATER = 256
 _END = object()
-# What answers a turn as a stream: a pipe's items one by one, or an upstream model's chunks a
-# network read at a time, as lists (`UpstreamClient.stream_batches`).
-Batch = list[dict[str, Any]]
+# What answers a turn as a stream: a pipe's items one by one or a worker's batch at a time
+# (`PipeResult`), or an upstream model's chunks a network read at a time, as lists
+# (`UpstreamClient.stream_batches`).
+Batch = list[Item] | list[dict[str, Any]]
 Source = AsyncIterator[Item | Batch]
 
 

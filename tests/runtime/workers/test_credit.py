@@ -5,7 +5,10 @@ the stream ends the generator even while it waits for credit."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 from pathlib import Path
+from typing import Any
 
 from pipehouse.runtime.executor import CallContext, PluginSource
 from pipehouse.runtime.workers.credit import WINDOW
@@ -15,6 +18,16 @@ from tests.support.polling import eventually_async
 
 PLUGIN = "workers_counted_stream"
 BODY = {"model": PLUGIN, "messages": [{"role": "user", "content": "go"}], "stream": True}
+
+
+async def one_by_one(batches: AsyncGenerator[Any]) -> AsyncIterator[Any]:
+    """A worker's stream item by item, as the turn takes it (a batch is a list); closing this
+    closes the stream, as the turn does."""
+    async with aclosing(batches):
+        async for batch in batches:
+            assert isinstance(batch, list)
+            for item in batch:
+                yield item
 
 
 def produced(counter: Path) -> int:
@@ -34,7 +47,7 @@ async def test_a_reader_that_stops_pauses_the_generator_and_bounds_what_the_serv
         call = CallContext(user=USER, valves={"COUNT_FILE": str(counter)})
         result = await executor.call_pipe(PLUGIN, BODY, call)
         assert result.stream is not None
-        stream = result.stream
+        stream = one_by_one(result.stream)
         first = [await anext(stream) for _ in range(5)]
         assert first == [f"tick{n} " for n in range(1, 6)]
 

@@ -283,7 +283,9 @@ class ProcessExecutor:
             if not streaming:
                 connection.forget(call_id, cancel=not job.reply.done())
 
-    async def _stream(self, connection: Connection, call_id: int, job: Call) -> AsyncIterator[Any]:
+    async def _stream(
+        self, connection: Connection, call_id: int, job: Call
+    ) -> AsyncIterator[list[Any]]:
         """A worker's stream, batch by batch; stopping early cancels it in the worker."""
         assert job.items is not None
         started = time.perf_counter()
@@ -305,8 +307,7 @@ class ProcessExecutor:
                 if isinstance(batch, BaseException):
                     finished = True
                     raise batch
-                for item in batch:
-                    yield item
+                yield batch  # a list: the turn takes it whole (PipeResult)
                 connection.took(call_id, job, len(batch))
         finally:
             connection.forget(call_id, cancel=not finished)
@@ -384,8 +385,9 @@ class ProcessExecutor:
         feeder = asyncio.create_task(feed())
         try:
             await connection.within(job, job.reply, self.call_timeout)
-            async for chunk in self._stream(connection, call_id, job):
-                yield chunk
+            async for batch in self._stream(connection, call_id, job):
+                for chunk in batch:  # the turn takes a stream filter's chunks one by one
+                    yield chunk
             if feeder.done():
                 feeder.result()  # an error of the chunks' own source is theirs
         finally:
