@@ -11,7 +11,7 @@ from tests.web.conftest import SCREENSHOTS, sign_in
 
 @pytest.fixture
 def console_plugins():
-    return ["cli_status_pipe", "load_syntax_error"]
+    return ["cli_status_pipe", "load_syntax_error", "pipeline_pipe", "tools_math"]
 
 
 def test_pages_send_a_stranger_to_sign_in(page, console):
@@ -26,8 +26,14 @@ def test_sign_in_with_a_key_then_sign_out(page, console):
     sign_in(page, then="/plugins")
     expect(page.locator("header .who")).to_contain_text("admin")
     expect(page.locator("tr[data-id=cli_status_pipe]")).to_contain_text("loaded")
-    # a file that does not load says why, at its line
-    expect(page.locator("tr[data-id=load_syntax_error] .error")).to_contain_text("SyntaxError")
+    # a file that does not load says why, with its file and line
+    expect(page.locator("tr[data-id=load_syntax_error] .error")).to_contain_text(
+        "load_syntax_error.py:7 SyntaxError"
+    )
+    # Functions, Tools and Pipelines files alike, each with its kind
+    expect(page.locator("tr[data-id=pipeline_pipe] td").nth(1)).to_have_text("pipeline")
+    expect(page.locator("tr[data-id=tools_math] td").nth(1)).to_have_text("tools")
+    expect(page.locator("tr[data-id=cli_status_pipe] td").nth(1)).to_have_text("pipe")
     page.screenshot(path=str(SCREENSHOTS / "plugins.png"), full_page=True)
     cookie = next(c for c in page.context.cookies() if c["name"] == "ph_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
