@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pipehouse import __version__
@@ -147,6 +147,7 @@ class PipehouseApp(FastAPI):
             return self.openapi_schema
         schema = super().openapi()  # kept as self.openapi_schema
         errors.document_field_errors(schema)
+        errors.document_error_answers(schema)
         return schema
 
     def build_middleware_stack(self) -> ASGIApp:
@@ -306,7 +307,8 @@ def create_app(settings: Settings) -> FastAPI:
         its state (loaded | error | missing) and the error with file and line."""
         return JSONResponse(request.app.state.plugins.overview())
 
-    @app.get("/metrics", tags=["server"])
+    # Prometheus's text format: documented as text/plain (the default would say JSON).
+    @app.get("/metrics", tags=["server"], response_class=PlainTextResponse)
     async def prometheus(request: Request, _: Principal = Depends(admin_user)) -> Response:
         body, content_type = request.app.state.metrics.render()
         return Response(body, media_type=content_type)

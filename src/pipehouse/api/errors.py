@@ -55,6 +55,40 @@ def document_field_errors(schema: dict) -> None:
         }
 
 
+# Every error answer of this API (4xx and 5xx alike) has `detail`: a string, a list of
+# `FieldError`s (422) or an object (a plugin's load error); the OpenAI-shaped ones also have
+# `error` with at least `message` and `type`. Documented on every operation as "4XX" and
+# "5XX", so a schema-driven client (or a fuzzer) knows every answer, not only 200 and 422.
+ERROR_ANSWER: dict = {
+    "title": "ErrorAnswer",
+    "type": "object",
+    "required": ["detail"],
+    "properties": {
+        "detail": {"anyOf": [{"type": "string"}, {"type": "array"}, {"type": "object"}]},
+        "error": {
+            "type": "object",
+            "required": ["message", "type"],
+            "properties": {"message": {"type": "string"}, "type": {"type": "string"}},
+        },
+    },
+}
+
+
+def document_error_answers(schema: dict) -> None:
+    """Add the shape of error answers (`ERROR_ANSWER`) to every operation as "4XX" and "5XX",
+    beside what it documents already (200, 422)."""
+    schema.setdefault("components", {}).setdefault("schemas", {})["ErrorAnswer"] = ERROR_ANSWER
+    answer = {
+        "description": "Error",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorAnswer"}}},
+    }
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("4XX", answer)
+            responses.setdefault("5XX", answer)
+
+
 def plugin_status(error: PluginError) -> int:
     """Inlet filters refuse a request (400, as Open WebUI); a failing pipe is a bad gateway."""
     if error.error_type == "Timeout":
