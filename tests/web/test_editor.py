@@ -21,6 +21,9 @@ def test_a_pipe_from_a_template_with_a_syntax_error_fixed_at_its_line(page, cons
     page.get_by_role("link", name="pipe", exact=True).click()
     page.wait_for_url("**/plugins/new?kind=pipe")
     expect(page.locator(".CodeMirror")).to_contain_text("class Pipe:")
+    # Python highlighting: keywords and strings are told apart
+    expect(page.locator(".CodeMirror .cm-keyword", has_text="class").first).to_be_visible()
+    expect(page.locator(".CodeMirror .cm-string").first).to_be_visible()
     page.fill("#plugin-id", "otter_pipe")
     page.fill("#plugin-name", "Otter pipe")
     # break it: a line that does not parse, at the end of the file
@@ -133,6 +136,40 @@ def test_an_older_version_is_diffed_and_restored(page, console):
     page.click("#save")
     expect(versions).to_have_count(3)
     assert ask(admin, "echoer") == "echo: hi [user]"
+
+
+def test_a_broken_change_leaves_the_last_version_serving_and_delete_removes_it(page, console):
+    admin = console.client()
+    code = (PLUGINS / "cli_status_pipe.py").read_text()
+    made = admin.post(
+        "/api/v1/functions/create",
+        json={"id": "heron", "name": "Heron", "content": code, "meta": {}},
+    )
+    assert made.status_code == 200, made.text
+    admin.post("/api/v1/functions/id/heron/toggle")
+    sign_in(page, then="/plugins/functions/heron")
+    expect(page.locator("#versions tbody tr")).to_have_count(1)
+
+    broken = code.replace("class Pipe:", "class Pipe(:")
+    line = broken.splitlines().index("class Pipe(:") + 1
+    page.evaluate("code => document.querySelector('.CodeMirror').CodeMirror.setValue(code)", broken)
+    page.click("#save")
+    error = page.locator("#load-error")
+    expect(error).to_contain_text(f"line {line}: SyntaxError")
+    expect(error).to_contain_text("the last good version keeps serving")
+    expect(page.locator(".CodeMirror .error-line")).to_contain_text("class Pipe(:")
+    assert ask(admin, "heron") == "echo: hi [user]"
+    assert admin.get("/api/v1/functions/id/heron").json()["content"] == code
+    page.reload()
+    expect(page.locator("#versions tbody tr")).to_have_count(1)  # no version was made
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete").click()
+    page.wait_for_url("**/plugins")
+    expect(page.locator("#plugin-list tbody tr")).to_have_count(1)  # valves_secrets alone
+    expect(page.locator("#plugin-list")).not_to_contain_text("heron")
+    assert admin.get("/api/v1/functions/id/heron").status_code == 404
+    assert "heron" not in {m["id"] for m in admin.get("/v1/models").json()["data"]}
 
 
 def ask(client, model: str) -> str:
