@@ -16,7 +16,8 @@ calls on uvloop, no sockets. Per request it reports the CPU time of this process
 clients included: the same work in both variants), of its worker processes (from /proc), and
 the wall time; figures are medians of `--repeat` runs of `--requests` (Linux only: /proc).
 `--stream N` posts the streamed request of server.py's streaming rows instead (`bench_stream`,
-N chunks, the same inlet filter) and reports CPU per stream.
+N chunks, the same inlet filter) and reports CPU per stream; `--stream-filter` adds a global
+stream filter (bench/plugins/stream_filter.py), so every chunk goes to it and back.
 `--executor` leaves the app out: `--concurrency` clients call `call_filter` (the inlet) and
 `call_pipe` on a `ProcessExecutor` or an `InProcessExecutor` directly, so only what the
 executors do is left, and the figures are steadier still.
@@ -88,13 +89,18 @@ def profile_workers(path: Path) -> None:
     defaults["command"] = (sys.executable, "-c", code)
 
 
-async def build(stack: AsyncExitStack, isolation: str) -> Any:
+async def build(stack: AsyncExitStack, isolation: str, stream_filter: bool = False) -> Any:
     from pipehouse.api.app import create_app
     from pipehouse.config import Settings
 
     data = Path(tempfile.mkdtemp(prefix="pipehouse-bench-isolation-"))
     stack.callback(shutil.rmtree, data, ignore_errors=True)
-    settings = Settings(plugin_dirs=[HERE / "plugins" / "server"], admin_key=KEY)
+    plugins = [HERE / "plugins" / "server"]
+    if stream_filter:  # a directory of its own: a global filter there runs on every request
+        (data / "filters").mkdir()
+        shutil.copy(HERE / "plugins" / "stream_filter.py", data / "filters")
+        plugins.append(data / "filters")
+    settings = Settings(plugin_dirs=plugins, admin_key=KEY)
     settings.data_dir = data
     settings.isolation = isolation
     settings.gc_tuning = True  # as `pipehouse serve` runs
@@ -182,7 +188,10 @@ async def measure(isolation: str, args: argparse.Namespace) -> list[tuple[float,
     """(server, worker, wall) µs per request, one tuple per run."""
     runs = []
     async with AsyncExitStack() as stack:
-        app = await (executor_app if args.executor else build)(stack, isolation)
+        if args.executor:
+            app = await executor_app(stack, isolation)
+        else:
+            app = await build(stack, isolation, args.stream_filter)
         await drive(app, warm_up(args), args.concurrency, args.stream)  # caches filled
         gc.collect()
         workers = children()
@@ -206,7 +215,7 @@ async def profile(args: argparse.Namespace) -> None:
     if args.profile == "worker":
         profile_workers(output)
     async with AsyncExitStack() as stack:
-        app = await build(stack, "isolated")
+        app = await build(stack, "isolated", args.stream_filter)
         await drive(app, warm_up(args), args.concurrency, args.stream)
         profiler = cProfile.Profile()
         if args.profile == "server":
@@ -273,6 +282,9 @@ def main() -> None:
     parser.add_argument("--profile", choices=["server", "worker"], help="cProfile one side")
     parser.add_argument("--executor", action="store_true", help="the executors alone, no app")
     parser.add_argument("--stream", type=int, default=0, help="streams of N chunks instead")
+    parser.add_argument(
+        "--stream-filter", action="store_true", help="with bench/plugins/stream_filter.py, global"
+    )
     parser.add_argument("--sort", default="tottime", help="pstats order (tottime)")
     parser.add_argument("--top", type=int, default=40, help="functions shown by --profile")
     args = parser.parse_args()

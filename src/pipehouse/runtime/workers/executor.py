@@ -367,19 +367,38 @@ class ProcessExecutor:
             "a": {"plugins": plugin_ids, "calls": [context_data(c) for c in calls]},
         }
         call_id = connection.start(message, job)
+        # Chunks go over in one frame per turn of the loop: an upstream's network read (a
+        # batch the source hands on without waiting) is one frame, not one per chunk.
+        pending: list[Any] = []
+        scheduled = False
+
+        def flush() -> None:
+            nonlocal pending, scheduled
+            scheduled = False
+            if pending:
+                connection.send({"k": "feed", "id": call_id, "items": pending})
+                pending = []
 
         async def feed() -> None:
+            nonlocal scheduled
+            loop = asyncio.get_running_loop()
             try:
                 async for chunk in items:
                     if credit.available <= 0:  # the filters' reader is slow: so is the source
+                        flush()
                         await credit.wait()
                     credit.available -= 1
-                    connection.send({"k": "feed", "id": call_id, "items": [chunk]})
+                    pending.append(chunk)
+                    if not scheduled:
+                        scheduled = True
+                        loop.call_soon(flush)
             except Exception:
                 # The source failed (an upstream's error mid-stream): the worker's stream
                 # ends where it stopped, and the error is raised here once it has.
+                flush()
                 connection.send({"k": "feed", "id": call_id, "end": True})
                 raise
+            flush()
             connection.send({"k": "feed", "id": call_id, "end": True})
 
         feeder = asyncio.create_task(feed())
