@@ -14,20 +14,29 @@ from tests.web.conftest import SCREENSHOTS, sign_in
 
 @pytest.fixture
 def console_plugins():
-    return ["cli_status_pipe"]
+    return ["cli_status_pipe", "cli_raises_pipe"]
 
 
-def test_overview_charts_calls_per_plugin(page, console):
-    reply = console.client().post(
-        "/v1/chat/completions",
-        json={"model": "cli_status_pipe", "messages": [{"role": "user", "content": "hi"}]},
-    )
-    assert reply.status_code == 200
+def test_overview_charts_calls_errors_and_latency_per_plugin(page, console):
+    admin = console.client()
+    for model in ("cli_status_pipe", "cli_status_pipe", "cli_raises_pipe"):
+        admin.post(
+            "/v1/chat/completions",
+            json={"model": model, "messages": [{"role": "user", "content": "hi"}]},
+        )
     sign_in(page)
-    expect(page.locator("#counts")).to_contain_text("1 plugins")
-    chart = page.locator("#chart-calls svg")
-    expect(chart).to_contain_text("cli_status_pipe")
-    expect(chart.locator("rect.bar")).to_have_count(1)
+    expect(page.locator("#counts")).to_contain_text("2 plugins")
+    calls = page.locator("#chart-calls svg")
+    expect(calls).to_contain_text("cli_status_pipe")
+    expect(calls.locator("rect.bar")).to_have_count(2)
+    # one call per request: a streamed answer is one call, loading the plugin none
+    expect(calls.locator("text.label")).to_have_text(["cli_status_pipe", "cli_raises_pipe"])
+    expect(calls.locator("text.value")).to_have_text(["2", "1"])
+    errors = page.locator("#chart-errors svg")
+    expect(errors.locator("text.label").first).to_have_text("cli_raises_pipe")
+    expect(errors.locator("text.value").first).to_have_text("1")
+    latency = page.locator("#chart-latency svg")
+    expect(latency.locator("text.label")).to_have_count(2)
     page.screenshot(path=str(SCREENSHOTS / "overview.png"), full_page=True)
 
 
@@ -51,7 +60,7 @@ def test_a_user_sees_the_playground_but_not_admin_pages(page, console):
     page.goto("/users")
     expect(page.locator("h1")).to_have_text("For admins only")
     page.goto("/docs")
-    expect(page.locator(".swagger-ui")).to_contain_text("/v1/chat/completions")
+    expect(page.locator(".swagger-ui")).to_contain_text("/v1/chat/completions", timeout=20_000)
 
 
 def test_a_connection_added_on_its_page_offers_its_models_in_the_playground(page, console):

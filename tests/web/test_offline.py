@@ -70,7 +70,7 @@ def test_no_page_asks_anything_of_another_server(named_tab, console):
     for path in PAGES:
         tab.goto(path, wait_until="networkidle")
         assert urlsplit(tab.url).path == urlsplit(path).path  # shown, not sent to sign in
-    expect(tab.locator(".swagger-ui .opblock").first).to_be_visible()  # /docs rendered
+    expect(tab.locator(".swagger-ui .opblock").first).to_be_visible(timeout=20_000)  # rendered
     tab.wait_for_load_state("networkidle")
     elsewhere = [url for url in asked if urlsplit(url).hostname != HOST]
     assert not elsewhere, elsewhere
@@ -79,6 +79,7 @@ def test_no_page_asks_anything_of_another_server(named_tab, console):
 
 def test_docs_try_it_out_answers_with_the_session(page, console):
     sign_in(page, then="/docs")
+    expect(page.locator(".swagger-ui .opblock").first).to_be_visible(timeout=20_000)
     operation = page.locator('.opblock-get:has(.opblock-summary-path[data-path="/v1/models"])')
     operation.locator(".opblock-summary").click()
     operation.get_by_role("button", name="Try it out").click()

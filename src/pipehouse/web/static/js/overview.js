@@ -15,10 +15,16 @@ function parseMetrics(text) {
   return samples;
 }
 
-function perPlugin(samples, name) {
+// A call is a hook that served a request (pipe, inlet, stream, outlet, action, a tool, pipes):
+// not `pipe.stream`, the rest of the same pipe call (its time is added to the call's), nor the
+// valves and lifecycle hooks (on_startup, ...) run when a plugin loads or changes.
+const CONTINUATION = "pipe.stream";
+const served = (stage) => stage !== "valves" && !stage?.startsWith("on_");
+
+function perPlugin(samples, name, keep = () => true) {
   const totals = {};
   for (const s of samples) {
-    if (s.name === name && s.labels.plugin !== undefined) {
+    if (s.name === name && s.labels.plugin !== undefined && keep(s.labels.stage)) {
       totals[s.labels.plugin] = (totals[s.labels.plugin] || 0) + s.value;
     }
   }
@@ -63,10 +69,11 @@ async function load() {
       el("div", { class: `card stat state-${state}` }, el("b", { text: n }), ` ${state}`)),
   );
   const samples = parseMetrics(metrics);
-  barChart(document.getElementById("chart-calls"), perPlugin(samples, "pipehouse_plugin_calls_total"));
+  const calls = (stage) => served(stage) && stage !== CONTINUATION;
+  barChart(document.getElementById("chart-calls"), perPlugin(samples, "pipehouse_plugin_calls_total", calls));
   barChart(document.getElementById("chart-errors"), perPlugin(samples, "pipehouse_plugin_errors_total"));
-  const sums = perPlugin(samples, "pipehouse_plugin_latency_seconds_sum");
-  const count = perPlugin(samples, "pipehouse_plugin_latency_seconds_count");
+  const sums = perPlugin(samples, "pipehouse_plugin_latency_seconds_sum", served);
+  const count = perPlugin(samples, "pipehouse_plugin_latency_seconds_count", calls);
   const mean = {};
   for (const [plugin, total] of Object.entries(sums)) if (count[plugin]) mean[plugin] = (total / count[plugin]) * 1000;
   barChart(document.getElementById("chart-latency"), mean);
