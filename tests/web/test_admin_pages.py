@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support.mock_upstream import MockUpstream
+from tests.support.polling import eventually
 from tests.web.conftest import SCREENSHOTS, sign_in
 
 
@@ -52,6 +53,22 @@ def test_a_key_made_on_the_keys_page_is_shown_once_and_works(page, console):
     expect(page.locator("#users")).to_contain_text("ada@example.com")
     page.reload()
     assert key not in page.content()
+
+    # revoked from the page (confirmed), the key stops working
+    ada = page.locator("#users tr", has_text="ada@example.com")
+    page.once("dialog", lambda dialog: dialog.accept())
+    ada.get_by_role("button", name="Revoke").click()
+    expect(ada.locator(".revoked")).to_contain_text("revoked")
+    eventually(
+        lambda: (
+            httpx.get(
+                f"{console.base_url}/v1/models", headers={"Authorization": f"Bearer {key}"}
+            ).status_code
+            == 401
+        ),
+        seconds=40,
+        what="the revoked key refused",
+    )
 
 
 def test_a_user_sees_the_playground_but_not_admin_pages(page, console):
