@@ -219,8 +219,8 @@ async def test_event_call_returns_the_hosts_answer(harness):
 
 async def test_event_call_with_nobody_answering_returns_an_error_dict_at_once(harness):
     # Open WebUI may wait forever (socket/main.py `get_event_call`, 0.12.4: no timeout by
-    # default); here the call returns an error
-    # dict at once, as Open WebUI's own disconnect case does.
+    # default); here the call returns an error dict at once, as Open WebUI's own disconnect case
+    # does.
     await harness.add("args_event_call")
     payloads = await harness.stream(harness.body("args_event_call"), host=RecordingHost())
     reply = json.loads(content_of(payloads))["reply"]
