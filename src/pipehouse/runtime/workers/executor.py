@@ -35,6 +35,9 @@ from pipehouse.runtime.workers.supervisor import Supervisor, WorkerExit, WorkerL
 log = logging.getLogger(__name__)
 
 SECRETS_WAIT = 1.0  # longest an error waits for a worker to list its plugin's secrets
+# A load (importing the plugin and what it imports) is given at least this long, whatever the
+# call timeout: a heavy import on a cold disk takes seconds, and inline loads have no deadline.
+LOAD_TIMEOUT = 120.0
 Sharing = Literal["environment", "plugin"]
 PoolKey = tuple[Path | None, str | None]
 
@@ -139,12 +142,12 @@ class ProcessExecutor:
                 "kind": source.kind.value if source.kind else None,
             },
         }
-        reply = await self._ask(connection, message, source.id, "load", source.path)
+        reply = await self._ask(connection, message, source.id, "load", source.path, load=True)
         self._infos[source.id] = info_from(reply["value"])
         self._needs[source.id] = reply.get("needs")
         connection.loaded[source.id] = digest
         secrets = {"k": "call", "m": "secret_values", "plugin": source.id, "a": {}}
-        held = await self._ask(connection, secrets, source.id, "load", source.path)
+        held = await self._ask(connection, secrets, source.id, "load", source.path, load=True)
         self._secrets[source.id] = set(held.get("value") or ())
 
     # -- one request/reply --------------------------------------------------------------------
@@ -157,14 +160,21 @@ class ProcessExecutor:
         path: str | None,
         host: Any = None,
         tools: dict[str, Any] | None = None,
+        *,
+        load: bool = False,
     ) -> dict[str, Any]:
+        """Send `message` and wait for its reply, within the call timeout (for a `load`, at
+        least `LOAD_TIMEOUT`) and then `GRACE`, after which the worker is killed."""
         call = Call(plugin_id, stage, path) if host is None else Call(plugin_id, stage, path, host)
         call.tools = tools
         started = time.perf_counter()
         ok = False
         call_id = connection.start(message, call)
         try:
-            reply = await connection.within(call, call.reply, self.call_timeout)
+            limit = self.call_timeout
+            if load and limit:
+                limit = max(limit, LOAD_TIMEOUT)
+            reply = await connection.within(call, call.reply, limit)
             ok = True
             return reply
         finally:
