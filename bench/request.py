@@ -10,7 +10,8 @@ the application does per request, so this shows what a change to pipehouse's own
 both servers).
 
 Variants, each built as `pipehouse serve` builds it (SQLite in a temporary directory, auth on,
-metrics, timeouts) and checked for the right answer before timing:
+metrics, timeouts; plugins inline, as server.py's pipehouse row: `isolation.py` measures what
+worker processes add) and checked for the right answer before timing:
 
   bare        bench/bare_app.py, the baseline of bench/server.py
   pipehouse   bench/plugins/server: the pipe `bench_ok` and the global inlet filter `bench_inlet`
@@ -113,6 +114,7 @@ async def pipehouse_app(stack: AsyncExitStack, plugins: Path) -> App:
     stack.callback(shutil.rmtree, data, ignore_errors=True)
     settings = Settings(plugin_dirs=[plugins], admin_key=KEY)
     settings.data_dir = data
+    settings.isolation = "inline"  # pipehouse's own path; isolation.py measures the workers
     app = create_app(settings)
     await stack.enter_async_context(app.router.lifespan_context(app))
     return app
