@@ -94,6 +94,13 @@ def test_another_plugins_directory_serves_only_its_own_files(tmp_path):
         assert second.model_ids() == ["cli_chatty_pipe"]
         # the first run's global filter no longer changes this pipe's answers
         assert second.answer("cli_chatty_pipe", "quiet please") == "Hi, quiet please"
+        # and the first run's plugins are listed with why they are not served
+        listed = httpx.get(f"{second.url}/api/v1/functions/", timeout=30).json()
+        earlier = {f["id"]: f["status"] for f in listed if f["id"] != "cli_chatty_pipe"}
+        assert set(earlier) == {"cli_shout_filter", "cli_status_pipe"}
+        for status in earlier.values():
+            assert status["state"] == "missing"
+            assert "not in this run's plugin directories" in status["error"]["message"]
     # plugins' prints went to stderr: a server's stdout is not theirs
     assert second.stdout == ""
     assert "chatty_pipe: module imported" in second.stderr

@@ -98,7 +98,10 @@ class PluginService:
         rows += await self.store.tools.all()
         for row in rows:
             if row.source == "directory" and not self.directories.serves(row.path):
-                continue  # a file of another run's --plugins: its row waits for that run
+                # a file of another run's --plugins: its row waits for that run
+                message = f"{row.path} is not in this run's plugin directories"
+                self.status[row.id] = Status("missing", {"message": message})
+                continue
             if row.source == "directory" and not (row.path and Path(row.path).is_file()):
                 self.status[row.id] = Status("missing", {"message": f"{row.path} is gone"})
                 self.valves.remember(row.id, row_kind(row), row.valves)
