@@ -1,11 +1,17 @@
 """Two replicas on one PostgreSQL database and one Redis, under 1,000 concurrent streams.
 
-    .venv/bin/python bench/replicas.py [--streams 1000] [--chunks 20] [--events 5000]
+    .venv/bin/python bench/replicas.py [--streams 1000] [--chunks 20] [--events 5000] [--changes 10]
 
 Starts two `pipehouse serve` processes (a fresh PostgreSQL database, a Redis key prefix of
 their own, `bench/plugins/server`), then opens `--streams` streamed chat completions at once,
 alternating between the replicas (a round-robin client, as a load balancer would), and reports:
 errors (goal 0), time to first byte (p50, p99), and each replica's RSS after the run.
+
+Before the streams: how soon a change made on one replica is served by the other (goal 1 s). A
+pipe whose valve is its answer's first word is created and switched on through replica A; then
+`--changes` times each, its valves and then its code are changed through A, and replica B is
+asked (every 10 ms) until it answers with the change: the time from A's reply to B's first
+changed answer.
 
 Then, in this process, the cost of one event through the side channel: `emit` with one
 subscriber on the in-memory channel and on the Redis channel (publish, then delivery), as a
@@ -38,6 +44,24 @@ POSTGRES = os.environ.get(
 REDIS = os.environ.get("PIPEHOUSE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 BATCH = 500
 KEY = "ph-bench-admin-key-0123456789abcdefghijklmnopqrstuv"
+GREETER = '''"""
+title: Bench greeter
+description: Answers with its valve's greeting (bench/replicas.py, changes across replicas).
+"""
+
+from pydantic import BaseModel
+
+
+class Pipe:
+    class Valves(BaseModel):
+        GREETING: str = "Hello"
+
+    def __init__(self):
+        self.valves = self.Valves()
+
+    def pipe(self, body: dict) -> str:
+        return f"{self.valves.GREETING} (code 0)"
+'''
 
 
 def free_port() -> int:
@@ -139,6 +163,42 @@ async def streams(bases: list[str], count: int, chunks: int) -> tuple[int, list[
     return errors, first_bytes
 
 
+def propagation(bases: list[str], changes: int) -> dict[str, list[float]]:
+    """Seconds from a change's reply on the first replica to the second serving it."""
+    headers = {"Authorization": f"Bearer {KEY}"}
+    a, b = (httpx.Client(base_url=base, headers=headers) for base in bases)
+    body = {"model": "bench_greeter", "messages": [{"role": "user", "content": "hi"}]}
+
+    def seen_on_b(expected: str) -> float:
+        started = time.perf_counter()
+        while True:
+            reply = b.post("/v1/chat/completions", json=body, timeout=30)
+            if reply.status_code == 200:
+                if reply.json()["choices"][0]["message"]["content"] == expected:
+                    return time.perf_counter() - started
+            elif reply.status_code != 404:
+                reply.raise_for_status()
+            if time.perf_counter() - started > 60:
+                sys.exit(f"bench: replica B did not serve {expected!r} within 60 s")
+            time.sleep(0.01)
+
+    form = {"id": "bench_greeter", "name": "Bench greeter", "content": GREETER, "meta": {}}
+    a.post("/api/v1/functions/create", json=form).raise_for_status()
+    a.post("/api/v1/functions/id/bench_greeter/toggle").raise_for_status()
+    seen = {"created": [seen_on_b("Hello (code 0)")], "valves": [], "code": []}
+    for n in range(1, changes + 1):
+        url = "/api/v1/functions/id/bench_greeter/valves/update"
+        a.post(url, json={"GREETING": f"Hi{n}"}).raise_for_status()
+        seen["valves"].append(seen_on_b(f"Hi{n} (code 0)"))
+    for n in range(1, changes + 1):
+        form["content"] = GREETER.replace("(code 0)", f"(code {n})")
+        a.post("/api/v1/functions/id/bench_greeter/update", json=form).raise_for_status()
+        seen["code"].append(seen_on_b(f"Hi{changes} (code {n})"))
+    a.close()
+    b.close()
+    return seen
+
+
 async def channel_cost(events: int) -> tuple[float, float]:
     """Microseconds per event, in memory and through Redis, one subscriber each."""
     from pipehouse.runtime.event_channel import MemoryEventChannel
@@ -177,6 +237,7 @@ def main() -> None:
     parser.add_argument("--streams", type=int, default=1000)
     parser.add_argument("--chunks", type=int, default=20)
     parser.add_argument("--events", type=int, default=5000)
+    parser.add_argument("--changes", type=int, default=10)
     args = parser.parse_args()
 
     name = f"ph_bench_{uuid.uuid4().hex[:8]}"
@@ -187,6 +248,12 @@ def main() -> None:
     replicas = start_replicas(url, f"phbench-{name}", tmp)
     try:
         bases = [base for _, base in replicas]
+        for what, seconds in propagation(bases, args.changes).items():
+            print(
+                f"a change made on replica a, served by b ({what}, {len(seconds)}): "
+                f"median {statistics.median(seconds):.2f} s, most {max(seconds):.2f} s "
+                f"(goal 1 s)"
+            )
         asyncio.run(streams(bases, 20, args.chunks))  # warm up
         started = time.perf_counter()
         errors, first = asyncio.run(streams(bases, args.streams, args.chunks))
