@@ -26,7 +26,7 @@ SOURCE = (PLUGINS / "replica_greeter.py").read_text()
 SHOUTER = (PLUGINS / "replica_shouter.py").read_text()
 # a change announced on Redis is applied at once: well within this, where the fallback poll
 # (service/replication.py, every 15 s with Redis) would take longer; the goal is 1 s, which a
-# loaded test machine cannot promise, so bench/README.md and the report measure it
+# loaded test machine cannot promise, so bench/replicas.py measures it (bench/README.md)
 NOTICE = 5.0
 
 
