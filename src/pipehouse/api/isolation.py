@@ -27,7 +27,6 @@ from pipehouse.store.models import Function, Tool
 from pipehouse.store.plugins import PluginRows
 
 DEFAULT_MODE: Mode = "isolated"
-META_KEY = MODE_KEY
 
 router = APIRouter(prefix="/api/v1/isolation", tags=["isolation"])
 
@@ -67,7 +66,7 @@ def supervisor_of(executor: RoutingExecutor) -> Supervisor:
 
 
 def _mode_in(row: Function | Tool | None) -> Mode | None:
-    mode = (row.meta or {}).get(META_KEY) if row is not None else None
+    mode = (row.meta or {}).get(MODE_KEY) if row is not None else None
     return next((m for m in MODES if m == mode), None)
 
 
@@ -145,9 +144,9 @@ async def set_mode(
         raise ServiceError(404, NOT_FOUND)
     meta = dict(row.meta or {})
     if form.mode is None:
-        meta.pop(META_KEY, None)
+        meta.pop(MODE_KEY, None)
     else:
-        meta[META_KEY] = form.mode
+        meta[MODE_KEY] = form.mode
     await rows.update(plugin_id, meta=meta)
     await executor.set_mode(plugin_id, form.mode)
     await plugins.announce("plugin", plugin_id)  # other replicas move it too
