@@ -1,4 +1,5 @@
 """`ProcessExecutor`: the `Executor` interface, with plugins running in worker processes.
+(Over 500 lines: one method per `Executor` call, each the server side of one wire exchange.)
 
 Plugins whose environments are the same share a pool (one worker, started on the first call,
 replaced when it ends); a plugin that has ended a worker is moved to a worker of its own, so
