@@ -59,6 +59,20 @@ class PipeResult:
     stream: AsyncIterator[Item | list[Item]] | None = None
 
 
+@dataclass(slots=True)
+class InletsThenPipe:
+    """What one call running a request's inlet chain and then its pipe gave back
+    (`Executor.call_inlets_then_pipe`): the body as the last inlet left it, which inlet changed
+    `body["model"]` (index into the chain), and the pipe's answer, or the error it failed with.
+    `answer` and `error` are both None when the pipe was not called: an inlet routed the request
+    to another model or named tools, which the server has to prepare first."""
+
+    body: dict[str, Any]
+    routed_by: int | None = None
+    answer: PipeResult | None = None
+    error: BaseException | None = None
+
+
 class Executor(Protocol):
     async def load(self, source: PluginSource) -> PluginInfo: ...
 
@@ -77,6 +91,23 @@ class Executor(Protocol):
     def filter_stream(
         self, plugin_ids: list[str], items: AsyncIterator[dict[str, Any]], calls: list[CallContext]
     ) -> AsyncIterator[dict[str, Any]]: ...
+
+    def fusable(self, plugin_ids: list[str]) -> bool:
+        """Whether one call can run these plugins' hooks in turn (`call_inlets_then_pipe`):
+        worth it only where a call costs a round trip to another process."""
+        ...
+
+    async def call_inlets_then_pipe(
+        self,
+        inlets: list[tuple[str, CallContext]],
+        body: dict[str, Any],
+        pipe: tuple[str, CallContext],
+        *,
+        handles_files: bool,
+    ) -> InletsThenPipe | None:
+        """The inlet chain and then the pipe in one call, with the turn's rules between them
+        (turn.py); None when they cannot share one call now (`fusable` changed)."""
+        ...
 
     async def call_tool(
         self, plugin_id: str, name: str, arguments: dict[str, Any], call: CallContext

@@ -32,7 +32,7 @@ from pipehouse.plugin.loader import LoadedPlugin, load_plugin
 from pipehouse.runtime.action_result import ActionResult, action_result
 from pipehouse.runtime.containment import cancelled_for_real, plugin_failure
 from pipehouse.runtime.environment_path import make_importable
-from pipehouse.runtime.executor import CallContext, PipeResult, PluginSource
+from pipehouse.runtime.executor import CallContext, InletsThenPipe, PipeResult, PluginSource
 from pipehouse.runtime.injection import injected_arguments
 from pipehouse.runtime.items import Item, normalize, streaming_response_items, utf8_decoder
 from pipehouse.runtime.threads import ThreadRunner
@@ -472,6 +472,19 @@ class InProcessExecutor:
         main = {"event": body} if hook == "stream" else {"body": body}
         kwargs = main | injected_arguments(plugin, handler, call)
         return await self._invoke(plugin, hook, handler, **kwargs)
+
+    def fusable(self, plugin_ids: list[str]) -> bool:
+        return False  # a call here costs no round trip: nothing to save
+
+    async def call_inlets_then_pipe(
+        self,
+        inlets: list[tuple[str, CallContext]],
+        body: dict[str, Any],
+        pipe: tuple[str, CallContext],
+        *,
+        handles_files: bool,
+    ) -> InletsThenPipe | None:
+        return None
 
     async def filter_stream(
         self, plugin_ids: list[str], items: AsyncIterator[dict[str, Any]], calls: list[CallContext]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pipehouse.plugin.errors import PluginError
 from pipehouse.runtime.errors import RequestError
 from pipehouse.runtime.ids import unique_uuid
 
@@ -112,3 +113,28 @@ def body_for_pipe(body: dict[str, Any], user: dict[str, Any], *, pipeline: bool)
         del body[key]
     if pipeline:
         body["user"] = {k: user.get(k) for k in ("name", "id", "email", "role")}
+
+
+def filter_result(plugin_id: str, path: str | None, hook: str, result: Any) -> dict[str, Any]:
+    """What a filter hook returned, which must be the body (a clear error otherwise)."""
+    if isinstance(result, dict):
+        return result
+    raise PluginError(
+        plugin_id=plugin_id,
+        path=path,
+        stage=hook,
+        error_type="BadFilterResult",
+        message=f"{hook}() returned {type(result).__name__}, not the body",
+        hint=f"a filter's {hook}() must return the (modified) body dict",
+    )
+
+
+def drop_files(body: dict[str, Any]) -> list[Any] | None:
+    """Once every inlet ran, a chain with a file handler takes the files out of the body (Open
+    WebUI 0.12.4 utils/filter.py: later inlets still see them); what the metadata held stays
+    the pipe's `__files__`."""
+    kept = None
+    if isinstance(body.get("metadata"), dict):
+        kept = body["metadata"].pop("files", None)
+    body.pop("files", None)
+    return kept

@@ -29,10 +29,10 @@ from pipehouse.runtime.accumulator import Accumulator
 from pipehouse.runtime.catalog import Entry
 from pipehouse.runtime.encoding import DONE, ChunkEncoder, frame
 from pipehouse.runtime.events import Host
-from pipehouse.runtime.executor import CallContext
+from pipehouse.runtime.executor import CallContext, InletsThenPipe
 from pipehouse.runtime.filter_plan import NO_FILTERS, FilterPlan
 from pipehouse.runtime.items import Item
-from pipehouse.runtime.request_rules import body_for_pipe
+from pipehouse.runtime.request_rules import body_for_pipe, drop_files, filter_result
 from pipehouse.runtime.serving import serving, serving_as
 from pipehouse.runtime.stream_shapes import (
     completion_to_chunk,
@@ -65,6 +65,7 @@ class _Answer:
 
     value: Any = None
     stream: Source | None = None
+    error: BaseException | None = None  # raised when the answer is taken
 
 
 class _TurnHost:
@@ -160,16 +161,7 @@ class ChatTurn:
     async def _run_filter(self, entry: Entry, hook: str, body: dict[str, Any]) -> dict[str, Any]:
         call = await self._call(entry.info)
         result = await self.runtime.executor.call_filter(entry.info.id, hook, body, call)
-        if not isinstance(result, dict):
-            raise PluginError(
-                plugin_id=entry.info.id,
-                path=entry.info.path,
-                stage=hook,
-                error_type="BadFilterResult",
-                message=f"{hook}() returned {type(result).__name__}, not the body",
-                hint=f"a filter's {hook}() must return the (modified) body dict",
-            )
-        return result
+        return filter_result(entry.info.id, entry.info.path, hook, result)
 
     async def run_inlets(self, body: dict[str, Any], filters: bool = True) -> dict[str, Any]:
         self.metadata = body["metadata"]
@@ -178,18 +170,52 @@ class ChatTurn:
             self.plan = await self.runtime.planner.plan(self.model["id"], filter_ids, self.pipe)
         elif self.pipe is not None and self.pipe.info.kind is PluginKind.PIPELINE:
             self.plan = FilterPlan([], self.pipe)  # no filters, but the model's own hooks
-        model_id = body.get("model")
-        for entry in self.plan.inlet:
-            body = await self._run_filter(entry, "inlet", body)
-            if body.get("model") != model_id:  # a router: followed once all inlets ran
-                model_id = body.get("model")
-                self.routed_by = entry.info.id
-        # Open WebUI drops the files once all inlets ran, so later inlets still see them.
+        fused = await self._inlets_then_pipe(body) if self._fusable() else None
+        if fused is not None:
+            body = fused.body
+            if fused.routed_by is not None:
+                self.routed_by = self.plan.inlet[fused.routed_by].info.id
+        else:
+            model_id = body.get("model")
+            for entry in self.plan.inlet:
+                body = await self._run_filter(entry, "inlet", body)
+                if body.get("model") != model_id:  # a router: followed once all inlets ran
+                    model_id = body.get("model")
+                    self.routed_by = entry.info.id
         if self.plan.handles_files:
-            if isinstance(body.get("metadata"), dict):
-                self.kept_files = body["metadata"].pop("files", None)
-            body.pop("files", None)
+            self.kept_files = drop_files(body)
         return body
+
+    def _fusable(self) -> bool:
+        """A whole answer from a pipe after inlets that the executor can run in one call: one
+        round trip to a worker instead of one per inlet and one for the pipe. Not a stream
+        (its answer would be open before the client takes it), a Pipelines model (its own
+        hooks) nor a request naming tools (prepared here between the inlets and the pipe)."""
+        pipe = self.pipe
+        return (
+            not self.stream
+            and pipe is not None
+            and bool(self.plan.inlet)
+            and pipe.info.kind is not PluginKind.PIPELINE
+            and not self.metadata.get("tool_ids")
+            and self.runtime.executor.fusable([*(e.info.id for e in self.plan.inlet), pipe.info.id])
+        )
+
+    async def _inlets_then_pipe(self, body: dict[str, Any]) -> InletsThenPipe | None:
+        """The inlets and then the pipe, in one call; the pipe's answer (or error) waits in
+        `_opened` for `complete`. The worker applies this turn's rules between them: it stops
+        before the pipe where an inlet routed the request or named tools."""
+        assert self.pipe is not None  # `_fusable`
+        inlets = [(e.info.id, await self._call(e.info)) for e in self.plan.inlet]
+        pipe = (self.pipe.info.id, await self._call(self.pipe.info, self.answering))
+        fused = await self.runtime.executor.call_inlets_then_pipe(
+            inlets, body, pipe, handles_files=self.plan.handles_files
+        )
+        if fused is not None and fused.answer is not None:
+            self._opened = _Answer(fused.answer.value, fused.answer.stream)
+        elif fused is not None and fused.error is not None:
+            self._opened = _Answer(error=fused.error)
+        return fused
 
     def prepare(self, body: dict[str, Any]) -> None:
         """The body the pipe sees (`request_rules.body_for_pipe`), and what the turn reads of it."""
@@ -224,6 +250,8 @@ class ChatTurn:
     async def _call_pipe(self) -> _Answer:
         if self._opened is not None:
             opened, self._opened = self._opened, None
+            if opened.error is not None:
+                raise opened.error
             return opened
         if self.upstream is not None:
             return await self._call_upstream()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import dataclasses
 import itertools
 import logging
 import os
@@ -66,6 +67,8 @@ class Call:
     ledger: Ledger = field(default_factory=Ledger)  # a stream's flow control (credit.py)
     feed_credit: Credit | None = None  # a stream filter's input: what we may still send it
     overdue_at: float | None = None  # loop time: the worker is killed if still waited on then
+    fused: tuple[str, ...] = ()  # inlet filters run before the pipe, until `inlets` comes
+    inlets: dict[str, Any] | None = None  # their outcome (`ProcessExecutor.call_inlets_then_pipe`)
     limit: float = 0.0  # the deadline waited under, for the kill's message
 
 
@@ -116,6 +119,8 @@ class Connection:
         call_id = next(_ids)
         self.calls[call_id] = call
         self.process.started(call.plugin_id)
+        for plugin_id in call.fused:
+            self.process.started(plugin_id)
         message["id"] = call_id
         self.send(message)
         return call_id
@@ -161,6 +166,7 @@ class Connection:
         call = self.calls.pop(call_id, None)
         if call is not None:
             self.process.finished(call.plugin_id)
+            self._inlets_done(call)
             if cancel:
                 self.send({"k": "cancel", "id": call_id})
         if self.retiring and not self.calls:
@@ -171,6 +177,14 @@ class Connection:
         calls, self.calls = self.calls, {}
         for call in calls.values():
             error = exit.error(call.plugin_id, stage=call.stage, path=call.path)
+            if call.fused:
+                names = ", ".join(f"'{p}'" for p in call.fused)
+                error = dataclasses.replace(
+                    error,
+                    message=f"{error.message} while it ran the inlet filters {names} and then "
+                    "this pipe in one call (their calls are separate from now on, so a next "
+                    "crash names its plugin)",
+                )
             if not call.reply.done():
                 call.reply.set_exception(error)
                 call.reply.exception()  # read here too: nobody may be waiting any more
@@ -230,6 +244,10 @@ class Connection:
                 if call.items is None and message.get("stream"):
                     call.items = asyncio.Queue()  # before the batches behind this frame
                 call.reply.set_result(message)
+        elif kind == "inlets":  # a fused call's inlets are done: from now on it runs the pipe
+            if call is not None:
+                call.inlets = message
+                self._inlets_done(call)
         elif kind == "chunks":
             if call is not None and call.items is not None:
                 call.ledger.received += len(message["items"])
@@ -261,6 +279,11 @@ class Connection:
         elif kind == "retire":
             self.retire()
         return None
+
+    def _inlets_done(self, call: Call) -> None:
+        for plugin_id in call.fused:
+            self.process.finished(plugin_id)
+        call.fused = ()
 
     async def to_host(self, message: dict[str, Any], host: Host) -> None:
         """Deliver an event, or start answering an event call."""

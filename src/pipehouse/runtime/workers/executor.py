@@ -26,7 +26,7 @@ from typing import Any, Literal
 from pipehouse.plugin.errors import PluginError
 from pipehouse.plugin.info import PluginInfo
 from pipehouse.runtime.action_result import ActionResult
-from pipehouse.runtime.executor import CallContext, PipeResult, PluginSource
+from pipehouse.runtime.executor import CallContext, InletsThenPipe, PipeResult, PluginSource
 from pipehouse.runtime.workers import values
 from pipehouse.runtime.workers.call_data import context_data, info_from
 from pipehouse.runtime.workers.connection import END, Call, Connection, HostEvent
@@ -70,6 +70,7 @@ class ProcessExecutor:
         self._pools: dict[PoolKey, Connection] = {}
         self._starting: dict[PoolKey, asyncio.Lock] = {}
         self._alone: set[str] = set()  # plugins that ended a worker: one of their own since
+        self._unfused: set[str] = set()  # in a worker that ended in a fused call (`fusable`)
 
     # -- pools --------------------------------------------------------------------------------
     def _key(self, plugin_id: str) -> PoolKey:
@@ -101,6 +102,10 @@ class ProcessExecutor:
     def _ended(self, connection: Connection, key: PoolKey, exit: WorkerExit) -> None:
         if self._pools.get(key) is connection:
             del self._pools[key]
+        if exit.crashed:  # who of a fused call's plugins crashed is not known: next time it is
+            for call in connection.calls.values():
+                if call.fused:
+                    self._unfused.update((call.plugin_id, *call.fused))
         connection.ended(exit)
         if exit.crashed and self.sharing == "environment":
             blamed = exit.plugin_id or (exit.running[0] if len(exit.running) == 1 else None)
@@ -221,6 +226,7 @@ class ProcessExecutor:
             await self.unload(source.id)
         self.supervisor.forgive(source.id)
         self._alone.discard(source.id)
+        self._unfused.discard(source.id)
         self._sources[source.id] = source
         self._hashes[source.id] = digest
         try:
@@ -293,6 +299,91 @@ class ProcessExecutor:
                 self.observer(plugin_id, "pipe", time.perf_counter() - started, ok)
             if not streaming:
                 connection.forget(call_id, cancel=not job.reply.done())
+
+    def fusable(self, plugin_ids: list[str]) -> bool:
+        """Loaded, sharing a pool, and none of them in a worker that crashed in a fused call
+        (after which a crash must name its plugin: `_ended`)."""
+        sources = self._sources
+        if any(p not in sources or p in self._unfused for p in plugin_ids):
+            return False
+        return len({self._key(p) for p in plugin_ids}) == 1
+
+    async def call_inlets_then_pipe(
+        self,
+        inlets: list[tuple[str, CallContext]],
+        body: dict[str, Any],
+        pipe: tuple[str, CallContext],
+        *,
+        handles_files: bool,
+    ) -> InletsThenPipe | None:
+        """One round trip for a request's inlet chain and its pipe (`Executor`): the worker
+        sends the body as the inlets left it (`inlets` frame) before it calls the pipe, then
+        the pipe's answer as `call_pipe` would. A failure before that frame is an inlet's (or
+        the worker's); after it, the pipe's, given back for the turn to raise in its place."""
+        pipe_id, pipe_call = pipe
+        ids = [plugin_id for plugin_id, _ in inlets]
+        for plugin_id in ids:
+            await self._ready(plugin_id, "inlet")
+        connection = await self._ready(pipe_id, "pipe")
+        hashes = self._hashes
+        if any(connection.loaded.get(p) != hashes.get(p) for p in ids):
+            return None  # a worker ended or a plugin moved while the others were made ready
+        needs = self._context_needs(pipe_id, "pipe")
+        message = {
+            "k": "call",
+            "m": "inlets_then_pipe",
+            "plugin": pipe_id,
+            "a": {
+                "body": body,
+                "inlets": [
+                    [p, context_data(c, self._context_needs(p, "inlet"))] for p, c in inlets
+                ],
+                "call": context_data(pipe_call, needs),
+                "files": handles_files,
+            },
+        }
+        job = Call(pipe_id, "pipe", self._sources[pipe_id].path, pipe_call.host)
+        job.fused = tuple(ids)
+        limit = self.call_timeout and self.call_timeout * (len(ids) + 1)
+        started = time.perf_counter()
+        call_id = connection.start(message, job)
+        streaming = False
+        try:
+            try:
+                reply = await connection.within(job, job.reply, limit)
+            except PluginError as error:
+                if job.inlets is None:  # an inlet's error, or the worker's before the pipe
+                    self._observe_inlets(ids, error, time.perf_counter() - started)
+                    raise
+                return self._fused(job, None, error, started)
+            if reply.get("skipped"):
+                return self._fused(job, None, None, started)
+            if not reply.get("stream"):
+                return self._fused(job, PipeResult(value=reply.get("value")), None, started)
+            streaming = True
+            answer = PipeResult(stream=self._stream(connection, call_id, job))
+            return self._fused(job, answer, None, started)
+        finally:
+            if not streaming:
+                connection.forget(call_id, cancel=not job.reply.done())
+
+    def _fused(
+        self, job: Call, answer: PipeResult | None, error: PluginError | None, started: float
+    ) -> InletsThenPipe:
+        inlets = job.inlets
+        assert inlets is not None  # the worker sends them before its reply
+        took: list[float] = inlets["took"]
+        if self.observer is not None:
+            for plugin_id, seconds in zip(inlets["plugins"], took, strict=True):
+                self.observer(plugin_id, "inlet", seconds, True)
+            if answer is not None or error is not None:
+                pipe_time = time.perf_counter() - started - sum(took)
+                self.observer(job.plugin_id, "pipe", pipe_time, error is None)
+        return InletsThenPipe(inlets["body"], inlets.get("routed_by"), answer, error)
+
+    def _observe_inlets(self, ids: list[str], error: PluginError, seconds: float) -> None:
+        if self.observer is not None and error.plugin_id in ids:
+            self.observer(error.plugin_id, "inlet", seconds, False)
 
     async def _stream(
         self, connection: Connection, call_id: int, job: Call

@@ -22,6 +22,7 @@ import os
 import socket
 import sys
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import asdict
 from pathlib import Path
@@ -31,9 +32,10 @@ from pipehouse.plugin.errors import PluginError
 from pipehouse.plugin.info import HOOKS
 from pipehouse.plugin.kinds import PluginKind
 from pipehouse.plugin.loader import LoadedPlugin
-from pipehouse.runtime.executor import CallContext, PluginSource
+from pipehouse.runtime.executor import CallContext, PipeResult, PluginSource
 from pipehouse.runtime.injection import context_reads
 from pipehouse.runtime.inprocess import InProcessExecutor
+from pipehouse.runtime.request_rules import body_for_pipe, drop_files, filter_result
 from pipehouse.runtime.workers import heartbeat, protocol, remote, values
 from pipehouse.runtime.workers.credit import FEED_WINDOW, Credit, Ledger
 from pipehouse.runtime.workers.supervisor import ENVIRONMENT_VAR, PROTOCOL_FD_VAR
@@ -282,14 +284,12 @@ class Worker:
             self.send({"k": "result", "id": call_id, "stream": True})
             await self._pump(call_id, stream)
             return
+        if method == "inlets_then_pipe":
+            await self._inlets_then_pipe(call_id, plugin, a)
+            return
         call = self._context(call_id, a.get("call") or {})
         if method == "call_pipe":
-            result = await executor.call_pipe(plugin, a["body"], call)
-            if result.stream is None:
-                self.send({"k": "result", "id": call_id, "value": result.value})
-            else:
-                self.send({"k": "result", "id": call_id, "stream": True})
-                await self._pump(call_id, result.stream)
+            await self._answer(call_id, await executor.call_pipe(plugin, a["body"], call))
             return
         if method == "models":
             value: Any = await executor.models(plugin, call)
@@ -314,6 +314,59 @@ class Worker:
         else:
             raise PluginError(plugin_id=plugin or "?", message=f"unknown call {method!r}")
         self.send({"k": "result", "id": call_id, "value": value})
+
+    async def _answer(self, call_id: int, result: PipeResult) -> None:
+        if result.stream is None:
+            self.send({"k": "result", "id": call_id, "value": result.value})
+        else:
+            self.send({"k": "result", "id": call_id, "stream": True})
+            await self._pump(call_id, result.stream)
+
+    async def _inlets_then_pipe(self, call_id: int, pipe_id: str, a: dict[str, Any]) -> None:
+        """A request's inlet chain and then its pipe, with the turn's rules between them
+        (`ChatTurn.run_inlets` and `prepare`, turn.py): the body goes back as the inlets left
+        it (encoded now, before the pipe may change it) and the pipe is skipped where the
+        server has work first: an inlet changed `body["model"]` (the router is followed once
+        all inlets ran) or named tools."""
+        executor = self.executor
+        body = a["body"]
+        model_id = body.get("model")
+        routed_by: int | None = None
+        inlets: list[str] = []
+        took: list[float] = []
+        for index, (plugin_id, data) in enumerate(a["inlets"]):
+            started = time.perf_counter()
+            call = self._context(call_id, data)
+            result = await executor.call_filter(plugin_id, "inlet", body, call)
+            body = filter_result(plugin_id, executor.loaded(plugin_id).path, "inlet", result)
+            took.append(time.perf_counter() - started)
+            inlets.append(plugin_id)
+            if body.get("model") != model_id:
+                model_id = body.get("model")
+                routed_by = index
+        self.send(
+            {
+                "k": "inlets",
+                "id": call_id,
+                "body": body,
+                "routed_by": routed_by,
+                "plugins": inlets,
+                "took": took,
+            }
+        )
+        kept = drop_files(body) if a.get("files") else None
+        metadata = body.get("metadata")
+        if routed_by is not None or (isinstance(metadata, dict) and metadata.get("tool_ids")):
+            self.send({"k": "result", "id": call_id, "skipped": True})
+            return
+        data = a["call"]
+        if isinstance(metadata, dict):
+            data["metadata"] = metadata
+        if kept:
+            data["extra"] = {**(data.get("extra") or {}), "__files__": kept}
+        body_for_pipe(body, {}, pipeline=False)
+        call = self._context(call_id, data)
+        await self._answer(call_id, await executor.call_pipe(pipe_id, body, call))
 
     async def _fed(self, call_id: int) -> AsyncIterator[Any]:
         """A stream filter's input, as the server feeds it: more credit for it as the

@@ -15,7 +15,13 @@ from typing import Any, Literal
 from pipehouse.plugin.info import PluginInfo
 from pipehouse.plugin.loader import LoadedPlugin
 from pipehouse.runtime.action_result import ActionResult
-from pipehouse.runtime.executor import CallContext, Executor, PipeResult, PluginSource
+from pipehouse.runtime.executor import (
+    CallContext,
+    Executor,
+    InletsThenPipe,
+    PipeResult,
+    PluginSource,
+)
 from pipehouse.runtime.inprocess import InProcessExecutor
 
 Mode = Literal["isolated", "inline"]
@@ -127,6 +133,22 @@ class RoutingExecutor:
                 stream = executor.filter_stream(plugin_ids[start:end], stream, calls[start:end])
                 start = end
         return stream
+
+    def fusable(self, plugin_ids: list[str]) -> bool:
+        isolated = self.isolated
+        return all(self._of(p) is isolated for p in plugin_ids) and isolated.fusable(plugin_ids)
+
+    async def call_inlets_then_pipe(
+        self,
+        inlets: list[tuple[str, CallContext]],
+        body: dict[str, Any],
+        pipe: tuple[str, CallContext],
+        *,
+        handles_files: bool,
+    ) -> InletsThenPipe | None:
+        return await self.isolated.call_inlets_then_pipe(
+            inlets, body, pipe, handles_files=handles_files
+        )
 
     async def call_tool(
         self, plugin_id: str, name: str, arguments: dict[str, Any], call: CallContext
