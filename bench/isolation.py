@@ -11,7 +11,7 @@ requests/s move with the load from everything else. What a change to the isolate
 steadier as CPU time: here `create_app` is built as `pipehouse serve` builds it (SQLite in a
 temporary directory, auth, metrics, timeouts, the collector tuned) over `bench/plugins/server`,
 and `--concurrency` clients post the bench's non-streamed request (the global inlet filter
-`bench_inlet`, then the pipe `bench_ok`: two round trips to the worker when isolated) as ASGI
+`bench_inlet`, then the pipe `bench_ok`: one round trip to the worker when isolated) as ASGI
 calls on uvloop, no sockets. Per request it reports the CPU time of this process (the server,
 clients included: the same work in both variants), of its worker processes (from /proc), and
 the wall time; figures are medians of `--repeat` runs of `--requests` (Linux only: /proc).
