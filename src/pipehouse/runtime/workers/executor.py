@@ -353,37 +353,42 @@ class ProcessExecutor:
                 reply = await connection.within(job, job.reply, limit)
             except PluginError as error:
                 if job.inlets is None:  # an inlet's error, or the worker's before the pipe
-                    self._observe_inlets(ids, error, time.perf_counter() - started)
+                    if self.observer is not None:
+                        stage = "inlet" if error.plugin_id in ids else "pipe"
+                        seconds = time.perf_counter() - started
+                        self.observer(error.plugin_id, stage, seconds, False)
                     raise
-                return self._fused(job, None, error, started)
+                return self._fused(job, ids, None, error, started)
             if reply.get("skipped"):
-                return self._fused(job, None, None, started)
+                return self._fused(job, ids, None, None, started)
             if not reply.get("stream"):
-                return self._fused(job, PipeResult(value=reply.get("value")), None, started)
+                answer = PipeResult(value=reply.get("value"))
+                return self._fused(job, ids, answer, None, started)
             streaming = True
             answer = PipeResult(stream=self._stream(connection, call_id, job))
-            return self._fused(job, answer, None, started)
+            return self._fused(job, ids, answer, None, started)
         finally:
             if not streaming:
                 connection.forget(call_id, cancel=not job.reply.done())
 
     def _fused(
-        self, job: Call, answer: PipeResult | None, error: PluginError | None, started: float
+        self,
+        job: Call,
+        ids: list[str],
+        answer: PipeResult | None,
+        error: PluginError | None,
+        started: float,
     ) -> InletsThenPipe:
         inlets = job.inlets
         assert inlets is not None  # the worker sends them before its reply
         took: list[float] = inlets["took"]
         if self.observer is not None:
-            for plugin_id, seconds in zip(inlets["plugins"], took, strict=True):
+            for plugin_id, seconds in zip(ids, took, strict=True):
                 self.observer(plugin_id, "inlet", seconds, True)
             if answer is not None or error is not None:
                 pipe_time = time.perf_counter() - started - sum(took)
                 self.observer(job.plugin_id, "pipe", pipe_time, error is None)
-        return InletsThenPipe(inlets["body"], inlets.get("routed_by"), answer, error)
-
-    def _observe_inlets(self, ids: list[str], error: PluginError, seconds: float) -> None:
-        if self.observer is not None and error.plugin_id in ids:
-            self.observer(error.plugin_id, "inlet", seconds, False)
+        return InletsThenPipe(inlets["body"], inlets["routed_by"], answer, error)
 
     async def _stream(
         self, connection: Connection, call_id: int, job: Call

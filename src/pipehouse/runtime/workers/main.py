@@ -332,28 +332,18 @@ class Worker:
         body = a["body"]
         model_id = body.get("model")
         routed_by: int | None = None
-        inlets: list[str] = []
-        took: list[float] = []
+        took: list[float] = []  # seconds per inlet, for the server's metrics
         for index, (plugin_id, data) in enumerate(a["inlets"]):
             started = time.perf_counter()
             call = self._context(call_id, data)
             result = await executor.call_filter(plugin_id, "inlet", body, call)
             body = filter_result(plugin_id, executor.loaded(plugin_id).path, "inlet", result)
             took.append(time.perf_counter() - started)
-            inlets.append(plugin_id)
             if body.get("model") != model_id:
                 model_id = body.get("model")
                 routed_by = index
-        self.send(
-            {
-                "k": "inlets",
-                "id": call_id,
-                "body": body,
-                "routed_by": routed_by,
-                "plugins": inlets,
-                "took": took,
-            }
-        )
+        message = {"k": "inlets", "id": call_id, "body": body, "routed_by": routed_by, "took": took}
+        self.send(message)
         kept = drop_files(body) if a.get("files") else None
         metadata = body.get("metadata")
         if routed_by is not None or (isinstance(metadata, dict) and metadata.get("tool_ids")):
