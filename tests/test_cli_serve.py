@@ -4,6 +4,7 @@ a data directory, and what it writes where."""
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import signal
 import socket
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.conftest import plugin_path
 from tests.support.cli import ENV, invoke
@@ -23,6 +25,7 @@ from tests.support.cli import ENV, invoke
 @dataclass
 class Served:
     url: str
+    pid: int
     stdout: str = ""
     stderr: str = ""
 
@@ -46,20 +49,26 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving(data_dir: Path, *plugin_dirs: Path) -> Iterator[Served]:
-    """`pipehouse serve` until the block ends (then stopped with Ctrl-C); output kept. A child
-    process: it serves on a port while the test asks it, and Ctrl-C is what stops it."""
+def serving(
+    data_dir: Path,
+    *plugin_dirs: Path,
+    options: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
+) -> Iterator[Served]:
+    """`pipehouse serve [OPTIONS]` until the block ends (then stopped with Ctrl-C); output kept;
+    `env` is added to the environment. A child process: it serves on a port while the test asks
+    it, and Ctrl-C is what stops it."""
     port = _free_port()
     plugins = [arg for d in plugin_dirs for arg in ("--plugins", str(d))]
-    options = ["--no-auth", "--no-watch", "--port", str(port), "--data-dir", str(data_dir)]
+    common = ["--no-auth", "--no-watch", "--port", str(port), "--data-dir", str(data_dir)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "pipehouse", "serve", *options, *plugins],
+        [sys.executable, "-m", "pipehouse", "serve", *common, *options, *plugins],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=ENV,
+        env={**ENV, **(env or {})},
     )
-    served = Served(f"http://127.0.0.1:{port}")
+    served = Served(f"http://127.0.0.1:{port}", process.pid)
     try:
         deadline = time.monotonic() + 60
         while True:  # ready when it answers
@@ -138,3 +147,43 @@ def test_a_missing_plugins_directory_is_an_error_at_start(tmp_path):
     )
     assert result.returncode == 2
     assert f"--plugins {tmp_path / 'nope'}: no such directory" in " ".join(result.stderr.split())
+
+
+@pytest.mark.parametrize(
+    ("options", "env", "mode"),
+    [
+        (("--isolation", "inline"), {}, "inline"),
+        ((), {"PIPEHOUSE_ISOLATION": "inline"}, "inline"),
+        (("--isolation", "isolated"), {"PIPEHOUSE_ISOLATION": "inline"}, "isolated"),
+    ],
+    ids=["flag", "variable", "flag-over-variable"],
+)
+def test_the_isolation_mode_chosen_at_start_is_where_plugins_run(tmp_path, options, env, mode):
+    plugins = _directory(tmp_path, "plugins", "isolation_reads_request")
+    with serving(tmp_path / "data", plugins, options=options, env=env) as served:
+        shown = httpx.get(f"{served.url}/api/v1/isolation/isolation_reads_request", timeout=30)
+        assert shown.json() == {
+            "id": "isolation_reads_request",
+            "mode": mode,
+            "set": None,
+            "default": mode,
+        }
+        report = json.loads(served.answer("isolation_reads_request", "who answers?"))
+        # inline: the server's own process answers; isolated: a worker process
+        assert (report["pid"] == served.pid) is (mode == "inline")
+
+
+@pytest.mark.parametrize(
+    ("options", "env", "named"),
+    [
+        (("--isolation", "sandboxed"), {}, "--isolation sandboxed"),
+        ((), {"PIPEHOUSE_ISOLATION": "sandboxed"}, "PIPEHOUSE_ISOLATION=sandboxed"),
+    ],
+    ids=["flag", "variable"],
+)
+def test_an_unknown_isolation_mode_is_an_error_at_start(tmp_path, options, env, named):
+    result = invoke("serve", "--no-auth", "--data-dir", str(tmp_path), *options, env=env)
+    assert result.returncode == 2
+    said = " ".join(result.stderr.split())
+    assert f"error: {named}: use isolated or inline" in said
+    assert not (tmp_path / "pipehouse.db").exists()  # refused before anything started

@@ -20,7 +20,13 @@ NOBODY = {"error": "No client is listening for event calls."}
 
 @pytest.fixture
 def server_plugins():
-    return [PLUGIN, "returns_str", "isolation_endless_stream"]
+    return [
+        PLUGIN,
+        "returns_str",
+        "isolation_endless_stream",
+        "isolation_asks_for_inline",
+        "isolation_reads_request",
+    ]
 
 
 @pytest.fixture
@@ -53,6 +59,58 @@ def test_an_isolated_plugin_reaches_the_server_from_its_worker(server, stream):
     if stream:
         described = [e["data"]["description"] for e in events if e["type"] == "status"]
         assert described == ["working", "done"]
+
+
+@pytest.mark.parametrize("mode", ["isolated", "inline"])
+def test_the_request_shows_the_client_and_its_state_in_either_mode(server, mode):
+    """`__request__.client` and `__request__.state` as plugins read them (an audit or rate-limit
+    plugin's caller address, the request id): the stand-in in a worker shows what the live
+    request shows inline."""
+    admin = server.client(server.admin_key, headers={"User-Agent": "audit-test/1.0"})
+    if mode == "inline":
+        moved = admin.post("/api/v1/isolation/isolation_reads_request", json={"mode": "inline"})
+        assert moved.status_code == 200, moved.text
+    body = {"model": "isolation_reads_request", "messages": HELLO}
+    reply = admin.post(
+        "/v1/chat/completions?trace=on", json=body, headers={"X-Request-ID": "audit-42"}
+    )
+    assert reply.status_code == 200, reply.text
+    # the address and port this client connects from, as the server sees them
+    local_host, local_port = reply.extensions["network_stream"].get_extra_info("client_addr")
+    report = json.loads(reply.json()["choices"][0]["message"]["content"])
+    assert (report["pid"] == os.getpid()) is (mode == "inline")
+    assert report["ip"] == report["client_host"] == local_host == "127.0.0.1"
+    assert report["client_port"] == local_port
+    assert report["request_id"] == "audit-42"  # the request's state: the id it is logged under
+    assert report["direct"] is False  # an attribute the state lacks: the plugin's default
+    assert report["user_agent"] == "audit-test/1.0"
+    assert report["query"] == {"trace": "on"}
+
+
+def test_a_frontmatter_line_asking_for_inline_is_not_obeyed(server):
+    """A file's `isolation: inline` (or `mode: inline`) line is its author's wish, not the
+    operator's choice: the plugin runs in a worker, and the admin route says isolated."""
+    admin = server.client(server.admin_key)
+    source = (PLUGINS / "isolation_asks_for_inline.py").read_text()
+    assert "\nisolation: inline\n" in source
+    form = {
+        "id": "asks_mode_inline",
+        "name": "Quick Echo",
+        "content": source.replace("\nisolation: inline\n", "\nmode: inline\n"),
+        "meta": {},
+    }
+    admin.post("/api/v1/functions/create", json=form).raise_for_status()
+    admin.post("/api/v1/functions/id/asks_mode_inline/toggle").raise_for_status()
+    for plugin_id in ("isolation_asks_for_inline", "asks_mode_inline"):
+        body = {"model": plugin_id, "messages": HELLO}
+        reply = admin.post("/v1/chat/completions", json=body)
+        assert reply.status_code == 200, reply.text
+        report = json.loads(reply.json()["choices"][0]["message"]["content"])
+        assert report["text"] == "echo: hello"
+        assert report["pid"] != os.getpid()  # in a worker, not the server's process
+        shown = admin.get(f"/api/v1/isolation/{plugin_id}").json()
+        assert shown == {"id": plugin_id, "mode": "isolated", "set": None, "default": "isolated"}
+    assert admin.get("/api/v1/isolation/").json()["plugins"] == {}
 
 
 def test_an_admin_moves_a_plugin_inline_and_back(server):

@@ -12,6 +12,7 @@ from pipehouse.commands.shared import DATA_DIR, DATABASE_URL, err, settings_from
 
 
 def serve(
+    ctx: typer.Context,
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8080, "--port", help="Port to listen on."),
     plugins: list[Path] = typer.Option(
@@ -71,7 +72,13 @@ def serve(
         settings.watch = False
     settings.gc_tuning = gc_tuning
     if isolation.strip().lower() not in ("isolated", "inline"):
-        err.print(f"[red]error:[/] --isolation {isolation}: use isolated or inline")
+        source = ctx.get_parameter_source("isolation")  # say what the user set: flag or variable
+        given = (
+            f"PIPEHOUSE_ISOLATION={isolation}"
+            if source is not None and source.name == "ENVIRONMENT"
+            else f"--isolation {isolation}"
+        )
+        err.print(f"[red]error:[/] {escape(given)}: use isolated or inline")
         raise typer.Exit(2)
     settings.isolation = isolation.strip().lower()
     if upstream:
