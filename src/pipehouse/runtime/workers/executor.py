@@ -70,6 +70,7 @@ class ProcessExecutor:
         self._pools: dict[PoolKey, Connection] = {}
         self._starting: dict[PoolKey, asyncio.Lock] = {}
         self._alone: set[str] = set()  # plugins that ended a worker: one of their own since
+        self._suspects: set[str] = set()  # in `_alone` for running beside an unknown culprit
         self._unfused: set[str] = set()  # in a worker that ended in a fused call (`fusable`)
 
     # -- pools --------------------------------------------------------------------------------
@@ -108,10 +109,19 @@ class ProcessExecutor:
                     self._unfused.update((call.plugin_id, *call.fused))
         connection.ended(exit)
         if exit.crashed and self.sharing == "environment":
-            blamed = exit.plugin_id or (exit.running[0] if len(exit.running) == 1 else None)
-            if blamed is not None and blamed in self._sources and blamed not in self._alone:
-                log.warning("plugin '%s' ended its worker; it runs in a worker of its own", blamed)
-                self._alone.add(blamed)
+            # when several were running, which one ended it is not known: each of them moves
+            # (a suspect), so the culprit's next crash is its alone, and pinned on it
+            pinned = exit.plugin_id or (exit.running[0] if len(exit.running) == 1 else None)
+            for plugin_id in (pinned,) if pinned else exit.running:
+                if plugin_id not in self._sources:
+                    continue
+                if pinned and (plugin_id not in self._alone or plugin_id in self._suspects):
+                    log.warning("plugin '%s' ended its worker; it runs in one of its own", pinned)
+                    self._suspects.discard(pinned)
+                elif not pinned and plugin_id not in self._alone:
+                    log.warning("plugin '%s' ran in a worker that crashed; now alone", plugin_id)
+                    self._suspects.add(plugin_id)
+                self._alone.add(plugin_id)
 
     def _retired(self, connection: Connection, key: PoolKey) -> None:
         if self._pools.get(key) is connection:
@@ -226,6 +236,7 @@ class ProcessExecutor:
             await self.unload(source.id)
         self.supervisor.forgive(source.id)
         self._alone.discard(source.id)
+        self._suspects.discard(source.id)
         self._unfused.discard(source.id)
         self._sources[source.id] = source
         self._hashes[source.id] = digest
