@@ -10,13 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from filelock import FileLock
 
-from pipehouse.config import Settings
 from pipehouse.envs import EnvironmentSpec
 from tests.api.conftest import start_server
 from tests.conftest import PLUGINS
 from tests.support.polling import eventually
-
-ISOLATION_READY = hasattr(Settings(), "isolation")
 
 
 def ask(client, model: str, prompt: str = "hi"):
@@ -138,15 +135,11 @@ def test_a_failed_install_stays_listed_with_its_error_and_is_retried_when_asked(
 
 @pytest.fixture
 def isolated_server(tmp_path) -> Iterator:
-    settings = {"isolation": "isolated"} if ISOLATION_READY else {}
-    yield from start_server(tmp_path, None, ["env_figlet_classic", "env_figlet_modern"], **settings)
+    yield from start_server(
+        tmp_path, None, ["env_figlet_classic", "env_figlet_modern"], isolation="isolated"
+    )
 
 
-@pytest.mark.xfail(
-    not ISOLATION_READY,
-    reason="two versions of one package in one process need worker processes (isolated mode)",
-    strict=False,
-)
 def test_conflicting_versions_are_served_side_by_side(isolated_server):
     admin = isolated_server.client()
     for plugin_id in ("env_figlet_classic", "env_figlet_modern"):
@@ -157,3 +150,186 @@ def test_conflicting_versions_are_served_side_by_side(isolated_server):
     for model, text in zip(models, answers, strict=True):
         version = "0.8.post1" if model == "env_figlet_classic" else "1.0.2"
         assert text.startswith(f"pyfiglet {version}\n"), (model, text[:40])
+
+
+# A source checkout with its own build backend (no build requirements: nothing downloaded), so
+# that a build can be held at the point where uv has resolved and is building the wheel.
+GREETING_BACKEND = """
+import base64, hashlib, os, time, zipfile
+
+RELEASE = {release!r}
+DIST = "pipehouse_fixture_greeting-1.0"
+FILES = {{
+    "pipehouse_fixture_greeting.py": b"def greet(name):\\n    return f'hello, {{name}}'\\n",
+    f"{{DIST}}.dist-info/METADATA": (
+        b"Metadata-Version: 2.1\\nName: pipehouse-fixture-greeting\\nVersion: 1.0\\n"
+    ),
+    f"{{DIST}}.dist-info/WHEEL": (
+        b"Wheel-Version: 1.0\\nGenerator: tests\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"
+    ),
+}}
+
+
+def get_requires_for_build_wheel(config_settings=None):
+    return []
+
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    deadline = time.monotonic() + 120  # a test that never releases it does not hang forever
+    while RELEASE and not os.path.exists(RELEASE) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    name = f"{{DIST}}-py3-none-any.whl"
+    record = []
+    with zipfile.ZipFile(os.path.join(wheel_directory, name), "w") as wheel:
+        for path, data in FILES.items():
+            wheel.writestr(path, data)
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
+            record.append(f"{{path}},sha256={{digest.decode()}},{{len(data)}}")
+        record.append(f"{{DIST}}.dist-info/RECORD,,")
+        wheel.writestr(f"{{DIST}}.dist-info/RECORD", "\\n".join(record) + "\\n")
+    return name
+"""
+
+GREETING_PYPROJECT = """\
+[build-system]
+requires = []
+build-backend = "backend"
+backend-path = ["."]
+
+[project]
+name = "pipehouse-fixture-greeting"
+version = "1.0"
+"""
+
+
+def write_greeting_checkout(directory, release=None) -> None:
+    """The source of `pipehouse-fixture-greeting`; with `release`, building its wheel waits
+    until that file exists."""
+    directory.mkdir(parents=True)
+    (directory / "pyproject.toml").write_text(GREETING_PYPROJECT)
+    (directory / "backend.py").write_text(
+        GREETING_BACKEND.format(release=str(release) if release else None)
+    )
+
+
+def add_greeter(server, checkout) -> str:
+    """The greeter plugin requiring the checkout; returns its environment's key."""
+    source = (PLUGINS / "env_built_from_source.py").read_text()
+    (server.plugin_dir / "greeter.py").write_text(
+        source.replace("file:///SOURCE_CHECKOUT", checkout.as_uri())
+    )
+    return EnvironmentSpec.of([f"pipehouse-fixture-greeting @ {checkout.as_uri()}"]).key
+
+
+def test_an_install_in_progress_shows_the_step_it_is_at(server, tmp_path):
+    admin = server.client()
+    release = tmp_path / "release-the-build"
+    checkout = tmp_path / "greeting"
+    write_greeting_checkout(checkout, release=release)
+    key = add_greeter(server, checkout)
+
+    try:
+        building = eventually(
+            lambda: (
+                (s := plugin_status(admin, "greeter"))
+                and (s.get("environment") or {}).get("step", "").startswith("resolved: ")
+                and s
+            ),
+            seconds=60,
+            what="the resolved step",
+        )
+        environment = building["environment"]
+        assert environment["state"] == "installing"
+        assert environment["step"].startswith("resolved: Resolved 1 package in ")
+        assert any(line.startswith("Resolved 1 package") for line in environment["progress"])
+        shown = admin.get(f"/api/v1/environments/{key}").json()
+        assert shown["state"] == "installing" and shown["step"] == environment["step"]
+
+        busy = ask(admin, "greeter")
+        assert busy.status_code == 503
+        assert busy.json()["environment"] == {
+            "key": key,
+            "state": "installing",
+            "step": environment["step"],
+        }
+        assert "(installing: resolved: Resolved 1 package" in busy.json()["error"]["message"]
+    finally:
+        release.touch()
+
+    ready = eventually(lambda: state_is(admin, "greeter", "loaded"), seconds=60, what="ready")
+    assert ready["environment"]["state"] == "ready"
+    assert ready["environment"]["step"] == "ready"
+    assert answer(admin, "greeter") == "hello, world"
+
+
+def test_a_failed_environment_rebuilt_when_asked_loads_its_plugin(server, tmp_path):
+    admin = server.client()
+    checkout = tmp_path / "greeting"  # not there yet: the install fails
+    key = add_greeter(server, checkout)
+    failed = eventually(lambda: state_is(admin, "greeter", "error"), seconds=60, what="failure")
+    assert failed["environment"]["state"] == "failed"
+    assert admin.get(f"/api/v1/environments/{key}").json()["state"] == "failed"
+
+    write_greeting_checkout(checkout)  # the cause fixed
+    rebuilt = admin.post(f"/api/v1/environments/{key}/rebuild")
+    assert rebuilt.status_code == 200, rebuilt.text
+    assert rebuilt.json()["key"] == key
+    assert rebuilt.json()["state"] in ("queued", "installing", "ready")
+    assert rebuilt.json()["plugins"] == ["greeter"]
+    assert rebuilt.json()["created"] > failed["environment"]["created"]
+
+    ready = eventually(lambda: state_is(admin, "greeter", "loaded"), seconds=60, what="reload")
+    assert ready["environment"]["state"] == "ready" and ready["error"] is None
+    assert answer(admin, "greeter") == "hello, world"
+    assert admin.get(f"/api/v1/environments/{key}").json()["state"] == "ready"
+
+
+def test_rebuilding_an_unknown_environment_is_a_404_and_needs_an_admin(server):
+    admin = server.client()
+    missing = admin.post("/api/v1/environments/0123456789abcdef/rebuild")
+    assert missing.status_code == 404
+    assert "no environment 0123456789abcdef" in missing.text
+    user = server.client(server.user_key())
+    assert user.post("/api/v1/environments/0123456789abcdef/rebuild").status_code == 403
+    assert user.post("/api/v1/environments/prune").status_code == 403
+
+
+def test_prune_removes_failed_and_unused_environments_and_keeps_those_in_use(server):
+    admin = server.client()
+    server.add_plugin("env_figlet_modern")
+    created = admin.post(
+        "/api/v1/functions/create",
+        json={
+            "id": "links",
+            "name": "Links",
+            "content": (PLUGINS / "env_undeclared_validators.py").read_text(),
+            "meta": {"description": "Says whether the prompt is a URL"},
+        },
+    )
+    assert created.status_code == 200, created.text
+    assert admin.post("/api/v1/functions/id/links/toggle").json()["is_active"] is True
+    (server.plugin_dir / "typo.py").write_text(
+        (PLUGINS / "env_figlet_modern.py")
+        .read_text()
+        .replace("pyfiglet==1.0.2", "pipehouse-fixture-no-such-distribution==1.0")
+    )
+    figlet = eventually(
+        lambda: state_is(admin, "env_figlet_modern", "loaded"), seconds=90, what="figlet"
+    )["environment"]["key"]
+    links = eventually(lambda: state_is(admin, "links", "loaded"), seconds=90, what="links")[
+        "environment"
+    ]["key"]
+    typo = eventually(lambda: state_is(admin, "typo", "error"), seconds=60, what="typo")[
+        "environment"
+    ]["key"]
+    assert admin.delete("/api/v1/functions/id/links/delete").status_code == 200
+
+    pruned = admin.post("/api/v1/environments/prune")
+    assert pruned.status_code == 200, pruned.text
+    assert sorted(pruned.json()["removed"]) == sorted([links, typo])
+    assert [e["key"] for e in admin.get("/api/v1/environments").json()] == [figlet]
+    assert not (server.data_dir / "envs" / links).exists()
+    assert not (server.data_dir / "envs" / typo).exists()
+    assert admin.get(f"/api/v1/environments/{links}").status_code == 404
+    assert answer(admin, "env_figlet_modern", "ok").startswith("pyfiglet 1.0.2\n")
+    assert admin.post("/api/v1/environments/prune").json() == {"removed": []}
