@@ -182,8 +182,8 @@ class Connection:
                 error = dataclasses.replace(
                     error,
                     message=f"{error.message} while it ran the inlet filters {names} and then "
-                    "this pipe in one call (their calls are separate from now on, so a next "
-                    "crash names its plugin)",
+                    "this pipe in one call (each runs in a worker of its own from now on, so a "
+                    "next crash names its plugin)",
                 )
             if not call.reply.done():
                 call.reply.set_exception(error)

@@ -71,7 +71,6 @@ class ProcessExecutor:
         self._starting: dict[PoolKey, asyncio.Lock] = {}
         self._alone: set[str] = set()  # plugins that ended a worker: one of their own since
         self._suspects: set[str] = set()  # in `_alone` for running beside an unknown culprit
-        self._unfused: set[str] = set()  # in a worker that ended in a fused call (`fusable`)
 
     # -- pools --------------------------------------------------------------------------------
     def _key(self, plugin_id: str) -> PoolKey:
@@ -103,10 +102,6 @@ class ProcessExecutor:
     def _ended(self, connection: Connection, key: PoolKey, exit: WorkerExit) -> None:
         if self._pools.get(key) is connection:
             del self._pools[key]
-        if exit.crashed:  # who of a fused call's plugins crashed is not known: next time it is
-            for call in connection.calls.values():
-                if call.fused:
-                    self._unfused.update((call.plugin_id, *call.fused))
         connection.ended(exit)
         if exit.crashed and self.sharing == "environment":
             # when several were running, which one ended it is not known: each of them moves
@@ -237,7 +232,6 @@ class ProcessExecutor:
         self.supervisor.forgive(source.id)
         self._alone.discard(source.id)
         self._suspects.discard(source.id)
-        self._unfused.discard(source.id)
         self._sources[source.id] = source
         self._hashes[source.id] = digest
         try:
@@ -312,10 +306,11 @@ class ProcessExecutor:
                 connection.forget(call_id, cancel=not job.reply.done())
 
     def fusable(self, plugin_ids: list[str]) -> bool:
-        """Loaded, sharing a pool, and none of them in a worker that crashed in a fused call
-        (after which a crash must name its plugin: `_ended`)."""
+        """Loaded and sharing a pool. A crash in a fused call cannot be pinned on one of its
+        plugins (each of them is running), so each moves to a worker of its own (`_ended`), and
+        they are called one by one from then on."""
         sources = self._sources
-        if any(p not in sources or p in self._unfused for p in plugin_ids):
+        if any(p not in sources for p in plugin_ids):
             return False
         return len({self._key(p) for p in plugin_ids}) == 1
 
