@@ -297,6 +297,7 @@ def test_rebuilding_an_unknown_environment_is_a_404_and_needs_an_admin(server):
 def test_prune_removes_failed_and_unused_environments_and_keeps_those_in_use(server):
     admin = server.client()
     server.add_plugin("env_figlet_modern")
+    removed_file = server.add_plugin("env_figlet_classic")
     created = admin.post(
         "/api/v1/functions/create",
         json={
@@ -322,11 +323,16 @@ def test_prune_removes_failed_and_unused_environments_and_keeps_those_in_use(ser
     typo = eventually(lambda: state_is(admin, "typo", "error"), seconds=60, what="typo")[
         "environment"
     ]["key"]
+    classic = eventually(
+        lambda: state_is(admin, "env_figlet_classic", "loaded"), seconds=90, what="classic"
+    )["environment"]["key"]
     assert admin.delete("/api/v1/functions/id/links/delete").status_code == 200
+    removed_file.unlink()  # a plugin whose file is gone no longer holds its environment
+    eventually(lambda: state_is(admin, "env_figlet_classic", "missing"), what="file removed")
 
     pruned = admin.post("/api/v1/environments/prune")
     assert pruned.status_code == 200, pruned.text
-    assert sorted(pruned.json()["removed"]) == sorted([links, typo])
+    assert sorted(pruned.json()["removed"]) == sorted([links, typo, classic])
     assert [e["key"] for e in admin.get("/api/v1/environments").json()] == [figlet]
     assert not (server.data_dir / "envs" / links).exists()
     assert not (server.data_dir / "envs" / typo).exists()

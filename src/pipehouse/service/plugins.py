@@ -302,6 +302,7 @@ class PluginService:
                 del self.status[plugin_id]  # a file that never loaded is simply gone
             return
         self.catalog.remove(plugin_id)
+        self.environments.forget(plugin_id)  # no longer in use: `prune` may remove it
         await self.executor.unload(plugin_id)
         self.runtime.forget_models(plugin_id)
         self.status[plugin_id] = Status("missing", {"message": f"{path} was removed"})
@@ -317,6 +318,7 @@ class PluginService:
                 self.catalog.remove(plugin_id)
                 self.valves.forget(plugin_id)
                 self.status.pop(plugin_id, None)
+                self.environments.forget(plugin_id)
                 await self.executor.unload(plugin_id)
                 self.runtime.forget_models(plugin_id)
             elif row.source != "directory" or self.directories.serves(row.path):
