@@ -14,6 +14,7 @@ SUMMARIES = [
     ("Prepared 1 package in 3.09s", "downloaded: Prepared 1 package in 3.09s"),
     ("Installed 1 package in 27ms", "installed: Installed 1 package in 27ms"),
     ("Audited 3 packages in 2ms", "installed: Audited 3 packages in 2ms"),
+    ("Checked 1 package in 1ms", "installed: Checked 1 package in 1ms"),  # uv 0.13
 ]
 
 # Lines between the summaries: kept in the progress, but not a step

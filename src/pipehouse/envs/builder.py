@@ -23,6 +23,7 @@ _STEPS = (
     ("Prepared", "downloaded"),
     ("Installed", "installed"),
     ("Audited", "installed"),
+    ("Checked", "installed"),  # what newer uv prints where older printed "Audited"
 )
 
 
