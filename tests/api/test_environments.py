@@ -41,6 +41,21 @@ def state_is(client, plugin_id: str, *states: str):
     return None if status["state"] == "loaded" and status["kind"] is None else status
 
 
+def create_active(client, plugin_id: str, fixture: str, description: str) -> None:
+    """Create a function from a fixture plugin through the admin API, and switch it on."""
+    created = client.post(
+        "/api/v1/functions/create",
+        json={
+            "id": plugin_id,
+            "name": plugin_id.title(),
+            "content": (PLUGINS / f"{fixture}.py").read_text(),
+            "meta": {"description": description},
+        },
+    )
+    assert created.status_code == 200, created.text
+    assert client.post(f"/api/v1/functions/id/{plugin_id}/toggle").json()["is_active"] is True
+
+
 def test_created_through_the_api_with_requirements_becomes_ready_without_a_restart(server):
     admin = server.client()
     key = EnvironmentSpec.of(["pyfiglet==1.0.2"]).key
@@ -51,17 +66,7 @@ def test_created_through_the_api_with_requirements_becomes_ready_without_a_resta
     other_builder = FileLock(locks / f"{key}.lock")
     other_builder.acquire()
     try:
-        created = admin.post(
-            "/api/v1/functions/create",
-            json={
-                "id": "banner",
-                "name": "Banner",
-                "content": (PLUGINS / "env_figlet_modern.py").read_text(),
-                "meta": {"description": "ASCII art"},
-            },
-        )
-        assert created.status_code == 200, created.text
-        assert admin.post("/api/v1/functions/id/banner/toggle").json()["is_active"] is True
+        create_active(admin, "banner", "env_figlet_modern", "ASCII art")
 
         queued = plugin_status(admin, "banner")
         assert queued["state"] == "queued"
@@ -298,17 +303,7 @@ def test_prune_removes_failed_and_unused_environments_and_keeps_those_in_use(ser
     admin = server.client()
     server.add_plugin("env_figlet_modern")
     removed_file = server.add_plugin("env_figlet_classic")
-    created = admin.post(
-        "/api/v1/functions/create",
-        json={
-            "id": "links",
-            "name": "Links",
-            "content": (PLUGINS / "env_undeclared_validators.py").read_text(),
-            "meta": {"description": "Says whether the prompt is a URL"},
-        },
-    )
-    assert created.status_code == 200, created.text
-    assert admin.post("/api/v1/functions/id/links/toggle").json()["is_active"] is True
+    create_active(admin, "links", "env_undeclared_validators", "Says whether the prompt is a URL")
     (server.plugin_dir / "typo.py").write_text(
         (PLUGINS / "env_figlet_modern.py")
         .read_text()
