@@ -104,19 +104,22 @@ class ProcessExecutor:
             del self._pools[key]
         connection.ended(exit)
         if exit.crashed and self.sharing == "environment":
-            # when several were running, which one ended it is not known: each of them moves
-            # (a suspect), so the culprit's next crash is its alone, and pinned on it
             pinned = exit.plugin_id or (exit.running[0] if len(exit.running) == 1 else None)
-            for plugin_id in (pinned,) if pinned else exit.running:
-                if plugin_id not in self._sources:
-                    continue
-                if pinned and (plugin_id not in self._alone or plugin_id in self._suspects):
+            if pinned is not None:
+                if pinned in self._sources and (
+                    pinned not in self._alone or pinned in self._suspects
+                ):
                     log.warning("plugin '%s' ended its worker; it runs in one of its own", pinned)
-                    self._suspects.discard(pinned)
-                elif not pinned and plugin_id not in self._alone:
+                    self._alone.add(pinned)
+                self._suspects.discard(pinned)
+                return
+            # Several were running: which one ended it is not known. Each of them moves (a
+            # suspect), so the culprit's next crash touches only its own calls, pinned on it.
+            for plugin_id in exit.running:
+                if plugin_id in self._sources and plugin_id not in self._alone:
                     log.warning("plugin '%s' ran in a worker that crashed; now alone", plugin_id)
                     self._suspects.add(plugin_id)
-                self._alone.add(plugin_id)
+                    self._alone.add(plugin_id)
 
     def _retired(self, connection: Connection, key: PoolKey) -> None:
         if self._pools.get(key) is connection:
