@@ -36,7 +36,7 @@ class Pipe:
                 "pipes": sorted(f.id for f in pipes),
                 "valves": valves,
                 "toolkit": [toolkit.id, [s["name"] for s in toolkit.specs]],
-                "toolkits": [t.id for t in toolkits],
+                "toolkits": sorted(t.id for t in toolkits),
                 "refused": refused,
                 "user_valves": await Tools.get_user_valves_by_id_and_user_id(
                     "tools_math", __user__["id"]

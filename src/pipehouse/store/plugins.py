@@ -35,7 +35,10 @@ class PluginRows(Generic[Row]):
 
     async def all(self) -> Sequence[Row]:
         async with self.db.session() as session:
-            found = await session.execute(select(self.model).order_by(self.model.updated_at.desc()))
+            # newest first; rows saved in the same second (whole seconds) by id, not by
+            # whatever the database returns first
+            newest = (self.model.updated_at.desc(), self.model.id)
+            found = await session.execute(select(self.model).order_by(*newest))
             return found.scalars().all()
 
     async def get(self, plugin_id: str) -> Row | None:
