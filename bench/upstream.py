@@ -69,10 +69,17 @@ ADDED_P50_GOAL_MS = {"json": 0.5, "stream": 1.5}  # over direct, at 1 connection
 
 
 def start_proxy(
-    tmp: Path, upstream: Server, cpu: int | None, key: str, label: str, plugins: list[Path]
+    tmp: Path,
+    upstream: Server,
+    cpu: int | None,
+    key: str,
+    label: str,
+    plugins: list[Path],
+    prefix: tuple[str, ...] = (),
 ) -> Server:
     """pipehouse with default settings in front of `upstream`. PIPEHOUSE_* and OPENAI_* variables
-    of the caller's shell are dropped, so that only the mock is configured as an upstream."""
+    of the caller's shell are dropped, so that only the mock is configured as an upstream.
+    `prefix`: a command it runs under (bench/instructions.py's valgrind)."""
     directory = tmp / f"plugins-{key}"
     directory.mkdir()
     for plugin in plugins:
@@ -87,7 +94,7 @@ def start_proxy(
     )
     if plugins:
         env["PIPEHOUSE_ISOLATION"] = "inline"
-    cmd = [sys.executable, "-m", "pipehouse", "serve", "--plugins", str(directory)]
+    cmd = [*prefix, sys.executable, "-m", "pipehouse", "serve", "--plugins", str(directory)]
     cmd += ["--data-dir", str(tmp / f"data-{key}"), "--host", "127.0.0.1", "--port", str(port)]
     log = tmp / f"{key}.log"
     proc = spawn(cmd, log, env, cpu)
@@ -95,9 +102,11 @@ def start_proxy(
     return Server(key, label, proc, port, log, f"Bearer {admin_key}", models)
 
 
-def start_bare_proxy(tmp: Path, upstream: Server, cpu: int | None) -> Server:
+def start_bare_proxy(
+    tmp: Path, upstream: Server, cpu: int | None, prefix: tuple[str, ...] = ()
+) -> Server:
     port = free_port()
-    cmd = [sys.executable, "-m", "uvicorn", "--app-dir", str(HERE), "bare_proxy:app"]
+    cmd = [*prefix, sys.executable, "-m", "uvicorn", "--app-dir", str(HERE), "bare_proxy:app"]
     cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
     cmd += ["--no-access-log"]
     env = {**os.environ, "UPSTREAM_URL": f"{upstream.url}/v1"}
