@@ -344,3 +344,100 @@ def test_a_client_that_reads_slowly_holds_the_upstream_back(
         payloads = parse_sse(b"".join(received))
         assert content_of(payloads).count("x" * chunk) == words and payloads[-1] == "[DONE]"
         assert record.finished
+
+
+# -- the same guarantees for a model called from plugin code (host calls; issue 17) -------------
+@pytest.fixture(params=["inline", "isolated"])
+def relay(request, tmp_path, upstream, monkeypatch) -> Iterator:
+    """A server with a pipe that answers through `generate_chat_completion` to mock-small."""
+    monkeypatch.setenv("OPENAI_API_BASE_URL", upstream.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    yield from start_server(tmp_path, None, ["host_relays_model"], isolation=request.param)
+
+
+def relayed(text: str = "hello upstream", **extra) -> dict:
+    return ask(text, model="host_relays_model", **extra)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_host_call_to_a_refusing_upstream_raises_before_any_frame(relay, upstream, stream):
+    """The plugin's own `except` sees the upstream's status and words; a stream does not
+    start and then carry the refusal as a frame."""
+    upstream.reply(status=429, error="slow down")
+    reply = relay.client().post("/v1/chat/completions", json=relayed(stream=stream))
+    assert reply.status_code == 200, reply.text
+    text = (
+        content_of(parse_sse(reply.content))
+        if stream
+        else reply.json()["choices"][0]["message"]["content"]
+    )
+    assert text.startswith("Error: ") and "HTTP 429" in text and "slow down" in text
+    assert KEY not in text
+
+
+def test_usage_and_one_done_pass_through_a_host_call(relay, upstream):
+    reported = {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10}
+    upstream.reply("one two three", usage=reported)
+    answer = relay.client().post("/v1/chat/completions", json=relayed())
+    assert answer.json()["usage"] == reported
+
+    upstream.reply("one two three", usage=reported)
+    body = relayed(stream=True, stream_options={"include_usage": True})
+    reply = relay.client().post("/v1/chat/completions", json=body)
+    assert upstream.chat_requests[-1].body["stream_options"] == {"include_usage": True}
+    payloads = parse_sse(reply.content)
+    assert content_of(payloads) == "one two three"
+    assert [p["usage"] for p in payloads[:-1] if p.get("usage")] == [reported]
+    assert reply.content.count(b"[DONE]") == 1 and payloads[-1] == "[DONE]"
+
+
+def test_a_client_that_leaves_a_host_call_stream_stops_the_upstream(relay, upstream):
+    upstream.reply("word " * 400, chunk_delay=0.02)  # 8 s if nobody stops it
+    with (
+        httpx.Client(base_url=relay.base_url, timeout=10) as client,
+        client.stream(
+            "POST",
+            "/v1/chat/completions",
+            json=relayed(stream=True),
+            headers={"Authorization": f"Bearer {relay.admin_key}"},
+        ) as reply,
+    ):
+        assert reply.status_code == 200
+        seen = b""
+        for piece in reply.iter_bytes():
+            seen += piece
+            if b"word" in seen:  # the upstream's answer is flowing through the plugin
+                break
+    assert upstream.wait_for_disconnect_blocking(5)
+    assert not upstream.chat_requests[0].finished
+
+
+def test_a_client_that_leaves_while_pipehouse_holds_the_upstream_back_stops_it(server, upstream):
+    """The other way a client leaves: it stopped reading first, so pipehouse is parked with a
+    full buffer (not waiting on the upstream) when the client goes; the upstream is still
+    closed rather than left blocked mid-answer."""
+    chunk = 10_000
+    upstream.reply(("x" * chunk + " ") * (_most_that_can_lie_between(chunk + 100) // chunk + 1000))
+    small_receive_buffer = [(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 16)]
+    transport = httpx.HTTPTransport(socket_options=small_receive_buffer)
+    with (
+        httpx.Client(base_url=server.base_url, timeout=30, transport=transport) as client,
+        client.stream(
+            "POST",
+            "/v1/chat/completions",
+            json=ask(stream=True),
+            headers={"Authorization": f"Bearer {server.admin_key}"},
+        ) as reply,
+    ):
+        pieces = reply.iter_raw()
+        next(pieces)
+        record = upstream.chat_requests[0]
+        eventually(
+            lambda: (
+                record.send_waiting_since is not None
+                and time.monotonic() - record.send_waiting_since > 0.5
+            ),
+            what=f"the upstream waiting for pipehouse ({record})",
+        )
+    assert upstream.wait_for_disconnect_blocking(10)
+    assert not record.finished

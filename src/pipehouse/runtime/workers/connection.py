@@ -84,6 +84,8 @@ class Connection:
         self.retiring = False
         self._on_retire = on_retire
         self._tasks: set[asyncio.Task[Any]] = set()
+        # call id -> the tasks relaying a model's stream that call asked for (host calls)
+        self._host_streams: dict[int, set[asyncio.Task[Any]]] = {}
         self._loop = asyncio.get_running_loop()
         self._checking: asyncio.TimerHandle | None = None
         self._reader = asyncio.create_task(self._read(), name=f"worker-{process.pid}-frames")
@@ -169,6 +171,10 @@ class Connection:
             self._inlets_done(call)
             if cancel:
                 self.send({"k": "cancel", "id": call_id})
+        # A stream the call asked for through a host call has nobody left to read it: stop it,
+        # which closes its upstream request (the model stops generating).
+        for task in self._host_streams.pop(call_id, ()):
+            task.cancel()
         if self.retiring and not self.calls:
             self._spawn(self._retire_now())
 
@@ -333,8 +339,18 @@ class Connection:
             send({"k": "answer", "r": question, "value": value})
             return
         send({"k": "answer", "r": question, "stream": True})
+        call_id = message.get("id")
+        task = asyncio.current_task()
+        relaying: set[asyncio.Task[Any]] | None = None
+        if isinstance(call_id, int) and call_id in self.calls and task is not None:
+            relaying = self._host_streams.setdefault(call_id, set())
+            relaying.add(task)
         try:
             async for frame in host_calls.sse_text(value):
                 send({"k": "host_chunks", "r": question, "items": [frame]})
         finally:
+            if relaying is not None and isinstance(call_id, int) and task is not None:
+                relaying.discard(task)
+                if not relaying and self._host_streams.get(call_id) is relaying:
+                    del self._host_streams[call_id]
             send({"k": "host_chunks", "r": question, "end": True})
