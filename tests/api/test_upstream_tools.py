@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+import httpx
 import openai
 import pytest
 
@@ -156,3 +157,58 @@ def test_unknown_tool_ids_are_a_clear_400(server):
     reply = server.client().post("/v1/chat/completions", json=ask(["no_such_toolkit"]))
     assert reply.status_code == 400
     assert "no_such_toolkit" in reply.json()["error"]["message"]
+
+
+# -- the proxy path's guarantees hold through the tool loop (issue 17) ---------------------------
+@pytest.mark.parametrize("stream", [False, True])
+def test_an_upstream_refusing_the_first_round_is_an_http_error(server, upstream, stream):
+    upstream.reply(status=429, error="slow down")
+    reply = server.client().post("/v1/chat/completions", json=ask(["tools_math"], stream=stream))
+    assert reply.status_code == 429, reply.text
+    error = reply.json()["error"]
+    assert "slow down" in error["message"] and error["type"] == "upstream_error"
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_usage_is_the_last_rounds_and_a_stream_ends_with_one_done(server, upstream, stream):
+    """Each round asks the upstream for usage; the client gets the upstream's own report of
+    the round that answered (as Open WebUI's loop keeps the last), once, last."""
+    upstream.reply(tool_calls=[add(1, 2)], usage={"prompt_tokens": 5, "completion_tokens": 1})
+    final = {"prompt_tokens": 9, "completion_tokens": 4, "total_tokens": 13}
+    upstream.reply("It is 3.", usage=final)
+    body = ask(["tools_math"], stream=stream)
+    if stream:
+        body["stream_options"] = {"include_usage": True}
+    reply = server.client().post("/v1/chat/completions", json=body)
+    assert reply.status_code == 200, reply.text
+    if not stream:
+        assert reply.json()["usage"] == final
+        return
+    assert all(r.body["stream_options"] == {"include_usage": True} for r in upstream.chat_requests)
+    payloads = parse_sse(reply.content)
+    assert reply.content.count(b"[DONE]") == 1 and payloads[-1] == "[DONE]"
+    assert [p["usage"] for p in payloads[:-1] if p.get("usage")] == [final]
+    assert payloads[-2]["usage"] == final and payloads[-2]["choices"] == []
+    assert content_of(payloads) == "It is 3."
+
+
+def test_a_client_that_leaves_during_a_later_round_stops_the_upstream(server, upstream):
+    upstream.reply(tool_calls=[add(1, 2)])
+    upstream.reply("word " * 400, chunk_delay=0.02)  # 8 s if nobody stops it
+    with (
+        httpx.Client(base_url=server.base_url, timeout=10) as client,
+        client.stream(
+            "POST",
+            "/v1/chat/completions",
+            json=ask(["tools_math"], stream=True),
+            headers={"Authorization": f"Bearer {server.admin_key}"},
+        ) as reply,
+    ):
+        assert reply.status_code == 200
+        seen = b""
+        for piece in reply.iter_bytes():
+            seen += piece
+            if b"word" in seen:  # the second round is streaming
+                break
+    assert upstream.wait_for_disconnect_blocking(5)
+    assert len(upstream.chat_requests) == 2 and not upstream.chat_requests[1].finished
