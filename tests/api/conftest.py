@@ -136,6 +136,20 @@ class Server:
         shutil.copy(PLUGINS / f"{fixture.removesuffix('.py')}.py", target)
         return target
 
+    def leave_stream(self, body: dict, once_seen: bytes = b"") -> None:
+        """Stream a chat completion, read until `once_seen` has come (any first bytes when
+        empty), then leave as a client that goes away does: the connection closes."""
+        with (
+            self.client() as client,
+            client.stream("POST", "/v1/chat/completions", json=body, timeout=10) as reply,
+        ):
+            assert reply.status_code == 200
+            seen = b""
+            for piece in reply.iter_bytes():
+                seen += piece
+                if once_seen in seen:
+                    return
+
     def call(self, coroutine):
         """Run a coroutine on the server's event loop (to inspect its state)."""
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(10)

@@ -152,17 +152,7 @@ def test_an_unreachable_upstream_is_a_bad_gateway_and_the_others_still_list(
 
 def test_a_client_that_leaves_mid_stream_stops_the_upstream_request(server, upstream):
     upstream.reply("word " * 200, chunk_delay=0.02)
-    with (
-        httpx.Client(base_url=server.base_url, timeout=10) as client,
-        client.stream(
-            "POST",
-            "/v1/chat/completions",
-            json=ask(stream=True),
-            headers={"Authorization": f"Bearer {server.admin_key}"},
-        ) as reply,
-    ):
-        assert reply.status_code == 200
-        next(reply.iter_bytes())
+    server.leave_stream(ask(stream=True))
     assert upstream.wait_for_disconnect_blocking(5)
 
 
@@ -393,21 +383,8 @@ def test_usage_and_one_done_pass_through_a_host_call(relay, upstream):
 
 def test_a_client_that_leaves_a_host_call_stream_stops_the_upstream(relay, upstream):
     upstream.reply("word " * 400, chunk_delay=0.02)  # 8 s if nobody stops it
-    with (
-        httpx.Client(base_url=relay.base_url, timeout=10) as client,
-        client.stream(
-            "POST",
-            "/v1/chat/completions",
-            json=relayed(stream=True),
-            headers={"Authorization": f"Bearer {relay.admin_key}"},
-        ) as reply,
-    ):
-        assert reply.status_code == 200
-        seen = b""
-        for piece in reply.iter_bytes():
-            seen += piece
-            if b"word" in seen:  # the upstream's answer is flowing through the plugin
-                break
+    # once the upstream's answer is flowing through the plugin
+    relay.leave_stream(relayed(stream=True), once_seen=b"word")
     assert upstream.wait_for_disconnect_blocking(5)
     assert not upstream.chat_requests[0].finished
 

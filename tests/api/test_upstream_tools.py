@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-import httpx
 import openai
 import pytest
 
@@ -195,20 +194,6 @@ def test_usage_is_the_last_rounds_and_a_stream_ends_with_one_done(server, upstre
 def test_a_client_that_leaves_during_a_later_round_stops_the_upstream(server, upstream):
     upstream.reply(tool_calls=[add(1, 2)])
     upstream.reply("word " * 400, chunk_delay=0.02)  # 8 s if nobody stops it
-    with (
-        httpx.Client(base_url=server.base_url, timeout=10) as client,
-        client.stream(
-            "POST",
-            "/v1/chat/completions",
-            json=ask(["tools_math"], stream=True),
-            headers={"Authorization": f"Bearer {server.admin_key}"},
-        ) as reply,
-    ):
-        assert reply.status_code == 200
-        seen = b""
-        for piece in reply.iter_bytes():
-            seen += piece
-            if b"word" in seen:  # the second round is streaming
-                break
+    server.leave_stream(ask(["tools_math"], stream=True), once_seen=b"word")  # round 2 streams
     assert upstream.wait_for_disconnect_blocking(5)
     assert len(upstream.chat_requests) == 2 and not upstream.chat_requests[1].finished
