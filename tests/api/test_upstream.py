@@ -6,12 +6,13 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import openai
 import pytest
 
-from tests.api.conftest import start_server
+from tests.api.conftest import Server, start_server
 from tests.conftest import content_of, parse_sse
 from tests.support.mock_upstream import MockUpstream, RecordedRequest, dead_base_url
 from tests.support.polling import eventually
@@ -294,6 +295,32 @@ def _most_that_can_lie_between(chunk: int) -> int:
     return rmem + 2 * wmem + 2 * 256 * chunk + (1 << 20)
 
 
+@contextmanager
+def _a_client_that_stopped_reading(
+    server: Server, upstream: MockUpstream
+) -> Iterator[tuple[list[bytes], Iterator[bytes], RecordedRequest]]:
+    """Stream a chat completion as a client that read its first bytes and then stopped: the
+    context is entered once the upstream has been waiting for pipehouse to read on for 0.5 s.
+    Yields the bytes received, the rest of the stream and the upstream's request."""
+    # The client's receive buffer is kept small: the kernel would grow it to tcp_rmem's maximum
+    small_receive_buffer = [(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 16)]
+    transport = httpx.HTTPTransport(socket_options=small_receive_buffer)
+    with (
+        server.client(transport=transport) as client,
+        client.stream("POST", "/v1/chat/completions", json=ask(stream=True)) as reply,
+    ):
+        pieces = reply.iter_raw()
+        received = [next(pieces)]
+        record = upstream.chat_requests[0]
+
+        def upstream_waits() -> bool:
+            waiting = record.send_waiting_since
+            return waiting is not None and time.monotonic() - waiting > 0.5
+
+        eventually(upstream_waits, what=f"the upstream waiting for pipehouse ({record})")
+        yield received, pieces, record
+
+
 @pytest.mark.parametrize("isolation", ["inline", "isolated"])
 def test_a_client_that_reads_slowly_holds_the_upstream_back(
     tmp_path, upstream, monkeypatch, isolation
@@ -307,28 +334,8 @@ def test_a_client_that_reads_slowly_holds_the_upstream_back(
     most_between = _most_that_can_lie_between(chunk + 100)  # a chunk's JSON around its word
     words = most_between // chunk + 1000  # 10 MB more than every buffer can hold
     upstream.reply(("x" * chunk + " ") * words)
-    # The client's receive buffer is kept small: the kernel would grow it to tcp_rmem's maximum
-    small_receive_buffer = [(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 16)]
-    transport = httpx.HTTPTransport(socket_options=small_receive_buffer)
     for server in start_server(tmp_path, None, ["filter_trail"], isolation=isolation):
-        with (
-            httpx.Client(base_url=server.base_url, timeout=30, transport=transport) as client,
-            client.stream(
-                "POST",
-                "/v1/chat/completions",
-                json=ask(stream=True),
-                headers={"Authorization": f"Bearer {server.admin_key}"},
-            ) as reply,
-        ):
-            pieces = reply.iter_raw()
-            received = [next(pieces)]
-            record = upstream.chat_requests[0]
-
-            def upstream_waits(record: RecordedRequest = record) -> bool:
-                waiting = record.send_waiting_since
-                return waiting is not None and time.monotonic() - waiting > 0.5
-
-            eventually(upstream_waits, what=f"the upstream waiting for pipehouse ({record})")
+        with _a_client_that_stopped_reading(server, upstream) as (received, pieces, record):
             assert not record.finished and record.sent_bytes < most_between
             received.extend(pieces)
         payloads = parse_sse(b"".join(received))
@@ -395,26 +402,7 @@ def test_a_client_that_leaves_while_pipehouse_holds_the_upstream_back_stops_it(s
     closed rather than left blocked mid-answer."""
     chunk = 10_000
     upstream.reply(("x" * chunk + " ") * (_most_that_can_lie_between(chunk + 100) // chunk + 1000))
-    small_receive_buffer = [(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 16)]
-    transport = httpx.HTTPTransport(socket_options=small_receive_buffer)
-    with (
-        httpx.Client(base_url=server.base_url, timeout=30, transport=transport) as client,
-        client.stream(
-            "POST",
-            "/v1/chat/completions",
-            json=ask(stream=True),
-            headers={"Authorization": f"Bearer {server.admin_key}"},
-        ) as reply,
-    ):
-        pieces = reply.iter_raw()
-        next(pieces)
-        record = upstream.chat_requests[0]
-        eventually(
-            lambda: (
-                record.send_waiting_since is not None
-                and time.monotonic() - record.send_waiting_since > 0.5
-            ),
-            what=f"the upstream waiting for pipehouse ({record})",
-        )
+    with _a_client_that_stopped_reading(server, upstream) as (_, _, record):
+        pass
     assert upstream.wait_for_disconnect_blocking(10)
     assert not record.finished
