@@ -13,7 +13,8 @@ from pipehouse.runtime.catalog import Catalog, CommandLineValves
 from pipehouse.runtime.chat import ChatRuntime
 from pipehouse.runtime.executor import CallContext, PluginSource
 from pipehouse.runtime.inprocess import InProcessExecutor
-from tests.conftest import USER, content_of, parse_sse, plugin_path
+from tests.conftest import USER, Harness, content_of, parse_sse, plugin_path
+from tests.runtime.helpers import make_executor
 
 
 @pytest.fixture
@@ -48,6 +49,32 @@ async def test_a_stream_that_stops_producing_ends_with_a_timeout_error(runtime):
     assert error["code"] == "Timeout" and error["plugin"] == "timeout_stalls"
     assert payloads[-1] == "[DONE]"
     assert sys.modules["function_timeout_stalls"].STOPPED == [True]  # the pipe was stopped
+
+
+async def test_a_silent_stream_ends_with_the_same_idle_timeout_in_a_worker(mode):
+    """In a worker the idle timeout is the inline one (the worker keeps it, its error crosses
+    as is), not the kill that backs it up `GRACE` later; and the plugins answer again after."""
+    harness = Harness(make_executor(mode, call_timeout=5.0, idle_timeout=0.3))
+    try:
+        await harness.add("timeout_stalls")
+        await harness.add("timeout_slow_but_steady")
+        payloads = await harness.stream(harness.body("timeout_stalls"))
+        assert content_of(payloads) == "first "
+        error = payloads[-2]["error"]
+        assert (error["code"], error["plugin"], error["stage"]) == (
+            "Timeout",
+            "timeout_stalls",
+            "pipe",
+        )
+        assert "no output for 0.3 s" in error["message"], error["message"]
+        assert payloads[-1] == "[DONE]"
+
+        steady = await harness.stream(harness.body("timeout_slow_but_steady"))
+        assert content_of(steady) == "".join(f"{n} " for n in range(10))
+        again = await harness.stream(harness.body("timeout_stalls"))
+        assert content_of(again) == "first " and again[-2]["error"]["code"] == "Timeout"
+    finally:
+        await harness.executor.close()
 
 
 async def test_a_slow_but_steady_stream_is_not_cut_off(runtime):
