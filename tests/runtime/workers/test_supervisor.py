@@ -209,6 +209,31 @@ async def test_a_plugin_that_keeps_crashing_its_worker_is_marked_failing():
         await sup.close()
 
 
+async def test_restarts_after_crashes_wait_longer_each_time_up_to_a_limit():
+    """The back-off of a pool doubles with each recent crash (0.25 s first), at most 10 s, and
+    a start for that pool waits it out; other pools start at once."""
+    sup = Supervisor(WorkerLimits(crash_window=600), command=STUB)
+    owner = Owner(sup)
+    try:
+        workers = [await owner.spawn() for _ in range(7)]  # before any crash: no wait
+        delays = []
+        for worker in workers:
+            send(worker, "import os; os._exit(1)")
+            await owner.ended(worker)
+            delays.append(sup.backoff(None))
+        assert delays == [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 10.0]
+        assert sup.backoff(("other pool",)) == 0
+        with pytest.raises(TimeoutError):  # held back (10 s): not started within 1 s
+            await asyncio.wait_for(sup.spawn(None, on_exit=lambda _: None), 1.0)
+        assert not sup.workers
+        other = await asyncio.wait_for(
+            sup.spawn(None, on_exit=lambda _: None, pool=("other pool",)), WAIT
+        )
+        assert sup.workers == {other}
+    finally:
+        await sup.close()
+
+
 async def test_close_stops_every_worker(owner: Owner, supervisor: Supervisor):
     workers = [await owner.spawn(), await owner.spawn()]
     await supervisor.close()
