@@ -196,6 +196,30 @@ def test_run_builds_the_files_environment_once_and_env_commands_manage_it(tmp_pa
     assert invoke("env", "list", env=environments_in(tmp_path)).stdout == ""
 
 
+def test_env_rebuild_builds_again_an_environment_whose_build_failed(tmp_path):
+    from tests.api.test_environments import write_greeting_checkout
+
+    checkout = tmp_path / "greeting"  # not there yet: the first build fails
+    greeter = tmp_path / "greeter.py"
+    source = plugin_path("env_built_from_source").read_text()
+    greeter.write_text(source.replace("file:///SOURCE_CHECKOUT", checkout.as_uri()))
+    env = {**environments_in(tmp_path / "data"), "PIPEHOUSE_OFFLINE": "1"}  # nothing downloaded
+    assert invoke("run", str(greeter), "hi", env=env).returncode == 1
+    key, state = invoke("env", "list", env=env).stdout.split()[:2]
+    assert state == "failed"
+
+    write_greeting_checkout(checkout)  # fixed: asked to, the rebuild installs it
+    rebuilt = invoke("env", "rebuild", key, env=env)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "+ pipehouse-fixture-greeting==1.0" in rebuilt.stderr  # the installer's progress
+    shown = json.loads(invoke("env", "show", key, env=env).stdout)
+    assert shown["state"] == "ready" and shown["error"] is None
+    ran = invoke("run", str(greeter), "hi", env=env)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout == "hello, world\n"
+    assert "+ pipehouse-fixture-greeting" not in ran.stderr  # the rebuilt one, not built again
+
+
 def test_no_install_uses_the_installed_packages_only(tmp_path):
     result = invoke(
         "run",
