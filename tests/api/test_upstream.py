@@ -285,19 +285,23 @@ def _kernel_limit(name: str, default: int) -> int:
         return default
 
 
-def _most_that_can_lie_between(chunk: int) -> int:
+def _most_that_can_lie_between(chunk: int, relayed: bool = False) -> int:
     """Bytes that may sit between the upstream and a client that stopped reading, when every
     buffer is full: the upstream's send buffer, pipehouse's receive buffer from it (which the
     kernel grows to `tcp_rmem`'s maximum, 32 MB on some machines), pipehouse's send buffer to
     the client, 256 chunks in the turn and 256 more in a worker's window, plus 1 MB for
-    aiohttp's, uvicorn's and the client's own small buffers."""
+    aiohttp's, uvicorn's and the client's own small buffers. A model `relayed` by a pipe
+    (a host call) adds the inner request's turn, a host call's window both sides of the
+    worker's socket and that socket's buffers."""
     rmem, wmem = _kernel_limit("tcp_rmem", 6 << 20), _kernel_limit("tcp_wmem", 4 << 20)
+    if relayed:
+        return rmem + 4 * wmem + (3 * 256 + 2 * 64) * chunk + (1 << 20)
     return rmem + 2 * wmem + 2 * 256 * chunk + (1 << 20)
 
 
 @contextmanager
 def _a_client_that_stopped_reading(
-    server: Server, upstream: MockUpstream
+    server: Server, upstream: MockUpstream, body: dict | None = None
 ) -> Iterator[tuple[list[bytes], Iterator[bytes], RecordedRequest]]:
     """Stream a chat completion as a client that read its first bytes and then stopped: the
     context is entered once the upstream has been waiting for pipehouse to read on for 0.5 s.
@@ -307,10 +311,11 @@ def _a_client_that_stopped_reading(
     transport = httpx.HTTPTransport(socket_options=small_receive_buffer)
     with (
         server.client(transport=transport) as client,
-        client.stream("POST", "/v1/chat/completions", json=ask(stream=True)) as reply,
+        client.stream("POST", "/v1/chat/completions", json=body or ask(stream=True)) as reply,
     ):
         pieces = reply.iter_raw()
         received = [next(pieces)]
+        eventually(lambda: upstream.chat_requests, what="the upstream's request")
         record = upstream.chat_requests[0]
 
         def upstream_waits() -> bool:
@@ -394,6 +399,22 @@ def test_a_client_that_leaves_a_host_call_stream_stops_the_upstream(relay, upstr
     relay.leave_stream(relayed(stream=True), once_seen=b"word")
     assert upstream.wait_for_disconnect_blocking(5)
     assert not upstream.chat_requests[0].finished
+
+
+def test_a_client_that_reads_slowly_holds_back_a_model_a_pipe_relays(relay, upstream):
+    """A pipe relaying a model's stream (a host call) to a client that stopped reading holds
+    that model back, in a worker as inline, and the whole answer arrives once it reads on."""
+    chunk = 10_000
+    most_between = _most_that_can_lie_between(chunk + 100, relayed=True)
+    words = most_between // chunk + 1000  # 10 MB more than every buffer can hold
+    upstream.reply(("x" * chunk + " ") * words)
+    body = relayed(stream=True)
+    with _a_client_that_stopped_reading(relay, upstream, body) as (received, pieces, record):
+        assert not record.finished and record.sent_bytes < most_between
+        received.extend(pieces)
+    payloads = parse_sse(b"".join(received))
+    assert content_of(payloads).count("x" * chunk) == words and payloads[-1] == "[DONE]"
+    assert record.finished
 
 
 def test_a_client_that_leaves_while_pipehouse_holds_the_upstream_back_stops_it(server, upstream):

@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 from pipehouse.runtime.events import NO_LISTENER, Host, NullHost
 from pipehouse.runtime.workers import host_calls, protocol
-from pipehouse.runtime.workers.credit import Credit, Ledger
+from pipehouse.runtime.workers.credit import FEED_WINDOW, Credit, Ledger
 from pipehouse.runtime.workers.supervisor import WorkerExit, WorkerProcess
 
 log = logging.getLogger(__name__)
@@ -86,6 +86,8 @@ class Connection:
         self._tasks: set[asyncio.Task[Any]] = set()
         # call id -> the tasks relaying a model's stream that call asked for (host calls)
         self._host_streams: dict[int, set[asyncio.Task[Any]]] = {}
+        # question -> the frames a host call's stream may still send the worker (credit.py)
+        self._host_credits: dict[int, Credit] = {}
         self._loop = asyncio.get_running_loop()
         self._checking: asyncio.TimerHandle | None = None
         self._reader = asyncio.create_task(self._read(), name=f"worker-{process.pid}-frames")
@@ -261,6 +263,10 @@ class Connection:
         elif kind == "credit":  # a stream filter took its input: feed it more
             if call is not None and call.feed_credit is not None:
                 call.feed_credit.grant(message["n"])
+        elif kind == "host_credit":  # plugin code took frames of a host call's stream
+            credit = self._host_credits.get(message["r"])
+            if credit is not None:
+                credit.grant(message["n"])
         elif kind == "waiting":  # the worker's stream is out of credit: its consumer is slow
             if call is not None:
                 call.ledger.paused = True
@@ -325,6 +331,9 @@ class Connection:
         call: Call | None,
         send: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
+        # Only the worker's loop, which reads the main socket, takes a stream and grants credit
+        # for it; the sync channel's blocking calls get no streams.
+        credit = Credit(FEED_WINDOW) if send is None else None
         send = send or self.send
         question = message["r"]
         try:
@@ -345,10 +354,17 @@ class Connection:
         if isinstance(call_id, int) and call_id in self.calls and task is not None:
             relaying = self._host_streams.setdefault(call_id, set())
             relaying.add(task)
+        if credit is not None:  # plugin code that reads slowly holds the model back
+            self._host_credits[question] = credit
         try:
             async for frame in host_calls.sse_text(value):
+                if credit is not None:
+                    if credit.available <= 0:
+                        await credit.wait()
+                    credit.available -= 1
                 send({"k": "host_chunks", "r": question, "items": [frame]})
         finally:
+            self._host_credits.pop(question, None)
             if relaying is not None and isinstance(call_id, int) and task is not None:
                 relaying.discard(task)
                 if not relaying and self._host_streams.get(call_id) is relaying:

@@ -6,7 +6,8 @@ generator back (it waits for credit in the worker) instead of letting items pile
 server's memory; what the server holds for a stream never exceeds `WINDOW` items. Credit is
 granted in chunks of half the window, so a fast consumer never waits on a round trip: the
 inline counterpart is the SSE producer's high-water mark in runtime/turn.py. A stream
-filter's input crosses the other way under the same rule (`FEED_WINDOW`, the worker granting).
+filter's input and a host call's stream (a model's answer plugin code asked for) cross the
+other way under the same rule (`FEED_WINDOW`, the worker granting).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import asyncio
 
 WINDOW = 256  # items a stream may have sent and not yet seen taken (one full batch)
-FEED_WINDOW = 64  # a stream filter's input: it comes at the upstream's pace, so a few do
+FEED_WINDOW = 64  # a stream filter's input, a host call's stream: at an upstream's pace, a few do
 
 
 class Credit:

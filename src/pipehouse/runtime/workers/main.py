@@ -140,10 +140,13 @@ class Worker:
         queue: asyncio.Queue[list[Any] | None] = self.host_streams.setdefault(
             question, asyncio.Queue()
         )
+        ledger = Ledger(FEED_WINDOW)  # the server sends no more than its plugin code took
         try:
             while (batch := await queue.get()) is not None:
                 for item in batch:
                     yield item
+                if due := ledger.took(len(batch)):
+                    self.send({"k": "host_credit", "r": question, "n": due})
         finally:
             self.host_streams.pop(question, None)
 

@@ -14,7 +14,8 @@ server -> worker: load, unload, call, feed (stream filter input), cancel, answer
                   credit (more items a stream may send, credit.py), ping
 worker -> server: result, error, chunks (a stream's items, batched), end, event, event_call,
                   host_call, waiting (a stream is out of credit), credit (more feed a stream
-                  filter may be sent), pong, retire (a sync thread could not be stopped)
+                  filter may be sent), host_credit (more frames a host call's stream may
+                  send), pong, retire (a sync thread could not be stopped)
 """
 
 from __future__ import annotations
