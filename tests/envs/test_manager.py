@@ -5,13 +5,17 @@ pipehouse runs on or need a registry while offline, pruned when asked."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 import subprocess
 import sys
 from importlib.metadata import version
+from types import SimpleNamespace
 
+import pytest
 from filelock import FileLock
 
-from pipehouse.envs import Environments, EnvironmentSpec
+from pipehouse.envs import Environments, EnvironmentSpec, host
+from tests.api.test_environments import write_greeting_checkout
 
 FIGLET = EnvironmentSpec.of(["PyFiglet == 1.0.2"])
 
@@ -43,6 +47,60 @@ async def test_built_once_for_everyone_asking_and_reused_after_a_restart(tmp_pat
     again = restarted.ensure(FIGLET, "banner")
     assert again.state == "ready" and again.created == built.created  # nothing rebuilt
     assert [s.key for s in restarted.list()] == [first.key]
+
+
+@pytest.fixture
+def new_host(monkeypatch):
+    """Changes what pipehouse runs on as `host_digest` sees it (read afresh after each)."""
+
+    def change(what: str) -> None:
+        if what == "interpreter":
+            version_info = SimpleNamespace(major=sys.version_info.major, minor=99)
+            running = SimpleNamespace(
+                implementation=sys.implementation, version_info=version_info, path=sys.path
+            )
+            monkeypatch.setattr(host, "sys", running)
+        else:  # pipehouse's own pinned packages: one upgraded
+            pins = host.constraints_text().replace("pydantic==", "pydantic==9")
+            monkeypatch.setattr(host, "constraints_text", lambda: pins)
+        host.host_digest.cache_clear()
+
+    yield change
+    monkeypatch.undo()
+    host.host_digest.cache_clear()
+
+
+@pytest.mark.parametrize("change", ["interpreter", "host pins", "requirements"])
+async def test_rebuilt_when_the_interpreter_or_pins_change_and_only_then(
+    tmp_path, new_host, change
+):
+    """A local source checkout, offline: nothing downloaded."""
+    checkout = tmp_path / "greeting"
+    write_greeting_checkout(checkout)
+    requirements = [f"pipehouse-fixture-greeting @ {checkout.as_uri()}"]
+    root = tmp_path / "envs"
+    environments = Environments(root, offline=True)
+    built = await environments.wait(environments.ensure(EnvironmentSpec.of(requirements)).key)
+    assert built.state == "ready"
+
+    same = Environments(root, offline=True).ensure(EnvironmentSpec.of(requirements))
+    assert (same.key, same.state, same.created) == (built.key, "ready", built.created)
+
+    if change == "requirements":  # the plugin pins another source of its package
+        moved = tmp_path / "greeting-2"
+        shutil.copytree(checkout, moved)
+        requirements = [f"pipehouse-fixture-greeting @ {moved.as_uri()}"]
+    else:
+        new_host(change)
+    restarted = Environments(root, offline=True)
+    state = restarted.ensure(EnvironmentSpec.of(requirements))
+    assert state.key != built.key and state.state != "ready"  # not reused: built anew
+    rebuilt = await restarted.wait(state.key)
+    assert rebuilt.state == "ready" and rebuilt.created > built.created
+    assert any("+ pipehouse-fixture-greeting" in line for line in rebuilt.progress)
+    # the old one is never used again: for another host, pruned as stale; else merely unused
+    stale = [] if change == "requirements" else [built.key]
+    assert restarted.prune() == stale
 
 
 async def test_waits_for_another_process_building_the_same_environment(tmp_path):
