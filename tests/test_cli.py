@@ -10,6 +10,7 @@ import sys
 
 from tests.conftest import plugin_path
 from tests.support.cli import ENV, invoke, pipehouse
+from tests.support.greeting_checkout import write_greeting_checkout
 
 
 def test_run_streams_the_answer_to_stdout_and_events_to_stderr():
@@ -197,8 +198,6 @@ def test_run_builds_the_files_environment_once_and_env_commands_manage_it(tmp_pa
 
 
 def test_env_rebuild_builds_again_an_environment_whose_build_failed(tmp_path):
-    from tests.api.test_environments import write_greeting_checkout
-
     checkout = tmp_path / "greeting"  # not there yet: the first build fails
     greeter = tmp_path / "greeter.py"
     source = plugin_path("env_built_from_source").read_text()

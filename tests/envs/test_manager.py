@@ -15,7 +15,7 @@ import pytest
 from filelock import FileLock
 
 from pipehouse.envs import Environments, EnvironmentSpec, host
-from tests.api.test_environments import write_greeting_checkout
+from tests.support.greeting_checkout import write_greeting_checkout
 
 FIGLET = EnvironmentSpec.of(["PyFiglet == 1.0.2"])
 
